@@ -1,0 +1,33 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// Layers, imports in one direction only:
+// CTrace (C shims) → TraceIO (readers, recorder) → KernelEvents → EventGraph
+// → WritebackModel → Replay / Explore → wbreplay (CLI)
+let package = Package(
+    name: "wbreplay",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "wbreplay", targets: ["wbreplay"]),
+        .library(name: "TraceIO", targets: ["TraceIO"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CTrace",
+            pkgConfig: "libtracecmd",
+            providers: [.apt(["libtracecmd-dev", "libtracefs-dev", "libtraceevent-dev"])]
+        ),
+        .target(name: "TraceIO", dependencies: ["CTrace"]),
+        .executableTarget(
+            name: "wbreplay",
+            dependencies: [
+                "TraceIO",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "TraceIOTests", dependencies: ["TraceIO"]),
+    ]
+)
