@@ -28,7 +28,7 @@ extension WritebackModel {
             $0.bios[bio.index].status = error ? .completedError : .completedOK
             if error { $0.flags.insert(.failed) }
         }
-        if !profile.refcountedIoEnd {
+        if profile.endsWritebackBeforeConversion {
             endWriteback(of: ioRef, &s)
             s.updateIoEnd(ioRef) { $0.phase = .bioDone }
             if !s.ioEnd(ioRef)!.flags.contains(.unwritten) { releaseIoEnd(ioRef, &s) }
@@ -52,7 +52,7 @@ extension WritebackModel {
 
     /// `ext4_add_complete_io` as its own step (≤3.10 only, see `ext4EndBio`).
     func ext4AddCompleteIoStep(_ ioRef: IoEndRef, _ s: inout ModelState) -> String? {
-        guard !profile.refcountedIoEnd else { return "≥3.11 queues inside ext4_end_bio" }
+        guard profile.endsWritebackBeforeConversion else { return "≥3.11 queues inside ext4_end_bio" }
         guard let io = s.ioEnd(ioRef), io.phase == .bioDone, io.flags.contains(.unwritten) else {
             return "\(ioRef) is not a completed unwritten io_end"
         }

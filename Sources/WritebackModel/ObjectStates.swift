@@ -26,6 +26,13 @@ public struct SuperblockState: Hashable, Sendable {
     /// The conversion workqueue's single running work item (max_active 1).
     public var worker: WorkerRun?
 
+    /// A mount with the profile's default options (dioread_nolock is the
+    /// default only on 6.x).
+    public init(defaultsOf profile: KernelProfile, stableWrites: Bool = false, blocksPerFolio: UInt64 = 1) {
+        self.init(stableWrites: stableWrites, dioreadNolock: profile.dioreadNolockByDefault,
+                  blocksPerFolio: blocksPerFolio)
+    }
+
     public init(stableWrites: Bool = false, dioreadNolock: Bool = true,
                 dataErrAbort: Bool = false, blocksPerFolio: UInt64 = 1, ioErrorsPossible: Bool = false) {
         self.ioErrorsPossible = ioErrorsPossible

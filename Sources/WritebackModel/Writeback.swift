@@ -16,8 +16,9 @@ extension ModelState {
     /// being built, only folios of its inode qualify. WB_SYNC_NONE skips
     /// folios under writeback; WB_SYNC_ALL will wait for them.
     func nextDirtyFolio(for cursor: WritebackCursor) -> FolioRef? {
-        let inodes = cursor.ioEnd.map { [$0.inode] } ?? sortedInodes.filter { inScope($0, cursor.scope) }
-        for inode in inodes where inodes.count == 1 || self.inodes[inode]?.lifecycle == .live {
+        let inodes = cursor.ioEnd.map { [$0.inode] }
+            ?? sortedInodes.filter { inScope($0, cursor.scope) && self.inodes[$0]?.lifecycle == .live }
+        for inode in inodes {
             for ref in sortedFolios(of: inode) {
                 guard let f = folio(ref), f.dirty else { continue }
                 if let only = cursor.toWrite, !only.contains(ref) { continue }
