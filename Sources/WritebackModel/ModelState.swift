@@ -38,6 +38,8 @@ public struct ModelState: Hashable, Sendable {
     // MARK: Lookup
 
     public func folio(_ ref: FolioRef) -> FolioState? { inodes[ref.inode]?.folios[ref.index] }
+    /// In the page cache: the inode's folio table has it.
+    public func isInPageCache(_ ref: FolioRef) -> Bool { folio(ref) != nil }
     public func ioEnd(_ ref: IoEndRef) -> IoEndState? { inodes[ref.inode]?.ioEnds[ref.serial] }
     public func bio(_ ref: BioRef) -> BioState? {
         guard let io = ioEnd(ref.ioEnd), ref.index < io.bios.count else { return nil }
