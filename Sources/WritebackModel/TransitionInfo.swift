@@ -111,7 +111,7 @@ extension ModelState {
     /// The inodes a transition can change: the one it names, or the one the
     /// task is working on. Rules look only here, so a check costs what the
     /// transition touches, not the size of the state.
-    func footprint(of t: Transition) -> (dev: DeviceNumber?, inodes: [InodeRef]) {
+    public func footprint(of t: Transition) -> (dev: DeviceNumber?, inodes: [InodeRef]) {
         if let i = t.namedInode { return (i.dev, [i]) }
         guard case .task(let id) = t.actor, let task = tasks[id] else { return (t.namedDevice, []) }
         var inodes: [InodeRef] = []
