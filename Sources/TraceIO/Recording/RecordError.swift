@@ -11,6 +11,7 @@ public enum RecordError: Error, Sendable, CustomStringConvertible, Equatable {
     case tracefs(operation: String, reason: String)
     case commandFailed(command: String, reason: String)
     case output(path: String, reason: String)
+    case usage(String)
 
     public var description: String {
         switch self {
@@ -34,6 +35,8 @@ public enum RecordError: Error, Sendable, CustomStringConvertible, Equatable {
             return "cannot run \(command): \(reason)"
         case .output(let path, let reason):
             return "\(path): \(reason)"
+        case .usage(let message):
+            return message
         }
     }
 }
