@@ -77,7 +77,10 @@ struct RecordCommand: ParsableCommand {
         let lost = result.lostByCPU.values.reduce(0, +)
         let summary = "wbreplay: \(result.events) events, \(lost) lost, \(StatusLine.bytes(result.fileBytes)) in \(result.outputPath)"
         FileHandle.standardError.write(Data((summary + "\n").utf8))
-        if let code = result.commandStatus?.shellExitCode, code != 0 { throw ExitCode(code) }
+        // A command the recorder ended after --duration did not fail.
+        if result.stopReason != .duration, let code = result.commandStatus?.shellExitCode, code != 0 {
+            throw ExitCode(code)
+        }
     }
 
     private func makePlan() throws -> RecordingPlan {

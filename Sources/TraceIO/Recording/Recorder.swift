@@ -63,6 +63,7 @@ public final class Recorder: @unchecked Sendable {
         // event of the buffer (and, with a cross-CPU clock, the earliest).
         let marker = markerText(device: device)
         streamer.start()
+        excludeOwnThreads(instance)
         try instance.write("tracing_on", "1")
         try instance.write("trace_marker", marker)
         for e in resolution.events { try instance.write("events/\(e.system)/\(e.event)/enable", "1") }
@@ -103,6 +104,17 @@ public final class Recorder: @unchecked Sendable {
             events: stats.reduce(0) { $0 + $1.recorded },
             lostByCPU: Dictionary(uniqueKeysWithValues: stats.map { ($0.cpu, $0.lost) }),
             fileBytes: size, missingEvents: resolution.missing, marker: marker)
+    }
+
+    /// The recorder's own threads write the per-CPU files; their syscalls and
+    /// page-cache events would be noise in the trace (and feed back on
+    /// themselves when the output lies on the traced file system), so the
+    /// instance does not trace them (`set_event_notrace_pid`). Best effort: an
+    /// older kernel without the file records them.
+    private func excludeOwnThreads(_ instance: TracefsInstance) {
+        guard instance.exists("set_event_notrace_pid") else { return }
+        let tids = listSubdirectories("/proc/self/task").compactMap { Int32($0) }
+        _ = try? instance.write("set_event_notrace_pid", tids.map(String.init).joined(separator: " "))
     }
 
     /// Clock and buffer size, with tracing off in the instance.
@@ -177,7 +189,7 @@ public final class Recorder: @unchecked Sendable {
             let dt = now.timeIntervalSince(lastTime)
             report(.progress(RecordingProgress(
                 elapsed: now.timeIntervalSince(start), events: events,
-                eventsPerSecond: dt > 0 ? Double(events &- lastEvents) / dt : 0,
+                eventsPerSecond: dt > 0.05 ? Double(events &- lastEvents) / dt : 0,
                 bytesWritten: streamer.bytesWritten, lostEvents: stats.reduce(0) { $0 + $1.lost })))
             lastEvents = events
             lastTime = now
