@@ -29,5 +29,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "TraceIOTests", dependencies: ["TraceIO"]),
+        // Depends on the executable so that `swift test` builds the binary the live tests run.
+        .testTarget(name: "RecordTests", dependencies: ["TraceIO", "wbreplay"]),
     ]
 )

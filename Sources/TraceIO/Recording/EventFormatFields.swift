@@ -18,11 +18,13 @@ public struct EventFormatFields: Sendable, Equatable {
             guard let start = line.range(of: "field:"),
                   let end = line[start.upperBound...].firstIndex(of: ";") else { continue }
             var decl = trimmed(line[start.upperBound..<end])
+            // `char rwbs[10]` and `__data_loc char[] cmd`: drop every `[…]`.
             var isArray = false
-            if let bracket = decl.firstIndex(of: "[") {
-                decl = trimmed(decl[..<bracket])
+            while let open = decl.firstIndex(of: "["), let close = decl[open...].firstIndex(of: "]") {
+                decl.removeSubrange(open...close)
                 isArray = true
             }
+            decl = trimmed(decl)
             guard let split = decl.lastIndex(where: { $0 == " " || $0 == "*" }) else { continue }
             let name = String(decl[decl.index(after: split)...])
             let type = trimmed(decl[...split])
