@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Issue 3, point 3: what recording costs a write-heavy workload.
-# Runs the fio job Tests/Workloads/fio_mixed.fio on a fresh loop-mounted ext4
+# Runs the fio job traces/workloads/fio_mixed.fio on a fresh loop-mounted ext4
 # without recording, then under `wbreplay record --mount` (writeback preset,
 # default clock and buffer), and prints throughput, the overhead, the event
 # rate and the events lost at that rate. Needs root, fio, mkfs.ext4.
@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 bin=${1:-${WBREPLAY:-.build/release/wbreplay}}
 [ -x "$bin" ] || bin=.build/debug/wbreplay
 rounds=${ROUNDS:-2}
-job=$PWD/Tests/Workloads/fio_mixed.fio
+job=$PWD/traces/workloads/fio_mixed.fio
 if [ "$(id -u)" != 0 ]; then echo "record-overhead: SKIPPED (needs root)"; exit 0; fi
 for t in fio mkfs.ext4 python3; do command -v $t >/dev/null || { echo "record-overhead: SKIPPED ($t missing)"; exit 0; }; done
 [ -x "$bin" ] || { echo "record-overhead: build wbreplay first (make release)" >&2; exit 2; }

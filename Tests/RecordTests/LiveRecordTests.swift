@@ -123,3 +123,30 @@ struct NonRootRecordTests {
         #expect(rec.stderr == "record needs root (CAP_SYS_ADMIN) for tracefs\n")
     }
 }
+
+/// `wbreplay events` (the trace.dat reader) reads what `wbreplay record`
+/// wrote. Runs once the binary has an `events` command; skipped before.
+@Suite(.serialized, .enabled(if: Live.canRecord, Comment(rawValue: Live.unavailable ?? "")),
+       .enabled(if: Live.hasCommand("events"), "this build has no `wbreplay events` command yet"))
+struct RecordedFileReadBackTests {
+    @Test func eventsCommandReadsTheRecording() throws {
+        let fs = try LoopExt4()
+        defer { fs.tearDown() }
+        let out = fs.dir.appendingPathComponent("t.dat").path
+        let workload = Live.workloads.appendingPathComponent("fsync_unwritten.py").path
+        let rec = try Live.run([Live.binary, "record", "--mount", fs.mountPoint, "-o", out, "--", "python3", workload],
+                               cwd: fs.mountPoint)
+        #expect(rec.status == 0, "record failed: \(rec.stderr)")
+        let dev = try fs.device
+        let ino = try Live.run(["stat", "-c", "%i", fs.mountPoint + "/f"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let events = try Live.run([Live.binary, "events", out, "--format", "jsonl", "--event", "ext4_sync_file_enter"])
+        #expect(events.status == 0, "wbreplay events: \(events.stderr)")
+        let lines = events.stdout.split(separator: "\n")
+        #expect(!lines.isEmpty)
+        #expect(lines.contains { $0.contains("\"ino\":\(ino)") && $0.contains("\"dev\":\"\(dev)\"") })
+        // Same number of sync entries as trace-cmd sees.
+        let report = try Live.run(["trace-cmd", "report", out]).stdout
+        let expected = report.split(separator: "\n").filter { $0.contains(" ext4_sync_file_enter:") }.count
+        #expect(lines.count == expected)
+    }
+}

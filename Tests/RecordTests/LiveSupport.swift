@@ -6,7 +6,7 @@ enum Live {
     static let tracing = "/sys/kernel/tracing"
     static let repoRoot = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let workloads = repoRoot.appendingPathComponent("Tests/Workloads")
+    static let workloads = repoRoot.appendingPathComponent("traces/workloads")
 
     /// The wbreplay binary SwiftPM built next to the test bundle.
     static var binary: String {
@@ -32,6 +32,12 @@ enum Live {
         return nil
     }()
     static var canRecord: Bool { unavailable == nil }
+    /// Whether the built binary has subcommand `name` (its help lists it).
+    static func hasCommand(_ name: String) -> Bool {
+        guard let help = try? run([binary, "--help"]) else { return false }
+        return help.stdout.split(separator: "\n").contains { $0.trimmingCharacters(in: .whitespaces).hasPrefix(name + " ") }
+    }
+
     static var rootAvailable: Bool { geteuid() == 0 && tool("setpriv") }
 
     struct Output { var status: Int32; var stdout: String; var stderr: String; var pid: Int32 }
