@@ -23,7 +23,7 @@ public enum CommandStatus: Sendable, Equatable {
 final class ChildProcess: @unchecked Sendable {
     let pid: pid_t
     private var status: CommandStatus?
-    private let lock = NSLockLite()
+    private let lock = PThreadMutex()
 
     init(command: [String]) throws {
         precondition(!command.isEmpty)
@@ -69,7 +69,7 @@ final class ChildProcess: @unchecked Sendable {
 }
 
 /// A pthread mutex, so this file needs no Foundation.
-final class NSLockLite: @unchecked Sendable {
+final class PThreadMutex: @unchecked Sendable {
     private var mutex = pthread_mutex_t()
     init() { pthread_mutex_init(&mutex, nil) }
     deinit { pthread_mutex_destroy(&mutex) }

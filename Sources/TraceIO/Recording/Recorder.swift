@@ -43,6 +43,7 @@ public final class Recorder: @unchecked Sendable {
 
         let tracefs = try TracefsInstance.locateTracefs()
         defer { if tracefs.mountedByUs { umount(tracefs.dir) } }
+        TracefsInstance.removeAbandoned(prefix: "wbreplay-", tracingDir: tracefs.dir)
         let instance = try TracefsInstance(name: "wbreplay-\(getpid())", tracingDir: tracefs.dir)
         defer { instance.remove() }
 
@@ -157,7 +158,8 @@ public final class Recorder: @unchecked Sendable {
     }
 
     private func startCommand() throws {
-        guard !plan.command.isEmpty else { return }
+        // Stopped before it began (a signal during setup): do not start it.
+        guard !plan.command.isEmpty, stopSignal.load(ordering: .acquiring) == 0 else { return }
         let process = try ChildProcess(command: plan.command)
         child.withLock { $0 = process }
         // A signal that arrived while the command was starting is passed on now.

@@ -44,6 +44,21 @@ final class TracefsInstance {
 
     deinit { remove() }
 
+    /// Deletes instances `<prefix><pid>` whose recorder no longer runs: one
+    /// killed with SIGKILL could not clean up, and each holds its ring buffers'
+    /// memory until someone removes it.
+    static func removeAbandoned(prefix: String, tracingDir: String) {
+        for name in listSubdirectories(tracingDir + "/instances") where name.hasPrefix(prefix) {
+            guard let pid = Int32(name.dropFirst(prefix.count)), pid > 0,
+                  kill(pid, 0) != 0, errno == ESRCH,
+                  let stale = tracefs_instance_alloc(tracingDir, name) else { continue }
+            _ = tracefs_trace_off(stale)
+            _ = tracefs_instance_file_write(stale, "events/enable", "0")
+            _ = tracefs_instance_destroy(stale)
+            tracefs_instance_free(stale)
+        }
+    }
+
     var pointer: OpaquePointer? { handle }
 
     /// Writes `value` to a file of the instance (`events/ext4/enable`, `trace_clock`, …).
