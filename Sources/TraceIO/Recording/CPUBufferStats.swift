@@ -35,3 +35,43 @@ public struct CPUBufferStats: Sendable, Equatable {
         read = values["read events"] ?? 0
     }
 }
+
+extension CPUBufferStats {
+    /// Splits a trace.dat's CPUSTAT text (libtracecmd's `tracecmd_get_cpustats`,
+    /// `trace-cmd report --stat`) into per-CPU stats. trace-cmd writes the top
+    /// buffer's CPUs first, then for each instance a `Buffer: NAME` line and its
+    /// CPUs; `buffer` picks one (`nil`: the top buffer). A block without a
+    /// `CPU: N` line takes the next CPU number of its buffer.
+    public static func parseCPUStats(_ text: String, buffer: String? = nil) -> [CPUBufferStats] {
+        var current: String?
+        var blocks: [(buffer: String?, lines: [Substring])] = []
+        var lines: [Substring] = []
+        func flush() {
+            if !lines.isEmpty { blocks.append((current, lines)) }
+            lines = []
+        }
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("Buffer: ") {
+                flush()
+                current = String(line.dropFirst("Buffer: ".count))
+            } else if line.hasPrefix("CPU: ") || line.hasPrefix("CPU:") {
+                flush()
+                lines = [line]
+            } else if line.isEmpty {
+                continue
+            } else {
+                if line.hasPrefix("entries:"), lines.contains(where: { $0.hasPrefix("entries:") }) { flush() }
+                lines.append(line)
+            }
+        }
+        flush()
+        var result: [CPUBufferStats] = []
+        for block in blocks where block.buffer == buffer {
+            var cpu = result.count
+            if let first = block.lines.first, first.hasPrefix("CPU:"),
+               let n = Int(first.dropFirst(4).drop { $0 == " " }) { cpu = n }
+            result.append(CPUBufferStats(cpu: cpu, text: block.lines.joined(separator: "\n") + "\n"))
+        }
+        return result
+    }
+}

@@ -30,3 +30,13 @@ public enum RecordingMarker {
 private extension String {
     func replacingSpaces() -> String { String(map { $0 == " " ? "_" : $0 }) }
 }
+
+extension RecordingMarker {
+    /// The facts of `event` if it is a wbreplay recording marker: an ftrace
+    /// `print` whose `buf` field (trace.dat) or printed text (text traces) holds one.
+    public static func facts(in event: TraceEvent) -> [String: String]? {
+        guard event.name == "print" else { return nil }
+        if let buf = event.fields.string("buf"), let facts = parse(buf) { return facts }
+        return event.rawText.flatMap(parse)
+    }
+}
