@@ -102,6 +102,10 @@ struct LiveRecordTests {
         (["-e", "ext4:no_such_event"], "unknown event on this kernel: ext4:no_such_event"),
         (["--clock", "sundial"], "unknown trace clock 'sundial'"),
         (["--dev", "seven"], "--dev seven: not a MAJ:MIN device number"),
+        (["--dev", "4000:77"], "no block device 4000:77"),
+        (["--buffer-kb", "0"], "bad buffer size 0 KB per CPU"),
+        (["--preset", "huge"], "unknown preset 'huge'"),
+        (["-e", "../../etc"], "-e ../../etc: expected SYSTEM or SYSTEM:EVENT"),
     ])
     func badInputExitsTwo(args: [String], message: String) throws {
         let rec = try Live.run([Live.binary, "record", "-o", "/tmp/wbr-never-\(getpid()).dat"] + args + ["--", "true"])
