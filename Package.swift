@@ -34,5 +34,7 @@ let package = Package(
         ),
         .testTarget(name: "TraceIOTests", dependencies: ["TraceIO"]),
         .testTarget(name: "WritebackModelTests", dependencies: ["WritebackModel", "TraceIO"]),
+        // Depends on the executable so that `swift test` builds the binary the live tests run.
+        .testTarget(name: "RecordTests", dependencies: ["TraceIO", "wbreplay"]),
     ]
 )
