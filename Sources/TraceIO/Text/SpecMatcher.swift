@@ -32,8 +32,15 @@ struct SpecMatcher {
             if pos >= text.count, SpecMatcher.restIsOptional(ops, from: k) { break }
             switch ops[k] {
             case .literal(let lit):
-                guard text.matches(lit, at: pos) else { return nil }
-                pos += lit.count
+                if text.matches(lit, at: pos) {
+                    pos += lit.count
+                } else if SpecMatcher.endsWithin(lit, text, pos), SpecMatcher.restIsOptional(ops, from: k + 1) {
+                    // `… flags ` with empty flags at the end of the line,
+                    // whose trailing space was trimmed.
+                    pos = text.count
+                } else {
+                    return nil
+                }
             case .value(let field, let shift, let conversion):
                 let take = field >= 0 && (wanted == nil || wanted![field])
                 guard let next = consume(text, pos, ops, k, field: take ? field : -1,
@@ -163,6 +170,16 @@ struct SpecMatcher {
                 default: return false
                 }
             }
+        }
+        return true
+    }
+
+    /// Whether the text from `pos` to its end is `lit` without its trailing spaces.
+    static func endsWithin(_ lit: [UInt8], _ text: UnsafeBufferPointer<UInt8>, _ pos: Int) -> Bool {
+        let rest = text.count - pos
+        guard rest >= 0, rest < lit.count else { return false }
+        for i in 0..<lit.count {
+            if i < rest { if text[pos + i] != lit[i] { return false } } else if lit[i] != 0x20 { return false }
         }
         return true
     }
