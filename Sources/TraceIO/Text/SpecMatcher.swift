@@ -28,8 +28,11 @@ struct SpecMatcher {
         let ops = spec.ops
         var pos = 0
         var k = 0
-        while k < ops.count {
-            if pos >= text.count, SpecMatcher.restIsOptional(ops, from: k) { break }
+        scan: while k < ops.count {
+            if pos >= text.count, SpecMatcher.restIsOptional(ops, from: k) {
+                emptyTail(ops, from: k, at: pos, wanted: wanted)
+                break scan
+            }
             switch ops[k] {
             case .literal(let lit):
                 if text.matches(lit, at: pos) {
@@ -38,6 +41,8 @@ struct SpecMatcher {
                     // `… flags ` with empty flags at the end of the line,
                     // whose trailing space was trimmed.
                     pos = text.count
+                    emptyTail(ops, from: k + 1, at: pos, wanted: wanted)
+                    break scan
                 } else {
                     return nil
                 }
@@ -52,6 +57,21 @@ struct SpecMatcher {
         }
         guard pos >= text.count else { return nil }
         return build(text, spec)
+    }
+
+    /// Values that printed as nothing at the end of the line: flags and
+    /// symbols print nothing for 0, strings are empty.
+    private mutating func emptyTail(_ ops: [SpecOp], from k: Int, at pos: Int, wanted: [Bool]?) {
+        for op in ops[k...] {
+            guard case .value(let field, _, let conversion) = op, field >= 0,
+                  wanted == nil || wanted![field]
+            else { continue }
+            switch conversion {
+            case .flags, .symbolic: assigned[field] = true
+            case .string, .symbol: ranges[field] = pos..<pos; assigned[field] = true
+            default: break
+            }
+        }
     }
 
     /// Reads one value at `pos`; returns the index after it.
