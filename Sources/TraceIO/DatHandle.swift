@@ -143,10 +143,11 @@ final class DatHandle: @unchecked Sendable {
         guard version >= 6, version <= 7 else {
             throw TraceError.unreadable(path: path, reason: "trace.dat version \(version) is not supported (6 and 7 are)")
         }
+        if version == 6 { try DatV6Truncation.check(path: path) }
         // Plugins only change how events print; fields come from the formats.
         let flags = Int32(TRACECMD_FL_LOAD_NO_PLUGINS.rawValue)
         guard let handle = openLock.withLock({ _ in tracecmd_open(path, flags) }) else {
-            throw TraceError.corrupt(path: path, reason: "libtracecmd cannot parse the file headers (truncated or damaged trace.dat v\(version))")
+            throw TraceError.corrupt(path: path, reason: "libtracecmd cannot open it (truncated or damaged trace.dat v\(version))")
         }
         return handle
     }
