@@ -10,6 +10,8 @@ let package = Package(
     products: [
         .executable(name: "wbreplay", targets: ["wbreplay"]),
         .library(name: "TraceIO", targets: ["TraceIO"]),
+        .library(name: "KernelEvents", targets: ["KernelEvents"]),
+        .library(name: "EventGraph", targets: ["EventGraph"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -21,6 +23,8 @@ let package = Package(
             providers: [.apt(["libtracecmd-dev", "libtracefs-dev", "libtraceevent-dev"])]
         ),
         .target(name: "TraceIO", dependencies: ["CTrace"]),
+        .target(name: "KernelEvents", dependencies: ["TraceIO"]),
+        .target(name: "EventGraph", dependencies: ["KernelEvents", "TraceIO"]),
         .executableTarget(
             name: "wbreplay",
             dependencies: [
@@ -29,5 +33,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "TraceIOTests", dependencies: ["TraceIO"]),
+        .testTarget(name: "KernelEventsTests", dependencies: ["KernelEvents", "TraceIO"]),
+        .testTarget(name: "EventGraphTests", dependencies: ["EventGraph", "KernelEvents", "TraceIO"]),
     ]
 )
