@@ -90,7 +90,9 @@ public struct GeometryEstimator: Sendable {
         var best: [DeviceNumber: (Candidate, Int)] = [:]
         for (c, n) in votes {
             if let remap = remapStarts[c.fs], remap.disk != c.disk || remap.start != c.start { continue }
-            if let b = best[c.fs], b.1 > n || (b.1 == n && b.0.sectorsPerBlock >= c.sectorsPerBlock) { continue }
+            // Ties go to the larger block, then the lower start: deterministic whatever the dictionary order.
+            if let b = best[c.fs],
+               (b.1, b.0.sectorsPerBlock, UInt64.max - b.0.start) >= (n, c.sectorsPerBlock, UInt64.max - c.start) { continue }
             best[c.fs] = (c, n)
         }
         cached = best.mapValues {
