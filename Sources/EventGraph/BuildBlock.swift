@@ -52,7 +52,8 @@ extension EventGraphBuilder {
         let pid = nodes.pids[Int(node)]
         let id = Int32(block.bios.count)
         block.bios.append(BioRecord(queued: node, pid: pid, dev: io.range.dev, sector: io.range.sector,
-                                    count: io.range.count, remaining: io.range.count))
+                                    count: io.range.count, flushSequence: io.rwbs.preflush || io.rwbs.fua,
+                                    remaining: io.range.count))
         block.lastBioByPid[pid] = node
         block.seenSectors[io.range.dev, default: []].insert(io.range.sector)
         if let mapped = extents.lastMapped.removeValue(forKey: pid) {
@@ -112,6 +113,7 @@ extension EventGraphBuilder {
             block.bios[Int(b)].claimed += overlap
             if bio.firstRequest < 0 { block.bios[Int(b)].firstRequest = node }
             request.bios.append(b)
+            if bio.flushSequence { request.preflushOrFUA = true }
             edges.append(bio.queued, node, .blockIO)
         }
         block.requests[key] = request

@@ -18,6 +18,9 @@ struct BioRecord {
     var dev: DeviceNumber
     var sector: UInt64
     var count: UInt64
+    /// PREFLUSH or FUA: its request ends with a zero-length completion
+    /// after the flush machinery ran (the request itself shows neither flag).
+    var flushSequence: Bool
     /// Sectors already attributed to requests (a bio split into requests).
     var claimed: UInt64 = 0
     /// Sectors not yet completed.
