@@ -24,6 +24,10 @@ struct BlockState {
     /// of I/O issued before the recording from one whose issue is missing.
     var seenSectors: [DeviceNumber: Set<UInt64>] = [:]
     var lastBioByPid: [Int32: Int32] = [:]
+    /// Empty PREFLUSH bios (`FWS 0 + 0`, blkdev_issue_flush): they become a
+    /// flush request (`FF`) and end with a zero-length completion.
+    var emptyFlushBios: [DeviceNumber: [(bio: Int32, flushIssued: Bool)]] = [:]
+    var lastFlushCompletion: [DeviceNumber: Int32] = [:]
 }
 
 extension EventGraphBuilder {
@@ -36,6 +40,10 @@ extension EventGraphBuilder {
         case .requestInsert(let io), .requestIssue(let io):
             if io.rwbs.isFlush && io.range.count == 0 {
                 if case .requestIssue = e {
+                    if let i = block.emptyFlushBios[io.range.dev]?.firstIndex(where: { !$0.flushIssued }) {
+                        edges.append(block.emptyFlushBios[io.range.dev]![i].bio, node, .blockIO)
+                        block.emptyFlushBios[io.range.dev]![i].flushIssued = true
+                    }
                     block.pendingFlushes[io.range.dev, default: []].append(node)
                     block.devicesWithFlushIssue.insert(io.range.dev)
                     block.flushCount += 1
@@ -59,7 +67,10 @@ extension EventGraphBuilder {
         if let mapped = extents.lastMapped.removeValue(forKey: pid) {
             geometry.observe(fs: mapped.fs, extent: mapped.extent, bio: io.range)
         }
-        guard io.range.count > 0 else { return }
+        guard io.range.count > 0 else {
+            if io.rwbs.preflush { block.emptyFlushBios[io.range.dev, default: []].append((node, false)) }
+            return
+        }
         block.longestBio[io.range.dev] = max(block.longestBio[io.range.dev] ?? 0, io.range.count)
         var list = block.outstanding[io.range.dev] ?? []
         let at = lowerBound(list, io.range.sector)
@@ -123,6 +134,7 @@ extension EventGraphBuilder {
     mutating func complete(_ io: BlockIO, _ node: Int32, requestBased: Bool) {
         let dev = io.range.dev
         if io.rwbs.isFlush && io.range.count == 0 {
+            block.lastFlushCompletion[dev] = node
             if var fifo = block.pendingFlushes[dev], !fifo.isEmpty {
                 edges.append(fifo.removeFirst(), node, .blockIO)
                 block.pendingFlushes[dev] = fifo
@@ -137,6 +149,15 @@ extension EventGraphBuilder {
             // The end of a PREFLUSH/FUA sequence: completes the request whose data already completed.
             if let data = block.flushSequences.removeValue(forKey: key) {
                 edges.append(data, node, .blockIO)
+            } else if var empties = block.emptyFlushBios[dev], !empties.isEmpty {
+                // The end of an empty PREFLUSH bio: after the flush it caused.
+                let bio = empties.removeFirst().bio
+                block.emptyFlushBios[dev] = empties.isEmpty ? nil : empties
+                if let flush = block.lastFlushCompletion[dev], flush > bio {
+                    edges.append(flush, node, .blockIO)
+                } else {
+                    edges.append(bio, node, .blockIO)
+                }
             } else {
                 addUnlinked(.bioCompletion, node, firstSighting: !(block.seenSectors[dev]?.contains(io.range.sector) ?? false),
                             "zero-length completion at \(io.range) without a data completion before it")

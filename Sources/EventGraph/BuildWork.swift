@@ -45,8 +45,10 @@ extension EventGraphBuilder {
             } else {
                 id = Int32(work.items.count)
                 work.items.append(WorkRecord(work: code.work, function: code.function))
-                addUnlinked(.workExecution, node, firstSighting: firstSighting,
-                            "execute_start of \(e.key) without its queue_work")
+                // flush_work() inserts a barrier item with insert_wq_barrier(), which
+                // emits no queue_work (kernel/workqueue.c): nothing is missing.
+                if e.key.function != "wq_barrier_func" { addUnlinked(.workExecution, node, firstSighting: firstSighting,
+                            "execute_start of \(e.key) without its queue_work") }
             }
             work.items[Int(id)].started = node
             work.running[pid] = id
