@@ -76,6 +76,7 @@ extension EventGraphBuilder {
     /// Bio completion → the conversion of the data it carried.
     mutating func linkConversionsToCompletions(_ byFs: [DeviceNumber: DeviceGeometry]) -> [ConversionLink] {
         var links: [ConversionLink] = []
+        var workQueuedByCompletion: Set<Int32> = []
         links.reserveCapacity(extents.conversions.count)
         for c in extents.conversions {
             var completions: [Int32] = []
@@ -95,18 +96,14 @@ extension EventGraphBuilder {
                     }
                 }
             }
-            let item = c.work >= 0 ? work.items[Int(c.work)] : nil
-            var targets: Set<Int32> = []
-            for done in completions {
-                let target: Int32
-                if let item, item.queued >= 0, done < item.queued {
-                    target = item.queued
-                } else if let item, item.started >= 0, done < item.started {
-                    target = item.started
-                } else {
-                    target = c.node
+            for done in completions { edges.append(done, c.node, .bioConversion) }
+            // The completion that queued the conversion work: the last one before
+            // queue_work (the io_end list was empty then; later io_ends join the list).
+            if c.work >= 0, workQueuedByCompletion.insert(c.work).inserted {
+                let queued = work.items[Int(c.work)].queued
+                if queued >= 0, let done = completions.filter({ $0 < queued }).max() {
+                    edges.append(done, queued, .bioConversion)
                 }
-                if targets.insert(target).inserted || target == c.node { edges.append(done, target, .bioConversion) }
             }
             let inode = inodeTable[Int(c.inode)]
             if c.submissions.isEmpty {

@@ -71,6 +71,9 @@ public struct CausalStep: Hashable, Sendable {
     public var causes: [Edge]
     /// For a program-order cause: how many events of the task lie between it and `node`.
     public var skippedEvents: Int
+    /// Causes left out because `node` has more than `causesPerKind` of one kind
+    /// (a work run that drains many completions); the latest ones are kept.
+    public var omittedCauses: Int
 }
 
 /// The events that lead to a target event, latest causes first explored,
@@ -87,7 +90,7 @@ extension EventGraph {
     /// the task's last event that received a cause from another task (the
     /// work start before a conversion, the completion before a queue_work …),
     /// followed backwards up to `limit` events, latest first.
-    public func causalChain(to target: Int, limit: Int = 64) -> CausalChain {
+    public func causalChain(to target: Int, limit: Int = 64, causesPerKind: Int = 3) -> CausalChain {
         guard target >= 0, target < nodes.count else { return CausalChain(target: target, steps: [], truncated: false) }
         var visited: Set<Int> = [target]
         var heap = MaxHeap()
@@ -96,7 +99,13 @@ extension EventGraph {
         var truncated = false
         while let x = heap.pop() {
             if steps.count >= limit { truncated = true; break }
-            var causes = incoming(x)
+            var causes: [Edge] = []
+            var omitted = 0
+            var perKind: [EdgeKind: Int] = [:]
+            for edge in incoming(x).sorted(by: { $0.from > $1.from }) {
+                perKind[edge.kind, default: 0] += 1
+                if perKind[edge.kind]! > causesPerKind { omitted += 1 } else { causes.append(edge) }
+            }
             var skipped = 0
             if let anchor = previousAnchor(of: x) {
                 let direct = causes.contains { nodes.chains[$0.from] == nodes.chains[x] && $0.from >= anchor }
@@ -105,7 +114,7 @@ extension EventGraph {
                     skipped = Int(nodes.positions[x] - nodes.positions[anchor]) - 1
                 }
             }
-            steps.append(CausalStep(node: x, causes: causes, skippedEvents: skipped))
+            steps.append(CausalStep(node: x, causes: causes, skippedEvents: skipped, omittedCauses: omitted))
             for c in causes where visited.insert(c.from).inserted {
                 heap.push(rank(c.from), c.from)
             }

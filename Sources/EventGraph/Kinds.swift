@@ -16,9 +16,9 @@ public enum EdgeKind: UInt8, CaseIterable, Sendable, CustomStringConvertible {
     case extentBio
     /// The extent mapped for I/O → the CONVERT that makes it written.
     case extentConversion
-    /// The completion of the bio carrying the data → the conversion work that
-    /// converts it (its queueing, or its start when it was queued earlier), or
-    /// the CONVERT itself when it ran inline.
+    /// The completion of the bio carrying the data → the CONVERT of that data,
+    /// and → the `queue_work` of the conversion work it queued (the last
+    /// completion before the queueing: later io_ends join the queued list).
     case bioConversion
     /// CONVERT → `ext4_es_insert_extent` status W of that range.
     case conversionWritten
