@@ -163,3 +163,14 @@ extension EventGraph {
         return builder.finish()
     }
 }
+
+extension EventGraph {
+    /// Builds the graph of records already in memory (benchmarks, tests,
+    /// filtered streams).
+    public static func build(records: some Sequence<TraceRecord>, expectedEvents: Int = 0, lossBeforeStart: Bool = false) -> EventGraph {
+        var builder = EventGraphBuilder(expectedEvents: expectedEvents)
+        builder.lossBeforeStart = lossBeforeStart
+        for r in records { builder.add(r) }
+        return builder.finish()
+    }
+}

@@ -24,7 +24,7 @@ extension EventGraph {
             guard p > before else { continue }
             reached[c] = p
             if c == chainA, posA <= p { return true }
-            forEachAnchor(chain: c, after: before, upTo: p) { node in
+            forEachAnchor(chain: c, after: before, upTo: p, notRankedBefore: ra) { node in
                 for e in inEdges[Int(inOffsets[node])..<Int(inOffsets[node + 1])] {
                     let s = edgeSources[Int(e)]
                     if rank(Int(s)) >= ra { stack.append(s) }
@@ -34,19 +34,23 @@ extension EventGraph {
         return false
     }
 
-    /// Calls `body` with each anchor of chain `c` at positions in (after, upTo].
-    func forEachAnchor(chain c: Int32, after: Int32, upTo: Int32, _ body: (Int) -> Void) {
-        var lo = Int(anchorOffsets[Int(c)]), hi = Int(anchorOffsets[Int(c) + 1])
-        let end = hi
+    /// Calls `body` with each anchor of chain `c` at positions in (after, upTo],
+    /// latest first, down to the first one ranked before `minRank`: ranks grow
+    /// along a task's chain, so no earlier anchor can lead back to it.
+    func forEachAnchor(chain c: Int32, after: Int32, upTo: Int32, notRankedBefore minRank: Int32, _ body: (Int) -> Void) {
+        let start = Int(anchorOffsets[Int(c)])
+        var lo = start, hi = Int(anchorOffsets[Int(c) + 1])
         while lo < hi {
             let mid = (lo + hi) / 2
-            if anchorPositions[mid] <= after { lo = mid + 1 } else { hi = mid }
+            if anchorPositions[mid] <= upTo { lo = mid + 1 } else { hi = mid }
         }
         let base = Int(chainOffsets[Int(c)])
-        var i = lo
-        while i < end, anchorPositions[i] <= upTo {
-            body(Int(chainNodes[base + Int(anchorPositions[i])]))
-            i += 1
+        var i = lo - 1
+        while i >= start, anchorPositions[i] > after {
+            let node = Int(chainNodes[base + Int(anchorPositions[i])])
+            if rank(node) < minRank { break }
+            body(node)
+            i -= 1
         }
     }
 

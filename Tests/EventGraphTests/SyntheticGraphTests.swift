@@ -245,3 +245,27 @@ import KernelEvents
         #expect(g.isBefore(0, 2))
     }
 }
+
+@Suite struct SyntheticFlushTests {
+    @Test func emptyPreflushBioEndsWithItsZeroLengthCompletion() {
+        var s = Synthetic()
+        let bio = s.block("block_bio_queue", pid: 7, rwbs: "FWS", sector: 0, nr: 0)
+        let issue = s.block("block_rq_issue", pid: 44, rwbs: "FF", sector: 0, nr: 0)
+        let flushDone = s.block("block_rq_complete", pid: 22, rwbs: "FF", sector: UInt64.max, nr: 0)
+        let end = s.block("block_rq_complete", pid: 22, rwbs: "WS", sector: 0, nr: 0)
+        let g = s.graph()
+        #expect(g.unlinked.isEmpty)
+        #expect(g.outgoing(bio).map(\.to) == [issue])
+        #expect(g.outgoing(flushDone).map(\.to) == [end])
+        #expect(g.isBefore(bio, end))
+    }
+
+    @Test func barrierWorkNeedsNoQueueing() {
+        var s = Synthetic()
+        s.work("workqueue_execute_start", pid: 50, function: "wq_barrier_func")
+        s.work("workqueue_execute_end", pid: 50, function: "wq_barrier_func")
+        let g = s.graph()
+        #expect(g.unlinked.isEmpty)
+        #expect(g.workItems.count == 1)
+    }
+}
