@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "TraceIO", targets: ["TraceIO"]),
         .library(name: "KernelEvents", targets: ["KernelEvents"]),
         .library(name: "EventGraph", targets: ["EventGraph"]),
+        .library(name: "WritebackModel", targets: ["WritebackModel"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -25,6 +26,9 @@ let package = Package(
         .target(name: "TraceIO", dependencies: ["CTrace"]),
         .target(name: "KernelEvents", dependencies: ["TraceIO"]),
         .target(name: "EventGraph", dependencies: ["KernelEvents", "TraceIO"]),
+        // The ext4 io_end / page-writeback state machine: pure, trace-free;
+        // TraceIO only for DeviceNumber.
+        .target(name: "WritebackModel", dependencies: ["TraceIO"]),
         .executableTarget(
             name: "wbreplay",
             dependencies: [
@@ -35,5 +39,8 @@ let package = Package(
         .testTarget(name: "TraceIOTests", dependencies: ["TraceIO"]),
         .testTarget(name: "KernelEventsTests", dependencies: ["KernelEvents", "TraceIO"]),
         .testTarget(name: "EventGraphTests", dependencies: ["EventGraph", "KernelEvents", "TraceIO"]),
+        .testTarget(name: "WritebackModelTests", dependencies: ["WritebackModel", "TraceIO"]),
+        // Depends on the executable so that `swift test` builds the binary the live tests run.
+        .testTarget(name: "RecordTests", dependencies: ["TraceIO", "wbreplay"]),
     ]
 )
