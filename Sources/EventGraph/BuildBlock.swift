@@ -120,7 +120,7 @@ extension EventGraphBuilder {
         if issue { request.issued = node } else { request.inserted = node }
         for b in overlappingBios(io.range) where block.bios[Int(b)].claimed < block.bios[Int(b)].count {
             let bio = block.bios[Int(b)]
-            let overlap = min(bio.range.end, io.range.end) - max(bio.sector, io.range.sector)
+            let overlap = bio.range.overlapCount(io.range)
             block.bios[Int(b)].claimed += overlap
             if bio.firstRequest < 0 { block.bios[Int(b)].firstRequest = node }
             request.bios.append(b)
@@ -194,7 +194,7 @@ extension EventGraphBuilder {
     mutating func finishBio(_ b: Int32, covering range: SectorRange, _ node: Int32) {
         let bio = block.bios[Int(b)]
         guard bio.remaining > 0, bio.range.overlaps(range) else { return }
-        let overlap = min(bio.range.end, range.end) - max(bio.sector, range.sector)
+        let overlap = bio.range.overlapCount(range)
         let remaining = bio.remaining > overlap ? bio.remaining - overlap : 0
         block.bios[Int(b)].remaining = remaining
         guard remaining == 0 else { return }

@@ -162,7 +162,7 @@ extension EventGraphBuilder {
                 if sub.node < node, sameMapping, sub.extent.overlapsLogical(extent) {
                     edges.append(sub.node, node, .extentConversion)
                     record.submissions.append(sid)
-                    let overlap = min(sub.extent.lblkEnd, extent.lblkEnd) - max(sub.extent.lblk, extent.lblk)
+                    let overlap = sub.extent.logicalOverlapCount(extent)
                     extents.submissions[Int(sid)].converted += overlap
                     if extents.submissions[Int(sid)].converted >= sub.extent.len { continue }
                 }

@@ -65,7 +65,7 @@ extension EventGraphBuilder {
                 guard sectors.overlaps(bio.range) else { return false }
                 edges.append(sub.node, bio.queued, .extentBio)
                 extents.submissions[Int(sid)].bios.append(Int32(b))
-                let overlap = min(sectors.end, bio.range.end) - max(sectors.sector, bio.range.sector)
+                let overlap = sectors.overlapCount(bio.range)
                 extents.submissions[Int(sid)].coveredSectors += overlap
                 return extents.submissions[Int(sid)].coveredSectors >= sectors.count
             }
@@ -127,7 +127,8 @@ extension EventGraphBuilder {
         for sub in extents.submissions where sub.bios.isEmpty {
             let laterBio = (block.lastBioByPid[sub.pid] ?? -1) > sub.node
             let reason: UnlinkedReason
-            if lostMarkers.contains(where: { _ in true }) && firstLostNode != .max {
+            // The bio would follow the mapping: a loss after it may have taken it.
+            if lossBeforeStart || lastLostNode > sub.node {
                 reason = .lostEvents
             } else if !laterBio {
                 reason = .traceEnd

@@ -31,6 +31,7 @@ public struct EventGraphBuilder {
     // Losses.
     var lostMarkers: [LostEvents] = []
     var firstLostNode: Int32 = .max
+    var lastLostNode: Int32 = -1
     /// The file says events were dropped or overwritten (metadata), so any
     /// event may lack its partner.
     public var lossBeforeStart = false
@@ -61,10 +62,16 @@ public struct EventGraphBuilder {
         case .lost(let lost):
             lostMarkers.append(lost)
             if firstLostNode == .max { firstLostNode = Int32(nodes.count) }
+            lastLostNode = Int32(nodes.count)
         }
     }
 
     public mutating func add(_ event: TraceEvent) {
+        // Node indices are 32-bit to halve the graph's memory.
+        guard nodes.count < Int(Int32.max) else {
+            diagnostics.warn(event.name, "more than 2^31 events: the rest of the trace is not in the graph")
+            return
+        }
         let node = Int32(nodes.count)
         nodes.timestamps.append(event.timestamp)
         nodes.cpus.append(UInt16(truncatingIfNeeded: event.cpu))

@@ -4,6 +4,9 @@ import TraceIO
 extension EventGraph {
     public var eventCount: Int { nodes.count }
 
+    public func contains(event i: Int) -> Bool { i >= 0 && i < nodes.count }
+
+    /// Event `i`; `i` must be in `0..<eventCount` (check user input with `contains`).
     public func node(_ i: Int) -> EventNode {
         let code = nodes.inodes[i]
         let pid = nodes.pids[i]

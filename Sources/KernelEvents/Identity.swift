@@ -37,11 +37,18 @@ public struct ExtentRange: Hashable, Sendable, CustomStringConvertible {
         self.len = len
     }
 
-    public var lblkEnd: UInt64 { lblk + len }
-    public var pblkEnd: UInt64 { pblk + len }
+    // Saturating: field values come from the input and may be garbage.
+    public var lblkEnd: UInt64 { saturatingSum(lblk, len) }
+    public var pblkEnd: UInt64 { saturatingSum(pblk, len) }
 
     public func overlapsLogical(_ other: ExtentRange) -> Bool {
         lblk < other.lblkEnd && other.lblk < lblkEnd
+    }
+
+    /// How many logical blocks the two extents share.
+    public func logicalOverlapCount(_ other: ExtentRange) -> UInt64 {
+        guard overlapsLogical(other) else { return 0 }
+        return min(lblkEnd, other.lblkEnd) - max(lblk, other.lblk)
     }
 
     public var description: String { "[\(lblk)+\(len)) -> \(pblk)" }
@@ -59,7 +66,14 @@ public struct SectorRange: Hashable, Sendable, CustomStringConvertible {
         self.count = count
     }
 
-    public var end: UInt64 { sector &+ count }
+    /// One past the last sector, saturating (a flush prints sector 2^64-1).
+    public var end: UInt64 { saturatingSum(sector, count) }
+
+    /// How many sectors the two ranges share.
+    public func overlapCount(_ other: SectorRange) -> UInt64 {
+        guard overlaps(other) else { return 0 }
+        return min(end, other.end) - max(sector, other.sector)
+    }
 
     public func overlaps(_ other: SectorRange) -> Bool {
         dev == other.dev && sector < other.end && other.sector < end
@@ -97,4 +111,9 @@ public struct FolioID: Hashable, Sendable, CustomStringConvertible {
     }
 
     public var description: String { "\(inode)[\(index)]" + (order > 0 ? "/\(order)" : "") }
+}
+
+func saturatingSum(_ a: UInt64, _ b: UInt64) -> UInt64 {
+    let (sum, overflow) = a.addingReportingOverflow(b)
+    return overflow ? .max : sum
 }
