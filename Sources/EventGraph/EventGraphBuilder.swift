@@ -166,7 +166,7 @@ extension EventGraph {
         let meta = reader.metadata
         let overwritten = (meta.entriesWritten ?? 0) > (meta.entriesInBuffer ?? meta.entriesWritten ?? 0)
         builder.lossBeforeStart = meta.lostByCPU.values.contains { $0 > 0 } || overwritten
-        try reader.forEach(ReadOptions(fields: .all, keepRawText: false)) { builder.add($0) }
+        try reader.forEach(ReadOptions(fields: .named(KernelEventDecoder.fieldsUsed), keepRawText: false)) { builder.add($0) }
         return builder.finish()
     }
 }

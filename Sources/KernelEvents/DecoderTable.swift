@@ -158,6 +158,7 @@ extension FieldReader {
     /// A kernel symbol field (`%ps`): the readers resolve it to a name; an
     /// unresolved address stays as "0x…" so that equal addresses still compare equal.
     mutating func symbol(_ name: String) -> String {
+        requested?.insert(name)
         guard let v = event.fields[name] else { return string(name) }
         switch v {
         case .string(let s): return s

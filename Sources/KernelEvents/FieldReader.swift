@@ -8,10 +8,14 @@ import TraceIO
 struct FieldReader {
     let event: TraceEvent
     private(set) var missing: String?
+    /// When set, every field name asked for is collected (to tell readers
+    /// which fields to decode).
+    var requested: Set<String>?
 
     init(_ event: TraceEvent) { self.event = event }
 
     private mutating func value(_ names: [String]) -> FieldValue? {
+        requested?.formUnion(names)
         for name in names {
             if let v = event.fields[name] { return v }
         }
@@ -78,9 +82,13 @@ struct FieldReader {
 
     /// An optional field that older formats lack and whose absence has a
     /// meaning (e.g. no `order`: the kernel had no large folios, order 0).
-    func optionalUInt(_ name: String) -> UInt64? { event.fields[name]?.uint64 }
+    mutating func optionalUInt(_ name: String) -> UInt64? {
+        requested?.insert(name)
+        return event.fields[name]?.uint64
+    }
 
-    func optionalString(_ name: String) -> String? {
+    mutating func optionalString(_ name: String) -> String? {
+        requested?.insert(name)
         guard let v = event.fields[name] else { return nil }
         if case .string(let s) = v { return s }
         return nil

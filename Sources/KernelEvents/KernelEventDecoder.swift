@@ -11,6 +11,21 @@ public struct KernelEventDecoder: Sendable {
     /// The event names this decoder turns into typed values.
     public static var knownEventNames: Set<String> { Set(DecoderTable.decoders.keys) }
 
+    /// Every field name the decoder reads, for `ReadOptions.fields`: a reader
+    /// that decodes only these does all the work the typed events need.
+    /// Collected by running each decoder once, so it cannot fall out of date.
+    public static let fieldsUsed: Set<String> = {
+        var all: Set<String> = ["fd", "cmd", "offset", "len", "pos", "count", "nbytes", "length", "ret"]
+        let probe = TraceEvent(timestamp: 0, cpu: 0, pid: 0, comm: "", name: "")
+        for decode in DecoderTable.decoders.values {
+            var reader = FieldReader(probe)
+            reader.requested = []
+            _ = decode(&reader)
+            all.formUnion(reader.requested ?? [])
+        }
+        return all
+    }()
+
     public mutating func decode(_ event: TraceEvent) -> KernelEvent {
         if let syscall = decodeSyscall(event) { return syscall }
         guard let decode = DecoderTable.decoders[event.name] else { return .other(event) }

@@ -114,3 +114,16 @@ private func event(_ name: String, _ fields: [(String, FieldValue)]) -> TraceEve
         #expect(RWBS("F").isFlush && !RWBS("F").preflush)
     }
 }
+
+@Suite struct FieldsUsedTests {
+    @Test func fieldsUsedCoverWhatDecodersRead() {
+        let used = KernelEventDecoder.fieldsUsed
+        for name in ["dev", "ino", "lblk", "pblk", "len", "flags", "mflags", "status", "sector", "nr_sector", "rwbs",
+                     "work", "function", "s_dev", "i_ino", "index", "order", "name", "transaction", "next_pid", "cmd", "ret",
+                     "m_lblk", "folio_index", "old_sector"] {
+            #expect(used.contains(name), "\(name)")
+        }
+        #expect(!used.contains("pfn"))
+        #expect(!used.contains("comm"))
+    }
+}
