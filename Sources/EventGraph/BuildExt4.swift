@@ -122,6 +122,9 @@ extension EventGraphBuilder {
         case .punchHole(let ref, let offset, _), .zeroRange(let ref, let offset, _),
              .collapseRange(let ref, let offset, _), .insertRange(let ref, let offset, _):
             tag(node, ref, detail: UInt64(bitPattern: offset))
+        case .readFolio(let ref, let index), .releaseFolio(let ref, let index), .invalidateFolio(let ref, let index, _, _):
+            let code = tag(node, ref, detail: index)
+            if folioOrders[FolioKey(inode: code, index: index)] == nil { folioOrders[FolioKey(inode: code, index: index)] = 0 }
         case .removeSpace(let ref, let start, _):
             tag(node, ref, detail: start)
         case .journalStartReserved:

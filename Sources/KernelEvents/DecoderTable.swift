@@ -72,6 +72,12 @@ enum DecoderTable {
         add(["ext4_ext_remove_space"]) { r in
             .ext4(.removeSpace(r.ext4Inode(), start: r.u("start"), end: r.u("end")))
         }
+        // Page → folio renames (5.19/6.x): same meaning, `index` in pages.
+        add(["ext4_read_folio", "ext4_readpage"]) { r in .ext4(.readFolio(r.ext4Inode(), index: r.u("index", "folio_index"))) }
+        add(["ext4_release_folio", "ext4_releasepage"]) { r in .ext4(.releaseFolio(r.ext4Inode(), index: r.u("index", "folio_index"))) }
+        add(["ext4_invalidate_folio", "ext4_invalidatepage"]) { r in
+            .ext4(.invalidateFolio(r.ext4Inode(), index: r.u("index", "folio_index"), offset: r.u("offset"), length: r.u("length")))
+        }
         add(["ext4_evict_inode"]) { r in .ext4(.evictInode(r.ext4Inode(), nlink: r.i("nlink"))) }
         add(["ext4_free_inode"]) { r in .ext4(.freeInode(r.ext4Inode())) }
         add(["ext4_allocate_inode"]) { r in .ext4(.allocateInode(r.ext4Inode())) }

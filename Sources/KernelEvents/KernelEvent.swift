@@ -53,6 +53,12 @@ public enum Ext4Event: Sendable, Equatable {
     case collapseRange(InodeRef, offset: Int64, len: Int64)
     case insertRange(InodeRef, offset: Int64, len: Int64)
     case removeSpace(InodeRef, start: UInt64, end: UInt64)
+    /// `ext4_read_folio` (6.x) / `ext4_readpage` (older): a read through read_folio.
+    case readFolio(InodeRef, index: UInt64)
+    /// `ext4_release_folio` / `ext4_releasepage`.
+    case releaseFolio(InodeRef, index: UInt64)
+    /// `ext4_invalidate_folio` / `ext4_invalidatepage`.
+    case invalidateFolio(InodeRef, index: UInt64, offset: UInt64, length: UInt64)
     case evictInode(InodeRef, nlink: Int64)
     case freeInode(InodeRef)
     case allocateInode(InodeRef)
@@ -68,7 +74,8 @@ public enum Ext4Event: Sendable, Equatable {
              .truncateEnter(let i), .truncateExit(let i), .fallocateEnter(let i, _, _, _),
              .fallocateExit(let i, _), .punchHole(let i, _, _), .zeroRange(let i, _, _),
              .collapseRange(let i, _, _), .insertRange(let i, _, _), .removeSpace(let i, _, _),
-             .evictInode(let i, _), .freeInode(let i), .allocateInode(let i):
+             .evictInode(let i, _), .freeInode(let i), .allocateInode(let i), .readFolio(let i, _),
+             .releaseFolio(let i, _), .invalidateFolio(let i, _, _, _):
             return i
         case .journalStartReserved:
             return nil
