@@ -11,6 +11,7 @@ struct SpanKey: Hashable {
 
 /// Extents mapped for I/O and their conversions.
 struct ExtentState {
+    static let pendingLimit = 4096
     var submissions: [SubmissionRecord] = []
     var conversions: [ConversionRecord] = []
     /// Submissions of an inode not yet fully converted, oldest first.
@@ -148,6 +149,11 @@ extension EventGraphBuilder {
         extents.submissions.append(SubmissionRecord(node: node, pid: pid, inode: inode, fsDev: fs, extent: extent, mapCall: call))
         if provisional { extents.provisional.insert(id) }
         extents.pendingByInode[inode, default: []].append(id)
+        // Bound the search of each CONVERT: a submission this old whose
+        // conversion never showed is not going to be matched.
+        if let n = extents.pendingByInode[inode]?.count, n > ExtentState.pendingLimit {
+            extents.pendingByInode[inode]?.removeFirst(n - ExtentState.pendingLimit)
+        }
         extents.inodesWithSubmission.insert(inode)
         extents.lastSubmissionByPid[pid] = id
     }

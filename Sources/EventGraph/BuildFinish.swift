@@ -53,7 +53,11 @@ extension EventGraphBuilder {
             let bio = block.bios[b]
             while s < subs, extents.submissions[s].node < bio.queued {
                 if byFs[extents.submissions[s].fsDev] != nil {
-                    waiting[extents.submissions[s].pid, default: []].append(Int32(s))
+                    let pid = extents.submissions[s].pid
+                    waiting[pid, default: []].append(Int32(s))
+                    // A task has a handful of extents awaiting their bio; more means
+                    // bios were not recorded: drop the oldest (reported unlinked).
+                    if let n = waiting[pid]?.count, n > 256 { waiting[pid]?.removeFirst(n - 256) }
                 }
                 s += 1
             }

@@ -47,18 +47,21 @@ extension EventGraphBuilder {
     /// The file system behind a bdi name: the bdi of a loop device or a
     /// whole disk is the fs device itself; a partition's bdi is its disk,
     /// found through the geometry derived so far.
-    mutating func fsDevice(bdi: String) -> DeviceNumber? {
+    mutating func fsDevice(bdi: String, at node: Int32) -> DeviceNumber? {
         guard let dev = DeviceNumber(bdi) else { return nil }
         if fsDevices.contains(dev) { return dev }
+        // The geometry grows as the trace goes: look again now and then, not per event.
+        if let cached = bdiDevices[bdi], cached.found || node - cached.at < 65_536 { return cached.dev }
         let onDisk = geometry.all().filter { $0.diskDevice == dev }
-        if onDisk.count == 1 { return onDisk[0].fsDevice }
-        return dev
+        let resolved = onDisk.count == 1 ? onDisk[0].fsDevice : dev
+        bdiDevices[bdi] = (resolved, onDisk.count == 1, node)
+        return resolved
     }
 
     mutating func handleWriteback(_ e: WritebackEvent, _ node: Int32) {
         switch e {
         case .dirtyFolio(let bdi, let ino, let index), .waitOnWriteback(let bdi, let ino, let index):
-            guard let dev = fsDevice(bdi: bdi) else {
+            guard let dev = fsDevice(bdi: bdi, at: node) else {
                 diagnostics.warn(nameTable[Int(nodes.names[Int(node)])], "bdi \"\(bdi)\" names no device; event not tied to an inode")
                 return
             }

@@ -49,7 +49,7 @@ public struct EventGraphBuilder {
     var folioOrders: [FolioKey: UInt8] = [:]
     var ioEnds = 0
     var fsDevices: Set<DeviceNumber> = []
-    var bdiDevices: [String: DeviceNumber?] = [:]
+    var bdiDevices: [String: (dev: DeviceNumber, found: Bool, at: Int32)] = [:]
 
     public init(expectedEvents: Int = 0) {
         if expectedEvents > 0 { nodes.reserve(expectedEvents) }

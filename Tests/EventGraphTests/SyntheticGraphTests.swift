@@ -269,3 +269,39 @@ import KernelEvents
         #expect(g.workItems.count == 1)
     }
 }
+
+@Suite struct SyntheticPartitionTests {
+    @Test func partitionOffsetAndBlockSizeAreDerivedAndUsed() {
+        var s = Synthetic()
+        let fs = FieldValue.device(DeviceNumber(major: 8, minor: 1))
+        let disk = FieldValue.device(DeviceNumber(major: 8, minor: 0))
+        // 1 KiB blocks (2 sectors each) on a partition starting at sector 2048.
+        func mapAndSubmit(_ s: inout Synthetic, lblk: UInt64, pblk: UInt64) -> (Int, Int) {
+            let m = s.add("ext4_ext_map_blocks_exit", [("dev", fs), ("ino", .unsigned(12)), ("flags", .unsigned(0x42B)),
+                                                       ("pblk", .unsigned(pblk)), ("lblk", .unsigned(lblk)), ("len", .unsigned(4)),
+                                                       ("mflags", .unsigned(1 << 5 | 1 << 4 | 1 << 11)), ("ret", .signed(4))])
+            let b = s.add("block_bio_queue", [("dev", disk), ("sector", .unsigned(2048 + pblk * 2)), ("nr_sector", .unsigned(8)), ("rwbs", .string("WS"))])
+            s.add("block_rq_issue", [("dev", disk), ("sector", .unsigned(2048 + pblk * 2)), ("nr_sector", .unsigned(8)), ("rwbs", .string("WS"))])
+            s.add("block_rq_complete", pid: 14, [("dev", disk), ("sector", .unsigned(2048 + pblk * 2)), ("nr_sector", .unsigned(8)),
+                                                 ("rwbs", .string("WS")), ("error", .signed(0))])
+            return (m, b)
+        }
+        let (m1, b1) = mapAndSubmit(&s, lblk: 0, pblk: 500)
+        _ = mapAndSubmit(&s, lblk: 4, pblk: 900)
+        let dirty = s.add("writeback_dirty_folio", [("name", .string("8:0")), ("ino", .unsigned(12)), ("index", .unsigned(0))])
+        let conv = s.add("ext4_ext_handle_unwritten_extents", pid: 50, [("dev", fs), ("ino", .unsigned(12)), ("flags", .signed(0x433)),
+                                                                        ("lblk", .unsigned(0)), ("pblk", .unsigned(500)), ("len", .unsigned(4)),
+                                                                        ("allocated", .unsigned(4)), ("newblk", .unsigned(500))])
+        let g = s.graph()
+        let geometry = g.geometries.first
+        #expect(geometry?.blockSize == 1024)
+        #expect(geometry?.startSector == 2048)
+        #expect(geometry?.fsDevice == DeviceNumber(major: 8, minor: 1))
+        #expect(geometry?.diskDevice == DeviceNumber(major: 8, minor: 0))
+        #expect(g.incoming(b1).contains(Edge(from: m1, to: b1, kind: .extentBio)))
+        #expect(g.conversions.first?.isLinked == true)
+        #expect(g.conversions.first?.conversion == conv)
+        // The bdi of the disk names the partition's file system.
+        #expect(g.inode(of: dirty) == g.inode(of: m1))
+    }
+}
