@@ -7,9 +7,9 @@ import KernelEvents
 @Suite struct RealTraceGraphTests {
     static let traces = Samples.names
 
-    @Test(arguments: traces)
-    func everyConversionIsLinkedToItsExtentAndCompletedBio(name: String) throws {
-        let g = try Samples.graph(name)
+    @Test(arguments: traces, Samples.formats)
+    func everyConversionIsLinkedToItsExtentAndCompletedBio(name: String, format: String) throws {
+        let g = try Samples.graph(name, format)
         #expect(!g.conversions.isEmpty, "every sample trace converts unwritten extents")
         for c in g.conversions {
             #expect(!c.submissions.isEmpty, "CONVERT #\(c.conversion) has no extent mapped for I/O")
@@ -29,9 +29,9 @@ import KernelEvents
         }
     }
 
-    @Test(arguments: traces)
-    func everyWorkExecutionIsLinkedToItsQueueing(name: String) throws {
-        let g = try Samples.graph(name)
+    @Test(arguments: traces, Samples.formats)
+    func everyWorkExecutionIsLinkedToItsQueueing(name: String, format: String) throws {
+        let g = try Samples.graph(name, format)
         let executions = g.workItems.filter { $0.started != nil }
         #expect(!executions.isEmpty)
         for item in executions {
@@ -44,9 +44,9 @@ import KernelEvents
         }
     }
 
-    @Test(arguments: traces)
-    func unlinkedEventsAreNoneOrExplained(name: String) throws {
-        let g = try Samples.graph(name)
+    @Test(arguments: traces, Samples.formats)
+    func unlinkedEventsAreNoneOrExplained(name: String, format: String) throws {
+        let g = try Samples.graph(name, format)
         let counts = g.unlinkedCounts
         for kind in [UnlinkedKind.conversion, .workExecution, .bioCompletion] {
             #expect(counts[kind] != nil, "kind \(kind) always reported")
@@ -56,9 +56,9 @@ import KernelEvents
         }
     }
 
-    @Test(arguments: traces)
-    func geometryIsDerivedFromTheTrace(name: String) throws {
-        let g = try Samples.graph(name)
+    @Test(arguments: traces, Samples.formats)
+    func geometryIsDerivedFromTheTrace(name: String, format: String) throws {
+        let g = try Samples.graph(name, format)
         // The samples are ext4 on a loop device made with 4 KiB blocks: the
         // derivation must find exactly that, from pblk/sector pairs.
         let geometry = try #require(g.geometries.first)
@@ -67,8 +67,9 @@ import KernelEvents
         #expect(geometry.fsDevice == geometry.diskDevice)
     }
 
-    @Test func renameOverDirtyFreedAndNewIno12AreDifferentObjects() throws {
-        let g = try Samples.graph("rename_over_dirty")
+    @Test(arguments: Samples.formats)
+    func renameOverDirtyFreedAndNewIno12AreDifferentObjects(format: String) throws {
+        let g = try Samples.graph("rename_over_dirty", format)
         var freed: [Int] = [], allocated: [Int] = []
         for i in 0..<g.eventCount {
             guard g.inode(of: i)?.ino == 12 else { continue }
@@ -127,5 +128,19 @@ import KernelEvents
         let edges = try #require(object?["edges"] as? [[String: Any]])
         #expect(!nodes.isEmpty && !edges.isEmpty)
         #expect(edges.contains { $0["kind"] as? String == "bio_conversion" })
+    }
+
+    /// The two readers give the same events, so the same graph.
+    @Test(arguments: traces)
+    func textAndTraceDatGiveTheSameGraph(name: String) throws {
+        let dat = try Samples.graph(name, "dat"), txt = try Samples.graph(name, "txt")
+        #expect(dat.eventCount == txt.eventCount)
+        #expect(dat.objectCounts == txt.objectCounts)
+        #expect(dat.edgeCounts == txt.edgeCounts)
+        #expect(dat.unlinkedCounts == txt.unlinkedCounts)
+        #expect(dat.inodes == txt.inodes)
+        #expect(dat.geometries == txt.geometries)
+        let key = { (c: ConversionLink) in "\(c.inode) \(c.extent) \(c.submissions.count) \(c.completions.count)" }
+        #expect(dat.conversions.map(key).sorted() == txt.conversions.map(key).sorted())
     }
 }

@@ -19,7 +19,7 @@ enum Samples {
     private static let cache = Mutex<[String: EventGraph]>([:])
 
     /// The graph of a sample, built once per test run (several suites ask).
-    static func graph(_ name: String, _ ext: String = "txt") throws -> EventGraph {
+    static func graph(_ name: String, _ ext: String = "dat") throws -> EventGraph {
         let key = name + "." + ext
         if let g = cache.withLock({ $0[key] }) { return g }
         let g = try EventGraph.build(from: reader(path(name, ext)))
@@ -27,9 +27,10 @@ enum Samples {
         return g
     }
 
-    /// A reader for the sample at `path` (the text reader; trace.dat
-    /// samples join when the trace.dat reader is on main).
+    /// Both formats of each sample (one ring buffer, two files).
+    static let formats = ["dat", "txt"]
+
     static func reader(_ path: String) throws -> any TraceReader {
-        try TextReader(path: path)
+        path.hasSuffix(".dat") ? try DatReader(path: path) : try TextReader(path: path)
     }
 }
