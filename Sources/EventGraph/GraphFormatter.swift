@@ -95,7 +95,7 @@ public struct JSONGraphFormatter: GraphFormatter {
 }
 
 /// A JSON string literal.
-public func jsonString(_ s: String) -> String {
+func jsonString(_ s: String) -> String {
     var out = "\""
     for ch in s.unicodeScalars {
         switch ch {
