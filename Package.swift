@@ -33,6 +33,8 @@ let package = Package(
             name: "wbreplay",
             dependencies: [
                 "TraceIO",
+                "KernelEvents",
+                "EventGraph",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

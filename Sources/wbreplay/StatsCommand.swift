@@ -1,4 +1,6 @@
 import ArgumentParser
+import EventGraph
+import KernelEvents
 import TraceIO
 
 struct StatsCommand: ParsableCommand {
@@ -14,11 +16,33 @@ struct StatsCommand: ParsableCommand {
     @Option(help: "Output format: text or json.")
     var format: Format = .text
 
+    @Flag(inversion: .prefixedNo, help: "Also build the event graph and report objects, edges per kind and unlinked events (--no-graph: counts only, one thread per CPU).")
+    var graph = true
+
     func run() throws {
         let reader = try trace.open()
-        var stats = try TraceStatistics.collect(from: reader)
+        var stats: TraceStatistics
+        var summary: GraphSummary?
+        if graph {
+            // One ordered pass feeds both: the graph needs timestamp order, counting does not mind it.
+            var builder = EventGraphBuilder()
+            let meta = reader.metadata
+            builder.lossBeforeStart = meta.lostByCPU.values.contains { $0 > 0 }
+                || (meta.entriesWritten ?? 0) > (meta.entriesInBuffer ?? meta.entriesWritten ?? 0)
+            var counted = TraceStatistics()
+            let fields = KernelEventDecoder.fieldsUsed
+                .union(TraceEvent.deviceFieldNames).union(TraceEvent.inodeFieldNames)
+            try reader.forEach(ReadOptions(fields: .named(fields), keepRawText: false)) { record in
+                counted.add(record)
+                builder.add(record)
+            }
+            stats = counted
+            summary = builder.finish().summary
+        } else {
+            stats = try TraceStatistics.collect(from: reader)
+        }
         stats.include(reader.metadata)
-        let report = StatsReport(path: trace.file, metadata: reader.metadata, stats: stats)
+        let report = StatsReport(path: trace.file, metadata: reader.metadata, stats: stats, graph: summary)
         let out = OutputStream()
         switch format {
         case .text: TextStatsFormatter().write(report, to: out)

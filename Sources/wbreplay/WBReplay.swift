@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TraceIO
 
 @main
 struct WBReplay: ParsableCommand {
@@ -8,7 +9,7 @@ struct WBReplay: ParsableCommand {
         abstract: "Record, read and replay ext4 writeback traces; flag ordering bugs.",
         discussion: "Exit status: 0 clean, 1 findings, 2 error (bad input, bad usage).",
         version: "0.1.0",
-        subcommands: [RecordCommand.self, EventsCommand.self, StatsCommand.self]
+        subcommands: [RecordCommand.self, EventsCommand.self, StatsCommand.self, GraphCommand.self, WhyCommand.self]
     )
 
     /// Like a linter: usage errors and unreadable input exit 2 with one line
@@ -26,7 +27,11 @@ struct WBReplay: ParsableCommand {
             }
             // A command's own verdict (1: findings) passes through unchanged.
             if let verdict = error as? ExitCode { Foundation.exit(verdict.rawValue) }
-            let message = fullMessage(for: error)
+            // Our own errors describe themselves in one line; ArgumentParser's
+            // usage errors come through its message, without its "Error: " prefix.
+            var message = error is TraceError || error is CommandError
+                ? String(describing: error) : fullMessage(for: error)
+            if message.hasPrefix("Error: ") { message.removeFirst("Error: ".count) }
             Diagnostics.error(message.isEmpty ? String(describing: error) : message)
             Foundation.exit(2)
         }
@@ -43,4 +48,10 @@ enum Diagnostics {
     static func warning(_ message: String) {
         FileHandle.standardError.write(Data("wbreplay: warning: \(message)\n".utf8))
     }
+}
+
+/// A command's refusal of what it was asked, in one line (exit 2).
+struct CommandError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
 }

@@ -1,3 +1,4 @@
+import EventGraph
 import Foundation
 import TraceIO
 
@@ -7,6 +8,8 @@ struct StatsReport {
     var path: String
     var metadata: TraceMetadata
     var stats: TraceStatistics
+    /// The event graph's objects, edges and unlinked events (nil with --no-graph).
+    var graph: GraphSummary?
 
     /// Events the kernel overwrote in overwrite mode: only the text header's
     /// entries-in-buffer/entries-written tells, and not per CPU.
@@ -35,6 +38,24 @@ struct JSONStatsFormatter: OutputFormatter {
         var instance: String?
         var devices: [String]
         var inodes: [String]
+        var objects: [String: Int]?
+        var edges: [String: Int]?
+        var unlinked: [String: Int]?
+        var unlinked_detail: [String: UnlinkedDetail]?
+        var geometry: [Geometry]?
+    }
+
+    struct UnlinkedDetail: Encodable {
+        var explained: Int
+        var unexplained: Int
+        var reasons: [String: Int]
+    }
+
+    struct Geometry: Encodable {
+        var fs_dev: String
+        var disk_dev: String
+        var block_size: UInt64?
+        var start_sector: UInt64?
     }
 
     func write(_ r: StatsReport, to out: OutputStream) {
@@ -53,7 +74,23 @@ struct JSONStatsFormatter: OutputFormatter {
             kernel: r.metadata.kernelRelease,
             instance: r.metadata.instance,
             devices: r.stats.devices.sorted().map(\.description),
-            inodes: r.stats.inodes.sorted().map(\.description)
+            inodes: r.stats.inodes.sorted().map(\.description),
+            objects: r.graph.map { g in Dictionary(uniqueKeysWithValues: g.objects.map { ($0.key.rawValue, $0.value) }) },
+            edges: r.graph.map { g in Dictionary(uniqueKeysWithValues: g.edges.map { ($0.key.name, $0.value) }) },
+            unlinked: r.graph.map { g in Dictionary(uniqueKeysWithValues: g.unlinked.map { ($0.key.rawValue, $0.value.total) }) },
+            unlinked_detail: r.graph.map { g in
+                Dictionary(uniqueKeysWithValues: g.unlinked.map { kind, count in
+                    (kind.rawValue, UnlinkedDetail(
+                        explained: count.explained, unexplained: count.unexplained,
+                        reasons: Dictionary(uniqueKeysWithValues: count.byReason.map { ($0.key.rawValue, $0.value) })))
+                })
+            },
+            geometry: r.graph.map { g in
+                g.geometries.map {
+                    Geometry(fs_dev: $0.fsDevice.description, disk_dev: $0.diskDevice.description,
+                             block_size: $0.blockSize, start_sector: $0.startSector)
+                }
+            }
         )
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
@@ -92,6 +129,18 @@ struct TextStatsFormatter: OutputFormatter {
         }
         lines.append("devices:  \(s.devices.sorted().map(\.description).joined(separator: " "))")
         lines.append("inodes:   \(s.inodes.count) (\(s.inodes.sorted().prefix(12).map(\.description).joined(separator: " "))\(s.inodes.count > 12 ? " …" : ""))")
+        if let g = r.graph {
+            lines.append("objects:  " + g.objects.sorted { $0.key.rawValue < $1.key.rawValue }
+                .map { "\($0.key.rawValue)=\($0.value)" }.joined(separator: " "))
+            lines.append("edges:    " + g.edges.sorted { $0.key.name < $1.key.name }
+                .map { "\($0.key.name)=\($0.value)" }.joined(separator: " "))
+            lines.append("unlinked: " + g.unlinked.sorted { $0.key.rawValue < $1.key.rawValue }
+                .map { kind, count in
+                    let reasons = count.byReason.sorted { $0.key.rawValue < $1.key.rawValue }
+                        .map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", ")
+                    return "\(kind.rawValue)=\(count.total)" + (reasons.isEmpty ? "" : " (\(reasons))")
+                }.joined(separator: " "))
+        }
         lines.append("by event:")
         let width = s.byEvent.keys.map(\.count).max() ?? 0
         for (name, count) in s.byEvent.sorted(by: { ($0.value, $1.key) > ($1.value, $0.key) }) {
