@@ -24,8 +24,13 @@ enum TextSamples {
         return url.path
     }
 
+    /// Tests run in parallel; each report is written once, by one of them.
+    static let reportLock = NSLock()
+
     /// `trace-cmd report ARGS traces/NAME.dat`, written once per test process.
     static func report(_ name: String, _ args: [String]) throws -> String {
+        reportLock.lock()
+        defer { reportLock.unlock() }
         let out = tempDir.appendingPathComponent("\(name)\(args.joined()).report")
         if FileManager.default.fileExists(atPath: out.path) { return out.path }
         let process = Process()
@@ -78,7 +83,7 @@ enum TextSamples {
     static func comparable(_ event: String, _ field: String, _ a: FieldValue?, _ b: FieldValue?) -> Bool {
         if let spec = EventSpecCatalog.all.first(where: { $0.event == event }),
            let index = spec.fieldNames.firstIndex(of: field) {
-            for case .value(let f, _, .pointer) in spec.ops where f == index { return false }
+            if spec.ops.contains(where: { !$0.isLiteral && $0.field == index && $0.conversion == .pointer }) { return false }
             if spec.fieldKinds[index] == .symbol,
                a?.stringValue?.hasPrefix("0x") == true || b?.stringValue?.hasPrefix("0x") == true {
                 return false

@@ -1,3 +1,5 @@
+import Glibc
+
 /// Maps byte strings to shared values, so that the hot loop turns a task
 /// name or event name into a `String` once per distinct name, not per line.
 /// Open addressing over FNV-1a hashes; bounded, so memory does not grow
@@ -30,7 +32,10 @@ struct ByteInterner<Value> {
         while true {
             let index = Int(slots[slot])
             if index < 0 { break }
-            if keys[index].elementsEqual(bytes) { return values[index] }
+            if keys[index].count == bytes.count,
+               bytes.isEmpty || keys[index].withUnsafeBufferPointer({ memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) == 0 }) {
+                return values[index]
+            }
             slot = (slot + 1) & mask
         }
         let value = make(bytes)

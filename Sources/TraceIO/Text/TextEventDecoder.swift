@@ -7,8 +7,9 @@ struct TextEventDecoder {
     private var comms = ByteInterner<String>(capacity: 8192)
     private var fieldNames = ByteInterner<String>(capacity: 4096)
     private var matcher = SpecMatcher()
-    /// Per spec, which of its fields `options.fields` asks for (nil: all).
-    private let wanted: [[Bool]?]
+    /// Per spec (by identity), which of its fields `options.fields` asks for;
+    /// empty when all are.
+    private let wanted: [ObjectIdentifier: [Bool]]
     /// Lines of events with a spec whose text did not have the spec's shape
     /// (a different kernel's print format, a damaged line); their fields
     /// fall back to `GenericFields`.
@@ -19,9 +20,11 @@ struct TextEventDecoder {
         matcher.libtraceeventQuirks = libtraceeventQuirks
         switch options.fields {
         case .all, .none:
-            wanted = []
+            wanted = [:]
         case .named(let names):
-            wanted = EventSpecCatalog.all.map { spec in spec.fieldNames.map { names.contains($0) } }
+            var wanted: [ObjectIdentifier: [Bool]] = [:]
+            for spec in EventSpecCatalog.all { wanted[ObjectIdentifier(spec)] = spec.fieldNames.map { names.contains($0) } }
+            self.wanted = wanted
         }
     }
 
@@ -33,9 +36,8 @@ struct TextEventDecoder {
         if case .none = options.fields {} else {
             switch descriptor.shape {
             case .plain:
-                if let index = descriptor.spec {
-                    let spec = EventSpecCatalog.all[index]
-                    if let matched = matcher.match(body, spec, wanted: wanted.isEmpty ? nil : wanted[index]) {
+                if let spec = descriptor.spec {
+                    if let matched = matcher.match(body, spec, wanted: wanted.isEmpty ? nil : wanted[ObjectIdentifier(spec)]) {
                         fields = matched
                     } else {
                         specMismatches += 1

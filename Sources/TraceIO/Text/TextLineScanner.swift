@@ -1,3 +1,5 @@
+import Glibc
+
 /// What one line of a text trace is.
 enum TextLine {
     case event(EventLine)
@@ -108,9 +110,13 @@ enum TextLineScanner {
     static func findTimestamp(_ line: UnsafeBufferPointer<UInt8>, from start: Int)
         -> (Int, Int, UInt64, UInt64)?
     {
+        guard let base = line.baseAddress else { return nil }
         var i = start
         while i < line.count {
-            if line[i] == UInt8(ascii: ":"), i + 1 == line.count || line[i + 1] == 0x20 {
+            // Jump from colon to colon: memchr is vectorised.
+            guard let colon = memchr(base + i, Int32(UInt8(ascii: ":")), line.count - i) else { return nil }
+            i = UnsafeRawPointer(colon).assumingMemoryBound(to: UInt8.self) - base
+            if i + 1 == line.count || line[i + 1] == 0x20 {
                 var j = i
                 var dot = -1
                 while j > start, NumberScanner.isDigit(line[j - 1]) || (line[j - 1] == 0x2E && dot < 0) {
