@@ -6,7 +6,10 @@ import Glibc
 /// with the file (past `capacity` distinct keys, callers build values anew).
 struct ByteInterner<Value> {
     private var slots: [Int32]
-    private var keys: [[UInt8]] = []
+    /// Keys back to back in one buffer (`keyStarts[i]..<keyStarts[i + 1]`),
+    /// so that comparing a key touches no reference count.
+    private var keyBytes: [UInt8] = []
+    private var keyStarts: [Int] = [0]
     private var values: [Value] = []
     let capacity: Int
 
@@ -32,16 +35,18 @@ struct ByteInterner<Value> {
         while true {
             let index = Int(slots[slot])
             if index < 0 { break }
-            if keys[index].count == bytes.count,
-               bytes.isEmpty || keys[index].withUnsafeBufferPointer({ memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) == 0 }) {
+            let start = keyStarts[index]
+            if keyStarts[index + 1] - start == bytes.count,
+               bytes.isEmpty || keyBytes.withUnsafeBufferPointer({ memcmp($0.baseAddress! + start, bytes.baseAddress!, bytes.count) == 0 }) {
                 return values[index]
             }
             slot = (slot + 1) & mask
         }
         let value = make(bytes)
-        if keys.count < capacity {
-            slots[slot] = Int32(keys.count)
-            keys.append(Array(bytes))
+        if values.count < capacity {
+            slots[slot] = Int32(values.count)
+            keyBytes.append(contentsOf: bytes)
+            keyStarts.append(keyBytes.count)
             values.append(value)
         }
         return value

@@ -28,7 +28,9 @@ struct TextEventDecoder {
         }
     }
 
-    mutating func decode(_ line: UnsafeBufferPointer<UInt8>, _ event: EventLine) -> TraceEvent? {
+    /// The event of a scanned line, as a record (built in place: a
+    /// `TraceEvent` copied into a record costs a reference count per member).
+    mutating func decode(_ line: UnsafeBufferPointer<UInt8>, _ event: EventLine) -> TraceRecord? {
         guard let head = naming.head(line, from: event.eventStart) else { return nil }
         let body = UnsafeBufferPointer(rebasing: line[head.body])
         let descriptor = head.descriptor
@@ -60,10 +62,10 @@ struct TextEventDecoder {
             while end > 0, body[end - 1] == 0x20 { end -= 1 }
             raw = String(decoding: UnsafeBufferPointer(rebasing: body[0..<end]), as: UTF8.self)
         }
-        return TraceEvent(
+        return .event(TraceEvent(
             timestamp: event.timestamp, cpu: event.cpu, pid: event.pid,
             comm: comms.string(UnsafeBufferPointer(rebasing: line[event.comm])),
             name: descriptor.name, system: descriptor.system, fields: fields, rawText: raw,
-            timestampResolution: event.resolution)
+            timestampResolution: event.resolution))
     }
 }
