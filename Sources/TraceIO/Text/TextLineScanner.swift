@@ -52,6 +52,11 @@ enum TextLineScanner {
             while start < line.count, line[start] == 0x20 { start += 1 }
         }
         if line.matches(cpuPrefix, at: start) { return lostLine(line, start + cpuPrefix.count) }
+        // trace-cmd report: `CPU 1 is empty`.
+        if line.matches(cpuWord, at: start), line.count >= emptySuffix.count,
+           line.matches(emptySuffix, at: line.count - emptySuffix.count) {
+            return .ignorable
+        }
 
         guard let (tsStart, tsEnd, timestamp, resolution) = findTimestamp(line, from: start)
         else { return .damaged }
@@ -188,4 +193,6 @@ enum TextLineScanner {
     static let versionPrefix = Array("version = ".utf8)
     static let cpuPrefix = Array("CPU:".utf8)
     static let lostWord = Array("LOST ".utf8)
+    static let cpuWord = Array("CPU ".utf8)
+    static let emptySuffix = Array(" is empty".utf8)
 }
