@@ -110,7 +110,7 @@ public final class TextReader: TraceReader {
                     try body(record)
                 }
                 sinceRelease += line.count
-                if sinceRelease > 32 << 20 {
+                if sinceRelease > 8 << 20 {
                     file.release(upTo: start)
                     sinceRelease = 0
                 }
