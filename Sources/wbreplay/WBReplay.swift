@@ -6,6 +6,6 @@ struct WBReplay: ParsableCommand {
         commandName: "wbreplay",
         abstract: "Record, read and replay ext4 writeback traces; flag ordering bugs.",
         version: "0.1.0",
-        subcommands: []
+        subcommands: [RecordCommand.self]
     )
 }
