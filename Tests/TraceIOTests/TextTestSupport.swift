@@ -5,8 +5,17 @@ import Testing
 /// Helpers for the text-reader tests: temporary trace files and
 /// `trace-cmd report` output of the sample trace.dat files.
 enum TextSamples {
+    /// One directory per test process; those of earlier runs are removed
+    /// (their reports are regenerated), so runs do not pile up files.
     static let tempDir: URL = {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("wbr-text-\(getpid())")
+        let tmp = FileManager.default.temporaryDirectory
+        for old in (try? FileManager.default.contentsOfDirectory(atPath: tmp.path)) ?? []
+        where old.hasPrefix("wbr-text-") {
+            if let pid = Int32(old.dropFirst("wbr-text-".count)), pid != getpid(), kill(pid, 0) != 0 {
+                try? FileManager.default.removeItem(at: tmp.appendingPathComponent(old))
+            }
+        }
+        let dir = tmp.appendingPathComponent("wbr-text-\(getpid())")
         try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         return dir
     }()
