@@ -61,12 +61,14 @@ import Testing
     @Test func reportDroppedEventsLine() throws {
         let path = TextSamples.write("""
         cpus=2
+        CPU 1 is empty
         cap:          python3-4739  [000]   518.460280532: sys_enter_fsync:      fd: 0x00000003
         cap: CPU:0 [7 EVENTS DROPPED]
         cap:          python3-4739  [000]   518.460284137: sys_exit_fsync:       0x0
 
         """)
-        let (_, records) = try TextSamples.records(path)
+        let (reader, records) = try TextSamples.records(path)
+        #expect(reader.damagedLines == 0)
         guard records.count == 3, case .lost(let lost) = records[1] else {
             Issue.record("expected a lost record between the events: \(records)")
             return

@@ -5,8 +5,17 @@ import Testing
 /// Helpers for the text-reader tests: temporary trace files and
 /// `trace-cmd report` output of the sample trace.dat files.
 enum TextSamples {
+    /// One directory per test process; those of earlier runs are removed
+    /// (their reports are regenerated), so runs do not pile up files.
     static let tempDir: URL = {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("wbr-text-\(getpid())")
+        let tmp = FileManager.default.temporaryDirectory
+        for old in (try? FileManager.default.contentsOfDirectory(atPath: tmp.path)) ?? []
+        where old.hasPrefix("wbr-text-") {
+            if let pid = Int32(old.dropFirst("wbr-text-".count)), pid != getpid(), kill(pid, 0) != 0 {
+                try? FileManager.default.removeItem(at: tmp.appendingPathComponent(old))
+            }
+        }
+        let dir = tmp.appendingPathComponent("wbr-text-\(getpid())")
         try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         return dir
     }()
@@ -24,8 +33,13 @@ enum TextSamples {
         return url.path
     }
 
+    /// Tests run in parallel; each report is written once, by one of them.
+    static let reportLock = NSLock()
+
     /// `trace-cmd report ARGS traces/NAME.dat`, written once per test process.
     static func report(_ name: String, _ args: [String]) throws -> String {
+        reportLock.lock()
+        defer { reportLock.unlock() }
         let out = tempDir.appendingPathComponent("\(name)\(args.joined()).report")
         if FileManager.default.fileExists(atPath: out.path) { return out.path }
         let process = Process()
@@ -78,7 +92,7 @@ enum TextSamples {
     static func comparable(_ event: String, _ field: String, _ a: FieldValue?, _ b: FieldValue?) -> Bool {
         if let spec = EventSpecCatalog.all.first(where: { $0.event == event }),
            let index = spec.fieldNames.firstIndex(of: field) {
-            for case .value(let f, _, .pointer) in spec.ops where f == index { return false }
+            if spec.ops.contains(where: { !$0.isLiteral && $0.field == index && $0.conversion == .pointer }) { return false }
             if spec.fieldKinds[index] == .symbol,
                a?.stringValue?.hasPrefix("0x") == true || b?.stringValue?.hasPrefix("0x") == true {
                 return false

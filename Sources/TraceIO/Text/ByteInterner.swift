@@ -1,10 +1,15 @@
+import Glibc
+
 /// Maps byte strings to shared values, so that the hot loop turns a task
 /// name or event name into a `String` once per distinct name, not per line.
 /// Open addressing over FNV-1a hashes; bounded, so memory does not grow
 /// with the file (past `capacity` distinct keys, callers build values anew).
 struct ByteInterner<Value> {
     private var slots: [Int32]
-    private var keys: [[UInt8]] = []
+    /// Keys back to back in one buffer (`keyStarts[i]..<keyStarts[i + 1]`),
+    /// so that comparing a key touches no reference count.
+    private var keyBytes: [UInt8] = []
+    private var keyStarts: [Int] = [0]
     private var values: [Value] = []
     let capacity: Int
 
@@ -30,13 +35,18 @@ struct ByteInterner<Value> {
         while true {
             let index = Int(slots[slot])
             if index < 0 { break }
-            if keys[index].elementsEqual(bytes) { return values[index] }
+            let start = keyStarts[index]
+            if keyStarts[index + 1] - start == bytes.count,
+               bytes.isEmpty || keyBytes.withUnsafeBufferPointer({ memcmp($0.baseAddress! + start, bytes.baseAddress!, bytes.count) == 0 }) {
+                return values[index]
+            }
             slot = (slot + 1) & mask
         }
         let value = make(bytes)
-        if keys.count < capacity {
-            slots[slot] = Int32(keys.count)
-            keys.append(Array(bytes))
+        if values.count < capacity {
+            slots[slot] = Int32(values.count)
+            keyBytes.append(contentsOf: bytes)
+            keyStarts.append(keyBytes.count)
             values.append(value)
         }
         return value

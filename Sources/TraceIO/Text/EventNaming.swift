@@ -13,14 +13,21 @@ enum EventShape: Sendable {
     case tracefsPrint
 }
 
-/// What the reader knows about one event name, looked up once per distinct name.
-struct EventDescriptor: Sendable {
+/// What the reader knows about one event name, looked up once per distinct
+/// name (a class, so that a lookup costs one reference count).
+final class EventDescriptor: Sendable {
     /// The name as in the format files and trace.dat.
     let name: String
     let system: String?
     let shape: EventShape
-    /// Index into `EventSpecCatalog.all`.
-    let spec: Int?
+    let spec: EventSpec?
+
+    init(name: String, system: String?, shape: EventShape, spec: EventSpec?) {
+        self.name = name
+        self.system = system
+        self.shape = shape
+        self.spec = spec
+    }
 }
 
 /// The event name at the start of an event's text, and where its fields are.
@@ -36,14 +43,12 @@ struct EventHead {
 struct EventNaming {
     private var descriptors = ByteInterner<EventDescriptor>(capacity: 4096)
     private var scratch: [UInt8] = []
-    private let specIndex: [String: Int]
+    private let specs: [String: EventSpec]
 
     init() {
-        var index: [String: Int] = [:]
-        for (i, spec) in EventSpecCatalog.all.enumerated() where index[spec.event] == nil {
-            index[spec.event] = i
-        }
-        specIndex = index
+        var specs: [String: EventSpec] = [:]
+        for spec in EventSpecCatalog.all where specs[spec.event] == nil { specs[spec.event] = spec }
+        self.specs = specs
     }
 
     mutating func head(_ line: UnsafeBufferPointer<UInt8>, from start: Int) -> EventHead? {
@@ -79,7 +84,7 @@ struct EventNaming {
     }
 
     private mutating func lookup(_ name: UnsafeBufferPointer<UInt8>) -> EventDescriptor {
-        let specIndex = self.specIndex
+        let specs = self.specs
         return descriptors.value(for: name) { bytes in
             let text = String(decoding: bytes, as: UTF8.self)
             if bytes.matches(EventNaming.enterPrefix, at: 0) {
@@ -94,8 +99,8 @@ struct EventNaming {
             if text == "print" {
                 return EventDescriptor(name: "print", system: "ftrace", shape: .print, spec: nil)
             }
-            if let i = specIndex[text] {
-                return EventDescriptor(name: text, system: EventSpecCatalog.all[i].system, shape: .plain, spec: i)
+            if let spec = specs[text] {
+                return EventDescriptor(name: text, system: spec.system, shape: .plain, spec: spec)
             }
             return EventDescriptor(name: text, system: nil, shape: .plain, spec: nil)
         }

@@ -37,25 +37,38 @@ enum FieldKind: Sendable, Equatable {
     case unsupported
 }
 
-enum Conversion: Sendable {
+enum Conversion: UInt8, Sendable {
     case signedDecimal, unsignedDecimal, hex, octal, string, pointer, symbol, character
-    case flags(FlagTable)
-    case symbolic(FlagTable)
+    /// `__print_flags` / `__print_symbolic`: `SpecOp.table` indexes `EventSpec.tables`.
+    case flags, symbolic
 }
 
-enum SpecOp: Sendable {
-    case literal([UInt8])
-    /// `field` indexes `EventSpec.fieldNames`, -1 for a skipped value.
-    case value(field: Int, shift: Int, conversion: Conversion)
+/// One step of a pattern: a literal (bytes `literalStart..<literalEnd` of
+/// `EventSpec.literalBytes`) or a value. Plain data, so that the matcher's
+/// loop copies no references.
+struct SpecOp: Sendable {
+    var isLiteral: Bool
+    /// Indexes `EventSpec.fieldNames`, -1 for a skipped value.
+    var field: Int
+    var shift: Int
+    var conversion: Conversion
+    var table: Int
+    var literalStart: Int
+    var literalEnd: Int
+
+    var literalCount: Int { literalEnd - literalStart }
 }
 
-/// A compiled spec, matched by `SpecMatcher`.
-struct EventSpec: Sendable {
+/// A compiled spec, matched by `SpecMatcher`. A class: the hot loop passes
+/// it around with one reference count, not one per member.
+final class EventSpec: Sendable {
     let event: String
     let system: String
     let fieldNames: [String]
     let fieldKinds: [FieldKind]
     let ops: [SpecOp]
+    let literalBytes: [UInt8]
+    let tables: [FlagTable]
 
     init(system: String, source: EventSpecSource) {
         self.event = source.event
@@ -70,8 +83,15 @@ struct EventSpec: Sendable {
         }
         fieldNames = names
         fieldKinds = kinds
-        ops = EventSpec.compile(source.pattern, fieldNames: names)
+        var compiler = PatternCompiler(fieldNames: names)
+        compiler.compile(source.pattern)
+        ops = compiler.ops
+        literalBytes = compiler.literalBytes
+        tables = compiler.tables
     }
+
+    /// The literal bytes of `op`.
+    func literal(_ op: SpecOp) -> ArraySlice<UInt8> { literalBytes[op.literalStart..<op.literalEnd] }
 
     static func kind(_ text: Substring) -> FieldKind {
         switch text {
@@ -85,39 +105,54 @@ struct EventSpec: Sendable {
         }
     }
 
-    static func compile(_ pattern: String, fieldNames: [String]) -> [SpecOp] {
-        var ops: [SpecOp] = []
-        var literal: [UInt8] = []
+}
+
+/// Turns a pattern string into `SpecOp`s.
+struct PatternCompiler {
+    let fieldNames: [String]
+    var ops: [SpecOp] = []
+    var literalBytes: [UInt8] = []
+    var tables: [FlagTable] = []
+    private var pending: [UInt8] = []
+
+    init(fieldNames: [String]) { self.fieldNames = fieldNames }
+
+    mutating func compile(_ pattern: String) {
         let bytes = Array(pattern.utf8)
         var i = 0
-        func flush() {
-            if !literal.isEmpty { ops.append(.literal(literal)); literal = [] }
-        }
         while i < bytes.count {
             let b = bytes[i]
             if (b == UInt8(ascii: "{") || b == UInt8(ascii: "}")), i + 1 < bytes.count, bytes[i + 1] == b {
-                literal.append(b)
+                pending.append(b)
                 i += 2
                 continue
             }
             guard b == UInt8(ascii: "{"), let close = bytes[i...].firstIndex(of: UInt8(ascii: "}")) else {
-                literal.append(b)
+                pending.append(b)
                 i += 1
                 continue
             }
             flush()
-            ops.append(placeholder(String(decoding: bytes[(i + 1)..<close], as: UTF8.self), fieldNames))
+            placeholder(String(decoding: bytes[(i + 1)..<close], as: UTF8.self))
             i = close + 1
         }
         // The reader trims trailing spaces from each line (print fmts such as
         // ext4_request_blocks end in one), so the pattern must not need them.
-        while literal.last == 0x20 { literal.removeLast() }
+        while pending.last == 0x20 { pending.removeLast() }
         flush()
-        return ops
+    }
+
+    private mutating func flush() {
+        guard !pending.isEmpty else { return }
+        let start = literalBytes.count
+        literalBytes.append(contentsOf: pending)
+        ops.append(SpecOp(isLiteral: true, field: -1, shift: 0, conversion: .string, table: -1,
+                          literalStart: start, literalEnd: literalBytes.count))
+        pending = []
     }
 
     /// Parses `target:conv` where target is `_`, `name`, `name<<N` or `name>>N`.
-    static func placeholder(_ text: String, _ fieldNames: [String]) -> SpecOp {
+    private mutating func placeholder(_ text: String) {
         let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
         var target = parts[0]
         var shift = 0
@@ -128,6 +163,7 @@ struct EventSpec: Sendable {
         }
         let field = fieldNames.firstIndex(of: target) ?? -1
         let conv = parts.count > 1 ? parts[1] : "s"
+        var table = -1
         let conversion: Conversion
         switch conv.prefix(1) {
         case "d": conversion = .signedDecimal
@@ -137,11 +173,14 @@ struct EventSpec: Sendable {
         case "p": conversion = .pointer
         case "S": conversion = .symbol
         case "c": conversion = .character
-        case "F": conversion = .flags(FlagTable.named(String(conv.dropFirst(2))))
-        case "Y": conversion = .symbolic(FlagTable.named(String(conv.dropFirst(2))))
+        case "F", "Y":
+            conversion = conv.hasPrefix("F") ? .flags : .symbolic
+            table = tables.count
+            tables.append(FlagTable.named(String(conv.dropFirst(2))))
         default: conversion = .string
         }
-        return .value(field: field, shift: shift, conversion: conversion)
+        ops.append(SpecOp(isLiteral: false, field: field, shift: shift, conversion: conversion, table: table,
+                          literalStart: 0, literalEnd: 0))
     }
 }
 

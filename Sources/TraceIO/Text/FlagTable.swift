@@ -1,8 +1,9 @@
 /// A `__print_flags` or `__print_symbolic` table of a tracepoint's print fmt:
 /// how a printed name (`CREATE|UNWRIT`, `UR`, `be`) maps back to the number
 /// the field holds. The tables are generated from the format files
-/// (Generated/FlagTables.swift).
-struct FlagTable: Sendable {
+/// (Generated/FlagTables.swift). A class: the matcher passes tables around
+/// in its hot loop.
+final class FlagTable: Sendable {
     /// `__print_flags` (names joined by `delimiter`) or `__print_symbolic` (one name).
     let isFlags: Bool
     /// The flags delimiter; `""` for single-letter flags printed back to back (`UR`).

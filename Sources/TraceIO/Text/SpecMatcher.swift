@@ -1,3 +1,5 @@
+import Glibc
+
 /// Matches the printed fields of one event against its `EventSpec`, byte by
 /// byte, and rebuilds the typed field values. One generic matcher serves
 /// every event; per-event knowledge lives in the generated specs.
@@ -25,67 +27,75 @@ struct SpecMatcher {
         var end = body.count
         while end > 0, body[end - 1] == 0x20 || body[end - 1] == 0x09 || body[end - 1] == 0x0D { end -= 1 }
         let text = UnsafeBufferPointer(rebasing: body[0..<end])
-        let ops = spec.ops
+        let matched = spec.ops.withUnsafeBufferPointer { ops in
+            spec.literalBytes.withUnsafeBufferPointer { literals in
+                run(text, ops, literals, spec.tables, wanted)
+            }
+        }
+        return matched ? build(text, spec) : nil
+    }
+
+    private mutating func run(
+        _ text: UnsafeBufferPointer<UInt8>, _ ops: UnsafeBufferPointer<SpecOp>,
+        _ literals: UnsafeBufferPointer<UInt8>, _ tables: [FlagTable], _ wanted: [Bool]?
+    ) -> Bool {
         var pos = 0
         var k = 0
-        scan: while k < ops.count {
-            if pos >= text.count, SpecMatcher.restIsOptional(ops, from: k) {
+        while k < ops.count {
+            if pos >= text.count, SpecMatcher.restIsOptional(ops, from: k, literals) {
                 emptyTail(ops, from: k, at: pos, wanted: wanted)
-                break scan
+                return true
             }
-            switch ops[k] {
-            case .literal(let lit):
-                if text.matches(lit, at: pos) {
-                    pos += lit.count
-                } else if SpecMatcher.endsWithin(lit, text, pos), SpecMatcher.restIsOptional(ops, from: k + 1) {
+            let op = ops[k]
+            if op.isLiteral {
+                if SpecMatcher.matches(text, pos, literals, op.literalStart, op.literalCount) {
+                    pos += op.literalCount
+                } else if SpecMatcher.endsWithin(op, literals, text, pos),
+                          SpecMatcher.restIsOptional(ops, from: k + 1, literals) {
                     // `… flags ` with empty flags at the end of the line,
                     // whose trailing space was trimmed.
-                    pos = text.count
-                    emptyTail(ops, from: k + 1, at: pos, wanted: wanted)
-                    break scan
+                    emptyTail(ops, from: k + 1, at: text.count, wanted: wanted)
+                    return true
                 } else {
-                    return nil
+                    return false
                 }
-            case .value(let field, let shift, let conversion):
-                let take = field >= 0 && (wanted == nil || wanted![field])
-                guard let next = consume(text, pos, ops, k, field: take ? field : -1,
-                                         shift: shift, conversion)
-                else { return nil }
+            } else {
+                let take = op.field >= 0 && (wanted == nil || wanted![op.field])
+                guard let next = consume(text, pos, ops, k, literals, take ? op.field : -1, op,
+                                         op.table >= 0 ? tables[op.table] : nil)
+                else { return false }
                 pos = next
             }
             k += 1
         }
-        guard pos >= text.count else { return nil }
-        return build(text, spec)
+        return pos >= text.count
     }
 
     /// Values that printed as nothing at the end of the line: flags and
     /// symbols print nothing for 0, strings are empty.
-    private mutating func emptyTail(_ ops: [SpecOp], from k: Int, at pos: Int, wanted: [Bool]?) {
-        for op in ops[k...] {
-            guard case .value(let field, _, let conversion) = op, field >= 0,
-                  wanted == nil || wanted![field]
-            else { continue }
-            switch conversion {
-            case .flags, .symbolic: assigned[field] = true
-            case .string, .symbol: ranges[field] = pos..<pos; assigned[field] = true
+    private mutating func emptyTail(_ ops: UnsafeBufferPointer<SpecOp>, from k: Int, at pos: Int, wanted: [Bool]?) {
+        for op in ops[k...] where !op.isLiteral && op.field >= 0 && (wanted == nil || wanted![op.field]) {
+            switch op.conversion {
+            case .flags, .symbolic: assigned[op.field] = true
+            case .string, .symbol: ranges[op.field] = pos..<pos; assigned[op.field] = true
             default: break
             }
         }
     }
 
     /// Reads one value at `pos`; returns the index after it.
+    @inline(__always)
     private mutating func consume(
-        _ text: UnsafeBufferPointer<UInt8>, _ pos: Int, _ ops: [SpecOp], _ k: Int,
-        field: Int, shift: Int, _ conversion: Conversion
+        _ text: UnsafeBufferPointer<UInt8>, _ pos: Int, _ ops: UnsafeBufferPointer<SpecOp>, _ k: Int,
+        _ literals: UnsafeBufferPointer<UInt8>, _ field: Int, _ op: SpecOp, _ table: FlagTable?
     ) -> Int? {
         func store(_ value: UInt64) {
             guard field >= 0 else { return }
-            let placed = shift >= 0 ? value &<< UInt64(shift) : value &>> UInt64(-shift)
+            let placed = op.shift >= 0 ? value &<< UInt64(op.shift) : value &>> UInt64(-op.shift)
             bits[field] |= placed
             assigned[field] = true
         }
-        switch conversion {
+        switch op.conversion {
         case .signedDecimal, .unsignedDecimal:
             guard let (v, next) = NumberScanner.scan(text, pos, radix: 10) else { return nil }
             store(v)
@@ -103,15 +113,14 @@ struct SpecMatcher {
             store(UInt64(text[pos]))
             return pos + 1
         case .string:
-            guard let end = stringEnd(text, pos, ops, k) else { return nil }
+            guard let end = stringEnd(text, pos, ops, k, literals) else { return nil }
             if field >= 0 { ranges[field] = pos..<end; assigned[field] = true }
             return end
         case .symbol:
             var end = pos
-            let stop = SpecMatcher.firstByte(ops, after: k)
-            while end < text.count, text[end] != 0x20, stop == nil || stop == 0x20 || text[end] != stop! {
-                end += 1
-            }
+            var stop: UInt8 = 0x20
+            if k + 1 < ops.count, ops[k + 1].isLiteral { stop = literals[ops[k + 1].literalStart] }
+            while end < text.count, text[end] != 0x20, text[end] != stop { end += 1 }
             if field >= 0 {
                 // %pS prints `func+0x1a/0x40` in tracefs, `func+0x1a` in trace-cmd:
                 // the symbol and offset identify the call site, the size does not.
@@ -121,10 +130,10 @@ struct SpecMatcher {
                 assigned[field] = true
             }
             return end
-        case .flags(let table), .symbolic(let table):
+        case .flags, .symbolic:
             var end = pos
             while end < text.count, SpecMatcher.isFlagByte(text[end]) { end += 1 }
-            if field >= 0,
+            if field >= 0, let table,
                let v = table.value(of: UnsafeBufferPointer(rebasing: text[pos..<end]),
                                    libtraceeventQuirk: libtraceeventQuirks) {
                 store(v)
@@ -135,19 +144,25 @@ struct SpecMatcher {
 
     /// Where a `%s` value ends: at the next literal (its last occurrence when
     /// it is the pattern's final literal, so that values may contain it).
-    private func stringEnd(_ text: UnsafeBufferPointer<UInt8>, _ pos: Int, _ ops: [SpecOp], _ k: Int) -> Int? {
-        guard k + 1 < ops.count, case .literal(let lit) = ops[k + 1], !lit.isEmpty else { return text.count }
-        let isLast = k + 1 == ops.count - 1
-        if isLast {
-            let candidate = text.count - lit.count
-            return candidate >= pos && text.matches(lit, at: candidate) ? candidate : nil
+    private func stringEnd(
+        _ text: UnsafeBufferPointer<UInt8>, _ pos: Int, _ ops: UnsafeBufferPointer<SpecOp>, _ k: Int,
+        _ literals: UnsafeBufferPointer<UInt8>
+    ) -> Int? {
+        guard k + 1 < ops.count, ops[k + 1].isLiteral else { return text.count }
+        let lit = ops[k + 1]
+        let count = lit.literalCount
+        if k + 1 == ops.count - 1 {
+            let candidate = text.count - count
+            return candidate >= pos && SpecMatcher.matches(text, candidate, literals, lit.literalStart, count)
+                ? candidate : nil
         }
+        let first = literals[lit.literalStart]
         var i = pos
-        while i + lit.count <= text.count {
-            if text[i] == lit[0], text.matches(lit, at: i) { return i }
+        while i + count <= text.count {
+            if text[i] == first, SpecMatcher.matches(text, i, literals, lit.literalStart, count) { return i }
             i += 1
         }
-        return SpecMatcher.restIsOptional(ops, from: k + 1) ? text.count : nil
+        return SpecMatcher.restIsOptional(ops, from: k + 1, literals) ? text.count : nil
     }
 
     private func build(_ text: UnsafeBufferPointer<UInt8>, _ spec: EventSpec) -> EventFields {
@@ -174,18 +189,26 @@ struct SpecMatcher {
     }
 
     @inline(__always)
+    static func matches(
+        _ text: UnsafeBufferPointer<UInt8>, _ pos: Int, _ literals: UnsafeBufferPointer<UInt8>, _ start: Int, _ count: Int
+    ) -> Bool {
+        guard pos >= 0, pos + count <= text.count else { return false }
+        return memcmp(text.baseAddress! + pos, literals.baseAddress! + start, count) == 0
+    }
+
+    @inline(__always)
     static func isFlagByte(_ b: UInt8) -> Bool {
         NumberScanner.isDigit(b) || (b | 0x20) &- 0x61 < 26 || b == UInt8(ascii: "_") || b == UInt8(ascii: "|")
     }
 
     /// Values that may print as nothing (strings, flags) and whitespace:
     /// what may be missing once the text has been consumed.
-    static func restIsOptional(_ ops: [SpecOp], from k: Int) -> Bool {
+    static func restIsOptional(_ ops: UnsafeBufferPointer<SpecOp>, from k: Int, _ literals: UnsafeBufferPointer<UInt8>) -> Bool {
         for op in ops[k...] {
-            switch op {
-            case .literal(let lit): if lit.contains(where: { $0 != 0x20 }) { return false }
-            case .value(_, _, let conversion):
-                switch conversion {
+            if op.isLiteral {
+                for i in op.literalStart..<op.literalEnd where literals[i] != 0x20 { return false }
+            } else {
+                switch op.conversion {
                 case .string, .flags, .symbolic, .symbol: continue
                 default: return false
                 }
@@ -194,18 +217,16 @@ struct SpecMatcher {
         return true
     }
 
-    /// Whether the text from `pos` to its end is `lit` without its trailing spaces.
-    static func endsWithin(_ lit: [UInt8], _ text: UnsafeBufferPointer<UInt8>, _ pos: Int) -> Bool {
+    /// Whether the text from `pos` to its end is the literal without its trailing spaces.
+    static func endsWithin(
+        _ op: SpecOp, _ literals: UnsafeBufferPointer<UInt8>, _ text: UnsafeBufferPointer<UInt8>, _ pos: Int
+    ) -> Bool {
         let rest = text.count - pos
-        guard rest >= 0, rest < lit.count else { return false }
-        for i in 0..<lit.count {
-            if i < rest { if text[pos + i] != lit[i] { return false } } else if lit[i] != 0x20 { return false }
+        guard rest >= 0, rest < op.literalCount else { return false }
+        for i in 0..<op.literalCount {
+            let l = literals[op.literalStart + i]
+            if i < rest { if text[pos + i] != l { return false } } else if l != 0x20 { return false }
         }
         return true
-    }
-
-    static func firstByte(_ ops: [SpecOp], after k: Int) -> UInt8? {
-        guard k + 1 < ops.count, case .literal(let lit) = ops[k + 1] else { return nil }
-        return lit.first
     }
 }

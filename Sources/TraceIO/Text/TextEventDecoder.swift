@@ -7,8 +7,9 @@ struct TextEventDecoder {
     private var comms = ByteInterner<String>(capacity: 8192)
     private var fieldNames = ByteInterner<String>(capacity: 4096)
     private var matcher = SpecMatcher()
-    /// Per spec, which of its fields `options.fields` asks for (nil: all).
-    private let wanted: [[Bool]?]
+    /// Per spec (by identity), which of its fields `options.fields` asks for;
+    /// empty when all are.
+    private let wanted: [ObjectIdentifier: [Bool]]
     /// Lines of events with a spec whose text did not have the spec's shape
     /// (a different kernel's print format, a damaged line); their fields
     /// fall back to `GenericFields`.
@@ -19,13 +20,17 @@ struct TextEventDecoder {
         matcher.libtraceeventQuirks = libtraceeventQuirks
         switch options.fields {
         case .all, .none:
-            wanted = []
+            wanted = [:]
         case .named(let names):
-            wanted = EventSpecCatalog.all.map { spec in spec.fieldNames.map { names.contains($0) } }
+            var wanted: [ObjectIdentifier: [Bool]] = [:]
+            for spec in EventSpecCatalog.all { wanted[ObjectIdentifier(spec)] = spec.fieldNames.map { names.contains($0) } }
+            self.wanted = wanted
         }
     }
 
-    mutating func decode(_ line: UnsafeBufferPointer<UInt8>, _ event: EventLine) -> TraceEvent? {
+    /// The event of a scanned line, as a record (built in place: a
+    /// `TraceEvent` copied into a record costs a reference count per member).
+    mutating func decode(_ line: UnsafeBufferPointer<UInt8>, _ event: EventLine) -> TraceRecord? {
         guard let head = naming.head(line, from: event.eventStart) else { return nil }
         let body = UnsafeBufferPointer(rebasing: line[head.body])
         let descriptor = head.descriptor
@@ -33,9 +38,8 @@ struct TextEventDecoder {
         if case .none = options.fields {} else {
             switch descriptor.shape {
             case .plain:
-                if let index = descriptor.spec {
-                    let spec = EventSpecCatalog.all[index]
-                    if let matched = matcher.match(body, spec, wanted: wanted.isEmpty ? nil : wanted[index]) {
+                if let spec = descriptor.spec {
+                    if let matched = matcher.match(body, spec, wanted: wanted.isEmpty ? nil : wanted[ObjectIdentifier(spec)]) {
                         fields = matched
                     } else {
                         specMismatches += 1
@@ -58,10 +62,10 @@ struct TextEventDecoder {
             while end > 0, body[end - 1] == 0x20 { end -= 1 }
             raw = String(decoding: UnsafeBufferPointer(rebasing: body[0..<end]), as: UTF8.self)
         }
-        return TraceEvent(
+        return .event(TraceEvent(
             timestamp: event.timestamp, cpu: event.cpu, pid: event.pid,
             comm: comms.string(UnsafeBufferPointer(rebasing: line[event.comm])),
             name: descriptor.name, system: descriptor.system, fields: fields, rawText: raw,
-            timestampResolution: event.resolution)
+            timestampResolution: event.resolution))
     }
 }

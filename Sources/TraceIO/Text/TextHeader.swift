@@ -67,13 +67,7 @@ enum TextHeader {
         // Only inside a print event.
         let prefix = String(decoding: UnsafeBufferPointer(rebasing: line[start..<i]), as: UTF8.self)
         guard prefix.hasPrefix("tracing_mark_write:") || prefix.hasPrefix("print:") else { return nil }
-        let text = String(decoding: UnsafeBufferPointer(rebasing: line[(i + markerWord.count)...]), as: UTF8.self)
-        var facts: [String: String] = [:]
-        for token in text.split(whereSeparator: { $0 == " " || $0 == "\t" }) {
-            guard let eq = token.firstIndex(of: "="), eq != token.startIndex else { continue }
-            facts[String(token[..<eq])] = String(token[token.index(after: eq)...])
-        }
-        return facts
+        return RecordingMarker.parse(String(decoding: UnsafeBufferPointer(rebasing: line[i...]), as: UTF8.self))
     }
 
     /// Facts of the recording that have a place of their own in the metadata.

@@ -97,20 +97,20 @@ public final class TextReader: TraceReader {
                         pendingLost[cpu] = LostEvents(cpu: cpu, count: count, timestamp: nil)
                     }
                 case .event(let scanned):
-                    guard let event = decoder.decode(line, scanned) else {
+                    guard let record = decoder.decode(line, scanned) else {
                         damaged += 1
                         if firstDamaged == nil { firstDamaged = lineNumber }
                         continue
                     }
                     if scanned.cpu < pendingLost.count, var lost = pendingLost[scanned.cpu] {
-                        lost.timestamp = event.timestamp
+                        lost.timestamp = scanned.timestamp
                         pendingLost[scanned.cpu] = nil
                         try body(.lost(lost))
                     }
-                    try body(.event(event))
+                    try body(record)
                 }
                 sinceRelease += line.count
-                if sinceRelease > 32 << 20 {
+                if sinceRelease > 8 << 20 {
                     file.release(upTo: start)
                     sinceRelease = 0
                 }
