@@ -177,6 +177,20 @@ struct StopAfter: PerCPURecordSink {
         #expect(lostByCPU == reader.metadata.lostByCPU)
     }
 
+    /// A recording that wrote its marker to trace_marker first (a tracefs
+    /// instance, `trace-cmd extract -B`).
+    @Test func recordingMarkerFillsMetadata() throws {
+        let reader = try DatReader(path: Samples.fixture("recording_marker.dat"))
+        #expect(reader.metadata.recording == ["preset": "fixture", "block_size": "4096", "stable_writes": "0"])
+        let first = try #require(try records(reader).first)
+        guard case .event(let marker) = first else {
+            Issue.record("first record is \(first)")
+            return
+        }
+        #expect(marker.name == "print" && marker.system == "ftrace")
+        #expect(marker.fields.string("buf")?.hasPrefix(DatMetadata.recordingPrefix) == true)
+    }
+
     @Test func recordingMarkerParsing() {
         #expect(DatMetadata.parseMarker("wbreplay-recording: preset=model bs=4096 filter=dev==7340032\n")
             == ["preset": "model", "bs": "4096", "filter": "dev==7340032"])
