@@ -7,10 +7,16 @@ import CTrace
 /// handle's data every `renewalBytes` of records on compressed files (see
 /// `DatHandle`), so memory does not depend on the file size.
 struct DatCPUMerge {
-    /// Records between two renewals of a compressed file's data handle: large
-    /// enough that renewal (cheap for an instance, one re-open for the top
-    /// level) is rare, small enough to bound libtracecmd's chunk cache.
-    static let defaultRenewalBytes = 64 << 20
+    /// Record bytes between two renewals of a compressed file's data handle,
+    /// which bounds libtracecmd's chunk cache. Renewing an instance is cheap
+    /// (a new instance handle shares the parsed formats); renewing the top
+    /// level re-opens the file (~0.15 s with 5 MB of kallsyms), so it is rarer.
+    static func defaultRenewalBytes(for buffer: DatHandle.Buffer) -> Int {
+        switch buffer {
+        case .instance: return 16 << 20
+        case .topLevel: return 128 << 20
+        }
+    }
 
     let handle: DatHandle
     private let cpus: [Int]
@@ -22,10 +28,10 @@ struct DatCPUMerge {
     private(set) var renewalError: (any Error)?
 
     /// Starts each of `cpus` (default: all) at its first record.
-    init(handle: DatHandle, cpus: [Int]? = nil, renewalBytes: Int = DatCPUMerge.defaultRenewalBytes) {
+    init(handle: DatHandle, cpus: [Int]? = nil, renewalBytes: Int? = nil) {
         self.handle = handle
         self.cpus = cpus ?? Array(0..<handle.cpuCount)
-        self.renewalBytes = max(1, renewalBytes)
+        self.renewalBytes = max(1, renewalBytes ?? DatCPUMerge.defaultRenewalBytes(for: handle.buffer))
         heads = self.cpus.map { handle.first(cpu: $0) }
     }
 

@@ -12,7 +12,7 @@ enum DatParallelReading {
     private static let stopCheckInterval = 4096
 
     static func run<Sink: PerCPURecordSink>(
-        primary: DatHandle, options: ReadOptions, renewalBytes: Int, sinks: [Sink]
+        primary: DatHandle, options: ReadOptions, renewalBytes: Int?, sinks: [Sink]
     ) throws -> [Sink] {
         let cpuCount = sinks.count
         guard cpuCount > 0 else { return sinks }
@@ -43,7 +43,7 @@ enum DatParallelReading {
     }
 
     private static func read<Sink: PerCPURecordSink>(
-        cpu: Int, handle: DatHandle, renewalBytes: Int, decoder: inout DatRecordDecoder, sink: inout Sink,
+        cpu: Int, handle: DatHandle, renewalBytes: Int?, decoder: inout DatRecordDecoder, sink: inout Sink,
         state: SharedState
     ) throws {
         var stream = DatCPUMerge(handle: handle, cpus: [cpu], renewalBytes: renewalBytes)

@@ -18,8 +18,9 @@ public final class DatReader: TraceReader {
     public let metadata: TraceMetadata
     let handle: DatHandle
     /// Record bytes between renewals of the data handle (see `DatHandle`);
-    /// tests lower it to exercise renewal on small files.
-    var renewalBytes = DatCPUMerge.defaultRenewalBytes
+    /// nil: `DatCPUMerge.defaultRenewalBytes`. Tests lower it to exercise
+    /// renewal on small files.
+    var renewalBytes: Int?
 
     /// Opens `path`. `instance` picks a buffer instance by name ("" is the top
     /// level); without it the reader takes the top level when it has events,
