@@ -21,6 +21,8 @@ struct DatCPUMerge {
     let handle: DatHandle
     private let cpus: [Int]
     private var heads: [UnsafeMutablePointer<tep_record>?]
+    /// Per slot, the offset where the stream stops (a partition's end).
+    private let ends: [UInt64?]
     private let renewalBytes: Int
     private var bytesSinceRenewal = 0
     /// Set when the data handle could not be renewed: the remaining records
@@ -33,6 +35,26 @@ struct DatCPUMerge {
         self.cpus = cpus ?? Array(0..<handle.cpuCount)
         self.renewalBytes = max(1, renewalBytes ?? DatCPUMerge.defaultRenewalBytes(for: handle.buffer))
         heads = self.cpus.map { handle.first(cpu: $0) }
+        ends = self.cpus.map { _ in nil }
+    }
+
+    /// The records of one partition: from its start page (or the CPU's first
+    /// record) to the page where the next partition starts.
+    init(handle: DatHandle, range: DatPartitionPlan.Range, renewalBytes: Int? = nil) {
+        self.handle = handle
+        let cpu = range.partition.cpu
+        cpus = [cpu]
+        self.renewalBytes = max(1, renewalBytes ?? DatCPUMerge.defaultRenewalBytes(for: handle.buffer))
+        ends = [range.end]
+        heads = [range.start.map { handle.record(cpu: cpu, at: $0) } ?? handle.first(cpu: cpu)]
+        heads[0] = limited(heads[0], slot: 0)
+    }
+
+    /// `record`, or nil (freeing it) when it lies past the slot's end.
+    private func limited(_ record: UnsafeMutablePointer<tep_record>?, slot: Int) -> UnsafeMutablePointer<tep_record>? {
+        guard let record, let end = ends[slot], record.pointee.offset >= end else { return record }
+        tracecmd_free_record(record)
+        return nil
     }
 
     /// The next record in global order and its CPU. The caller owns the record
@@ -50,7 +72,7 @@ struct DatCPUMerge {
         }
         guard best >= 0, let record = heads[best] else { return nil }
         let cpu = cpus[best]
-        heads[best] = handle.next(cpu: cpu)
+        heads[best] = limited(handle.next(cpu: cpu), slot: best)
         bytesSinceRenewal += Int(record.pointee.record_size)
         return (record, cpu)
     }

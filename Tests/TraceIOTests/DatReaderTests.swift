@@ -124,6 +124,28 @@ struct StopAfter: PerCPURecordSink {
         }
     }
 
+    /// Page-range partitions of a CPU, in index order, are that CPU's stream —
+    /// lost marks included — also when the data handle is renewed inside them.
+    @Test(arguments: [names.first!, "overwritten_ring.dat"], [nil, 4096])
+    func partitionsConcatenateToThePerCPUStreams(file: String, renewal: Int?) throws {
+        let path = file == "overwritten_ring.dat" ? Samples.fixture(file) : Samples.path(file)
+        let reader = try DatReader(path: path)
+        let perCPU = try reader.forEachPerCPU(ReadOptions()) { CollectingSink(cpu: $0) }
+        reader.partitionMinimumBytes = 8192
+        reader.renewalBytes = renewal
+        let parts = try reader.forEachPartition(ReadOptions()) { CollectingSink(cpu: $0.cpu) }
+        #expect(parts.count > perCPU.count)
+        for whole in perCPU {
+            let pieces = parts.filter { $0.partition.cpu == whole.cpu }.sorted { $0.partition.index < $1.partition.index }
+            #expect(pieces.map(\.partition.index) == Array(0..<pieces.count))
+            let events = pieces.flatMap(\.sink.events)
+            #expect(events.count == whole.events.count)
+            #expect(zip(events, whole.events).allSatisfy { $0.timestamp == $1.timestamp && $0.name == $1.name && $0.fields == $1.fields })
+            #expect(pieces.flatMap(\.sink.lost) == whole.lost)
+            #expect(pieces.allSatisfy { $0.sink.wrongCPU == 0 })
+        }
+    }
+
     @Test func perCPUStopsAtTheFirstError() throws {
         let reader = try DatReader(path: Samples.path("fsync_unwritten.dat"))
         #expect(throws: StopAfter.Enough.self) {
