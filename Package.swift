@@ -10,6 +10,9 @@ let package = Package(
     products: [
         .executable(name: "wbreplay", targets: ["wbreplay"]),
         .library(name: "TraceIO", targets: ["TraceIO"]),
+        .library(name: "KernelEvents", targets: ["KernelEvents"]),
+        .library(name: "EventGraph", targets: ["EventGraph"]),
+        .library(name: "WritebackModel", targets: ["WritebackModel"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -21,6 +24,11 @@ let package = Package(
             providers: [.apt(["libtracecmd-dev", "libtracefs-dev", "libtraceevent-dev"])]
         ),
         .target(name: "TraceIO", dependencies: ["CTrace"]),
+        .target(name: "KernelEvents", dependencies: ["TraceIO"]),
+        .target(name: "EventGraph", dependencies: ["KernelEvents", "TraceIO"]),
+        // The ext4 io_end / page-writeback state machine: pure, trace-free;
+        // TraceIO only for DeviceNumber.
+        .target(name: "WritebackModel", dependencies: ["TraceIO"]),
         .executableTarget(
             name: "wbreplay",
             dependencies: [
@@ -29,5 +37,12 @@ let package = Package(
             ]
         ),
         .testTarget(name: "TraceIOTests", dependencies: ["TraceIO"]),
+        .testTarget(name: "KernelEventsTests", dependencies: ["KernelEvents", "TraceIO"]),
+        .testTarget(name: "EventGraphTests", dependencies: ["EventGraph", "KernelEvents", "TraceIO"]),
+        .testTarget(name: "WritebackModelTests", dependencies: ["WritebackModel", "TraceIO"]),
+        // Depends on the executable so that `swift test` builds the binary the live tests run.
+        .testTarget(name: "RecordTests", dependencies: ["TraceIO", "wbreplay"]),
+        // Runs the built binary as a user would; depends on it so it is built first.
+        .testTarget(name: "CLITests", dependencies: ["wbreplay"]),
     ]
 )

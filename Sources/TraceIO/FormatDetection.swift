@@ -99,7 +99,14 @@ struct TextLines: Sequence {
               let close = line[open...].firstIndex(of: UInt8(ascii: "]")),
               close > open + 1,
               line[(open + 1)..<close].allSatisfy({ $0 >= 0x30 && $0 <= 0x39 })
-        else { return .other }
+        else {
+            // `trace-cmd report -l` glues the CPU to the latency flags: `comm-pid  1d..2.  ts: …`.
+            let isEvent = Array(line).withUnsafeBufferPointer { bytes in
+                if case .event = TextLineScanner.scan(bytes) { return true }
+                return false
+            }
+            return isEvent ? .report : .other
+        }
         let tail = line[(close + 1)...].split(separator: UInt8(ascii: " "), maxSplits: 2)
         guard let first = tail.first else { return .other }
         if isTimestamp(first) { return .report }

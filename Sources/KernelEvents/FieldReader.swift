@@ -1,0 +1,119 @@
+import TraceIO
+
+/// Reads typed fields of one event by name, trying each alternative name in
+/// turn (kernel versions rename fields: `index` vs `folio_index`). The first
+/// field found under none of its names is remembered in `missing`; a decoder
+/// whose reader has a missing field yields no typed value at all, so no
+/// placeholder value ever escapes.
+struct FieldReader {
+    let event: TraceEvent
+    private(set) var missing: String?
+    /// When set, every field name asked for is collected (to tell readers
+    /// which fields to decode).
+    var requested: Set<String>?
+
+    init(_ event: TraceEvent) { self.event = event }
+
+    private mutating func value(_ names: [String]) -> FieldValue? {
+        requested?.formUnion(names)
+        for name in names {
+            if let v = event.fields[name] { return v }
+        }
+        if missing == nil { missing = names.joined(separator: "|") }
+        return nil
+    }
+
+    mutating func u(_ names: String...) -> UInt64 {
+        guard let v = value(names) else { return 0 }
+        if let n = v.uint64 { return n }
+        if missing == nil { missing = names[0] + " (not a number)" }
+        return 0
+    }
+
+    mutating func i(_ names: String...) -> Int64 {
+        guard let v = value(names) else { return 0 }
+        switch v {
+        case .signed(let n): return n
+        case .unsigned(let n): return Int64(bitPattern: n)
+        default:
+            if missing == nil { missing = names[0] + " (not a number)" }
+            return 0
+        }
+    }
+
+    /// A device field; a reader that could not tell a `dev_t` gives the raw
+    /// kernel encoding as a number, which is decoded here.
+    mutating func dev(_ names: String...) -> DeviceNumber {
+        guard let v = value(names) else { return DeviceNumber(major: 0, minor: 0) }
+        switch v {
+        case .device(let d): return d
+        case .unsigned(let n): return DeviceNumber(kernelEncoded: n)
+        case .signed(let n): return DeviceNumber(kernelEncoded: UInt64(bitPattern: n))
+        case .string(let s):
+            if let d = DeviceNumber(s) { return d }
+            if missing == nil { missing = names[0] + " (not a device)" }
+            return DeviceNumber(major: 0, minor: 0)
+        }
+    }
+
+    mutating func string(_ names: String...) -> String {
+        guard let v = value(names) else { return "" }
+        return v.description
+    }
+
+    /// A symbolic-flags field: the readers give the numeric value; a source
+    /// that only printed names (`CREATE|UNWRIT`, `NMU`) is decoded with `table`.
+    mutating func flags(_ names: [String], _ table: [(UInt64, String)], separator: Character?) -> UInt64 {
+        guard let v = value(names) else { return 0 }
+        if let n = v.uint64 { return n }
+        guard case .string(let text) = v else { return 0 }
+        if text.hasPrefix("0x"), let n = UInt64(text.dropFirst(2), radix: 16) { return n }
+        var result: UInt64 = 0
+        let tokens: [Substring] = separator.map { text.split(separator: $0) } ?? text.map { Substring(String($0)) }
+        for token in tokens {
+            guard let bit = table.first(where: { $0.1 == token })?.0 else {
+                if missing == nil { missing = names[0] + " (unknown flag \(token))" }
+                return 0
+            }
+            result |= bit
+        }
+        return result
+    }
+
+    /// An optional field that older formats lack and whose absence has a
+    /// meaning (e.g. no `order`: the kernel had no large folios, order 0).
+    mutating func optionalUInt(_ name: String) -> UInt64? {
+        requested?.insert(name)
+        return event.fields[name]?.uint64
+    }
+
+    mutating func optionalString(_ name: String) -> String? {
+        requested?.insert(name)
+        guard let v = event.fields[name] else { return nil }
+        if case .string(let s) = v { return s }
+        return nil
+    }
+
+}
+
+extension FieldReader {
+    /// `(dev, ino)` of an ext4/jbd2-style event.
+    mutating func ext4Inode() -> InodeRef { InodeRef(dev: dev("dev"), ino: u("ino")) }
+    /// `(s_dev, i_ino)` of a filemap event.
+    mutating func filemapInode() -> InodeRef { InodeRef(dev: dev("s_dev", "dev"), ino: u("i_ino", "ino")) }
+
+    mutating func mapFlags(_ names: String...) -> MapFlags {
+        MapFlags(rawValue: flags(names, MapFlags.names.map { ($0.0.rawValue, $0.1) }, separator: "|"))
+    }
+
+    mutating func resultFlags(_ names: String...) -> MapResultFlags {
+        MapResultFlags(rawValue: flags(names, [(MapResultFlags.new.rawValue, "N"),
+                                               (MapResultFlags.mapped.rawValue, "M"),
+                                               (MapResultFlags.unwritten.rawValue, "U"),
+                                               (MapResultFlags.boundary.rawValue, "B")], separator: nil))
+    }
+
+    mutating func extentStatus(_ names: String...) -> ExtentStatus {
+        ExtentStatus(rawValue: flags(names, [(1, "W"), (2, "U"), (4, "D"), (8, "H"), (16, "R")], separator: nil))
+    }
+}

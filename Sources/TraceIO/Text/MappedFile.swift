@@ -1,0 +1,58 @@
+import Glibc
+
+/// A read-only memory map of a whole file: the text reader scans it in
+/// place, so memory use is the kernel's page cache, not the reader's; pages
+/// already scanned are handed back (`release(upTo:)`).
+final class MappedFile {
+    let path: String
+    let count: Int
+    private let base: UnsafeMutableRawPointer?
+
+    init(path: String) throws {
+        self.path = path
+        var st = stat()
+        guard stat(path, &st) == 0 else {
+            if errno == ENOENT { throw TraceError.notFound(path: path) }
+            throw TraceError.unreadable(path: path, reason: String(cString: strerror(errno)))
+        }
+        if (st.st_mode & S_IFMT) == S_IFDIR { throw TraceError.isDirectory(path: path) }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw TraceError.unreadable(path: path, reason: String(cString: strerror(errno))) }
+        defer { close(fd) }
+        guard fstat(fd, &st) == 0 else {
+            throw TraceError.unreadable(path: path, reason: String(cString: strerror(errno)))
+        }
+        count = Int(st.st_size)
+        if count == 0 { throw TraceError.empty(path: path) }
+        let p = mmap(nil, count, PROT_READ, MAP_PRIVATE, fd, 0)
+        guard let p, p != MAP_FAILED else {
+            throw TraceError.unreadable(path: path, reason: String(cString: strerror(errno)))
+        }
+        base = p
+        _ = madvise(p, count, MADV_SEQUENTIAL)
+    }
+
+    deinit {
+        if let base { munmap(base, count) }
+    }
+
+    func withBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        try body(UnsafeBufferPointer(start: base?.assumingMemoryBound(to: UInt8.self), count: count))
+    }
+
+    /// Lets the kernel drop the pages before `offset` from this process.
+    func release(upTo offset: Int) {
+        guard let base else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let end = offset / page * page
+        if end > released {
+            _ = madvise(base + released, end - released, MADV_DONTNEED)
+            released = end
+        }
+    }
+
+    private var released = 0
+
+    /// Starts a new scan from the beginning (pages released before are mapped again on access).
+    func rewind() { released = 0 }
+}

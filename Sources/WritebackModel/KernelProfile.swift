@@ -1,0 +1,150 @@
+/// Which kernel's ext4 the model behaves like. A profile changes which
+/// transitions exist and when they are enabled; it never changes the rules.
+///
+/// Sources (read, not copied): 2.6.39.4 (robacklin/linux-2.6.39.4), 3.6.5
+/// (yuhc/linux-3.6.5), 3.7.2 (robacklin/linux-3.7.2), 3.11
+/// (PKUCloud/linux-3.11-cloud), 6.18.2 (gfunkmonk/linux-6.18.2); the seed-002
+/// thread for the V4 patch; the c678bdc99875 commit message for 6.15.
+public enum KernelProfile: String, CaseIterable, Hashable, Sendable, CustomStringConvertible {
+    /// The kernel of seeds 001 and 003 (spring 2011): `ext4_page_mkwrite`
+    /// returns without blocking on a frozen fs or waiting on writeback when
+    /// the page's buffers are mapped [2.6.39.4 fs/ext4/inode.c ext4_page_mkwrite],
+    /// `grab_cache_page_write_begin` does not wait for writeback; io_end
+    /// handling as in 3.6.
+    case ext4_2_6_39 = "ext4-2.6.39"
+    /// `end_page_writeback` in `ext4_end_bio`, then queue the io_end; one work
+    /// per io_end converting under `i_mutex` trylock; fsync/truncate drain
+    /// `i_completed_io_list` with `ext4_flush_completed_IO`; evict waits for
+    /// `i_ioend_count == 0`.
+    case ext4_3_6 = "ext4-3.6"
+    /// Monakhov's "completed_io locking cleanup V4" as posted (seed 002):
+    /// queue work only when the list was empty, the worker drains with
+    /// `list_replace_init`, and `ext4_flush_completed_IO` returns as soon as
+    /// it sees an empty list — Jan Kara's CPU1/CPU2 race.
+    case ext4_3_7_v4 = "ext4-3.7-v4"
+    /// 3.7 as released (28a535f9a0df): as V4, but `ext4_flush_unwritten_io`
+    /// also waits for `i_unwritten == 0` (`ext4_unwritten_wait`).
+    case ext4_3_7 = "ext4-3.7"
+    /// Refcounted io_end, reserved handle, per-inode `i_rsv_conversion_work`,
+    /// and b0857d309fae: writeback of an unwritten io_end ends only after the
+    /// conversion. fsync relies on waiting for writeback.
+    case ext4_3_11 = "ext4-3.11"
+    /// 6.15 (to 6.15.9 / 6.16.0): FAILED io_ends are not converted
+    /// (e856f93e0fb2), but `ext4_put_io_end_defer` queues a FAILED io_end
+    /// that `ext4_end_bio` did not defer, then the bio finishes and the
+    /// inode's last writeback can end first — CVE-2025-38580.
+    case ext4_6_15 = "ext4-6.15"
+    /// 6.16+ / 6.18: c678bdc99875 makes both deferral tests agree.
+    case ext4_6_x = "ext4-6.x"
+
+    public var description: String { rawValue }
+
+    // MARK: Completion and conversion
+
+    /// ≤3.10: `ext4_end_bio` calls `end_page_writeback` for every page before
+    /// the io_end is queued for conversion [3.6 page-io.c:195-257; 3.7
+    /// page-io.c:266-326]. ≥3.11: an unwritten io_end's bios are chained and
+    /// finished in `ext4_release_io_end` after conversion (b0857d309fae).
+    public var endsWritebackBeforeConversion: Bool { generation < .v3_11 }
+
+    /// ≥3.11: `io_end->count`, one reference for the submitter plus one per
+    /// bio [3.11 page-io.c:266-305]. Before, the io_end belongs to its bio.
+    public var refcountedIoEnd: Bool { generation >= .v3_11 }
+
+    /// 3.6 queues `io_end->work` for every io_end; 3.7+ only when the list
+    /// was empty (`ext4_add_complete_io` [3.7 page-io.c:146-162; 6.18
+    /// page-io.c:250-269]).
+    public var queuesWorkOnlyWhenListEmpty: Bool { generation >= .v3_7 }
+
+    /// 3.7+: the worker takes the whole list with `list_replace_init`
+    /// (`ext4_do_flush_completed_IO`); 3.6: one io_end per work run.
+    public var workerDrainsWholeList: Bool { generation >= .v3_7 }
+
+    /// ≥3.10 the work item lives in the inode (`i_unwritten_work`, then
+    /// `i_rsv_conversion_work`); before, in each io_end.
+    public var workPerInode: Bool { generation >= .v3_11 }
+
+    /// 3.6: `ext4_end_io_work` only converts if `mutex_trylock(&i_mutex)`
+    /// succeeds, else it requeues [3.6 page-io.c:124-166].
+    public var workerNeedsInodeMutex: Bool { generation < .v3_7 }
+
+    /// ≤3.7: fsync, truncate and punch hole call `ext4_flush_completed_IO` /
+    /// `ext4_flush_unwritten_io`; 3.11 removed it from fsync [3.11 fsync.c:88-151]
+    /// and truncate relies on waiting for PageWriteback.
+    public var flushesCompletedIO: Bool { generation < .v3_11 }
+
+    /// 3.7 as released waits for `i_unwritten == 0` after draining
+    /// (`ext4_unwritten_wait` [3.7 page-io.c:229-237]); 3.6 and the V4 patch do not.
+    public var flushWaitsForUnwritten: Bool { self == .ext4_3_7 }
+
+    /// ≤3.10: `ext4_evict_inode` waits for `i_ioend_count == 0`
+    /// (`ext4_ioend_wait` [3.6 inode.c:185-192]); ≥3.11 only pinned by PG_writeback.
+    public var evictWaitsForIoEnds: Bool { generation < .v3_11 }
+
+    /// e856f93e0fb2 (6.15): `ext4_end_io_end` skips the conversion of a FAILED io_end.
+    public var skipsConversionOfFailedIO: Bool { generation >= .v6_15 }
+
+    /// 6.15 before c678bdc99875: `ext4_put_io_end_defer` queues an io_end
+    /// with UNWRITTEN or FAILED set, while `ext4_end_bio` defers (keeps the
+    /// bio unfinished) only for UNWRITTEN, or FAILED with data_err=abort.
+    public var putDeferDisagreesWithEndBio: Bool { self == .ext4_6_15 }
+
+    // MARK: Freeze and stable pages
+
+    /// 3.6+: `ext4_page_mkwrite` takes `sb_start_pagefault` and blocks from
+    /// the start of a freeze [3.6 inode.c:4789; 6.18 inode.c:6682]. 2.6.39:
+    /// only the path that has to allocate (write_begin → journal start) blocks.
+    public var pageMkwriteBlocksOnFreeze: Bool { generation >= .v3_6 }
+
+    /// When page_mkwrite and write_begin wait for writeback of the folio.
+    public var stablePageWait: StablePageWait {
+        switch generation {
+        case .v2_6_39: return .never
+        case .v3_6, .v3_7: return .always
+        default: return .whenDeviceRequiresStableWrites
+        }
+    }
+
+    /// Allocation during writeback creates unwritten extents by default only
+    /// on 6.x (dioread_nolock default on [6.18 super.c:4392]); older kernels
+    /// need the mount option.
+    public var dioreadNolockByDefault: Bool { generation >= .v6_15 }
+
+    // MARK: -
+
+    enum Generation: Int, Comparable {
+        case v2_6_39, v3_6, v3_7, v3_11, v6_15, v6_x
+        static func < (a: Generation, b: Generation) -> Bool { a.rawValue < b.rawValue }
+    }
+
+    var generation: Generation {
+        switch self {
+        case .ext4_2_6_39: return .v2_6_39
+        case .ext4_3_6: return .v3_6
+        case .ext4_3_7_v4, .ext4_3_7: return .v3_7
+        case .ext4_3_11: return .v3_11
+        case .ext4_6_15: return .v6_15
+        case .ext4_6_x: return .v6_x
+        }
+    }
+}
+
+/// Whether modifiers of a folio wait for its writeback to end.
+public enum StablePageWait: Hashable, Sendable {
+    /// 2.6.39: nobody waits.
+    case never
+    /// 3.0–3.8: `wait_on_page_writeback` unconditionally
+    /// [3.6 mm/filemap.c:2277, fs/buffer.c:2337].
+    case always
+    /// 3.9+: `folio_wait_stable` waits only if the mapping has
+    /// AS_STABLE_WRITES [6.18 mm/page-writeback.c:3138-3143].
+    case whenDeviceRequiresStableWrites
+
+    func waits(stableWrites: Bool) -> Bool {
+        switch self {
+        case .never: return false
+        case .always: return true
+        case .whenDeviceRequiresStableWrites: return stableWrites
+        }
+    }
+}

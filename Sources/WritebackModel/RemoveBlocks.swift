@@ -1,0 +1,65 @@
+import TraceIO
+
+// Truncate (ext4_setattr → ext4_truncate) and punch hole: drop the page
+// cache, (≤3.7) flush conversions, then ext4_ext_remove_space.
+
+extension WritebackModel {
+    private func removing(_ task: Int, _ step: RemoveBlocksProgress.Step, _ s: ModelState) -> RemoveBlocksProgress? {
+        guard case .removeBlocks(let p)? = s.tasks[task]?.operation, p.step == step else { return nil }
+        return p
+    }
+
+    private func beginRemove(_ task: Int, _ p: RemoveBlocksProgress, _ s: inout ModelState) -> String? {
+        if let r = idle(task, s) ?? live(p.inode, s) { return r }
+        guard s.superblocks[p.inode.dev]?.freeze == .unfrozen else { return "sb_start_write blocks on a freeze" }
+        guard s.inodes[p.inode]!.mutexHolder == nil else { return "i_mutex is held" }
+        s.inodes[p.inode]!.mutexHolder = task
+        s.tasks[task] = TaskState(operation: .removeBlocks(p))
+        return nil
+    }
+
+    /// `ext4_setattr` shrinking i_size [6.18 inode.c:5915-6030]: `inode_lock`,
+    /// `truncate_setsize`; the blocks from the new size on will be removed.
+    func ext4Setattr(_ task: Int, _ inode: InodeRef, _ newSize: UInt64, _ s: inout ModelState) -> String? {
+        guard let i = s.inodes[inode] else { return "\(inode) does not exist" }
+        let lastFolioEnd = i.folios.keys.max().map { s.blocks(of: FolioRef(inode: inode, index: $0)).end } ?? 0
+        let end = max(i.sizeBlocks, i.extents.allocatedEnd, lastFolioEnd, newSize)
+        let p = RemoveBlocksProgress(kind: .truncate, inode: inode,
+                                     range: BlockRange(lblk: newSize, len: end - newSize), step: .pagecache)
+        if let r = beginRemove(task, p, &s) { return r }
+        s.inodes[inode]!.sizeBlocks = min(s.inodes[inode]!.sizeBlocks, newSize)
+        return nil
+    }
+
+    /// `ext4_punch_hole` [6.18 inode.c:4376-4460]: `inode_lock`, `inode_dio_wait`.
+    func ext4PunchHole(_ task: Int, _ inode: InodeRef, _ range: BlockRange, _ s: inout ModelState) -> String? {
+        beginRemove(task, RemoveBlocksProgress(kind: .punchHole, inode: inode, range: range, step: .pagecache), &s)
+    }
+
+    /// `truncate_pagecache` / `truncate_pagecache_range` [mm/truncate.c:366-464]:
+    /// folios under writeback are waited for (`folio_wait_writeback`), then
+    /// every folio in the range leaves the page cache, dirty or not.
+    func truncatePagecache(_ task: Int, _ s: inout ModelState) -> String? {
+        guard var p = removing(task, .pagecache, s) else { return "task \(task) is not truncating the page cache" }
+        let doomed = s.sortedFolios(of: p.inode).filter { s.blocks(of: $0).intersection(p.range) != nil }
+        for ref in doomed {
+            let f = s.folio(ref)!
+            if f.writeback { return "folio_wait_writeback: \(ref) is under writeback" }
+            if f.lockedBy != nil { return "\(ref) is locked" }
+        }
+        for ref in doomed { s.inodes[p.inode]!.folios[ref.index] = nil }
+        p.step = profile.flushesCompletedIO ? .flushCompletedIO : .removeSpace
+        s.tasks[task]!.operation = .removeBlocks(p)
+        return nil
+    }
+
+    /// `ext4_ext_remove_space` (from `ext4_truncate` / `ext4_punch_hole`):
+    /// the blocks are freed; `inode_unlock`.
+    func ext4ExtRemoveSpace(_ task: Int, _ s: inout ModelState) -> String? {
+        guard let p = removing(task, .removeSpace, s) else { return "task \(task) is not about to remove blocks" }
+        s.inodes[p.inode]!.extents.set(p.range, to: .hole)
+        s.inodes[p.inode]!.mutexHolder = nil
+        s.tasks[task] = nil
+        return nil
+    }
+}

@@ -1,0 +1,90 @@
+import TraceIO
+
+// ext4_sync_file: write, wait, (≤3.7) flush conversions, commit, return.
+
+extension WritebackModel {
+    private func syncing(_ task: Int, _ step: SyncFileProgress.Step, _ s: ModelState) -> SyncFileProgress? {
+        guard case .syncFile(let p)? = s.tasks[task]?.operation, p.step == step else { return nil }
+        return p
+    }
+
+    /// `ext4_sync_file` entry (`ext4_sync_file_enter`), then
+    /// `file_write_and_wait_range` starts a WB_SYNC_ALL writeback of the
+    /// folios dirty now (the TOWRITE tag): those, and every io_end already
+    /// under way, are what this fsync must make durable.
+    func ext4SyncFile(_ task: Int, _ inode: InodeRef, _ datasync: Bool, _ s: inout ModelState) -> String? {
+        if let r = idle(task, s) ?? live(inode, s) { return r }
+        let dirty = s.sortedFolios(of: inode).filter { s.folio($0)!.dirty }
+        let progress = SyncFileProgress(inode: inode, datasync: datasync, step: .writeAndWait,
+                                        covered: dirty.map(\.index), preexisting: s.inodes[inode]!.pendingIoEnds)
+        s.tasks[task] = TaskState(operation: .syncFile(progress),
+                                  writeback: WritebackCursor(scope: .inode(inode), syncAll: true, toWrite: dirty))
+        return nil
+    }
+
+    /// `filemap_fdatawait_range` → `folio_wait_writeback` on every folio
+    /// still under writeback. ≥3.11 this is what waits for the conversion.
+    func filemapFdatawaitRange(_ task: Int, _ s: inout ModelState) -> String? {
+        guard var p = syncing(task, .writeAndWait, s), let c = cursor(task, s) else {
+            return "task \(task) is not in file_write_and_wait_range"
+        }
+        guard s.writebackIdle(c) else { return "the fsync's writeback is not finished" }
+        if s.inodes[p.inode]!.folios.values.contains(where: { $0.writeback }) {
+            return "folio_wait_writeback: a folio is under writeback"
+        }
+        p.step = profile.flushesCompletedIO ? .flushCompletedIO : .commit
+        s.tasks[task] = TaskState(operation: .syncFile(p))
+        return nil
+    }
+
+    /// ≤3.7: `mutex_lock(i_mutex)` then `ext4_flush_completed_IO` (3.6) /
+    /// `ext4_flush_unwritten_io` (3.7) — in fsync, truncate and punch hole.
+    func ext4FlushCompletedIO(_ task: Int, _ s: inout ModelState) -> String? {
+        guard let op = s.tasks[task]?.operation else { return "task \(task) is idle" }
+        switch op {
+        case .syncFile(var p) where p.step == .flushCompletedIO:
+            guard s.inodes[p.inode]!.mutexHolder == nil else { return "i_mutex is held" }
+            s.inodes[p.inode]!.mutexHolder = task
+            flushCompletedIO(p.inode, &s)
+            p.step = profile.flushWaitsForUnwritten ? .unwrittenWait : .commit
+            s.tasks[task]!.operation = .syncFile(p)
+        case .removeBlocks(var p) where p.step == .flushCompletedIO:
+            flushCompletedIO(p.inode, &s)
+            p.step = profile.flushWaitsForUnwritten ? .unwrittenWait : .removeSpace
+            s.tasks[task]!.operation = .removeBlocks(p)
+        default:
+            return "task \(task) is not about to flush completed io"
+        }
+        return nil
+    }
+
+    /// `ext4_unwritten_wait` (3.7): sleep until `i_unwritten` is 0.
+    func ext4UnwrittenWait(_ task: Int, _ s: inout ModelState) -> String? {
+        guard let op = s.tasks[task]?.operation else { return "task \(task) is idle" }
+        switch op {
+        case .syncFile(var p) where p.step == .unwrittenWait:
+            if unwrittenPending(p.inode, s) { return "i_unwritten is not 0" }
+            p.step = .commit
+            s.tasks[task]!.operation = .syncFile(p)
+        case .removeBlocks(var p) where p.step == .unwrittenWait:
+            if unwrittenPending(p.inode, s) { return "i_unwritten is not 0" }
+            p.step = .removeSpace
+            s.tasks[task]!.operation = .removeBlocks(p)
+        default:
+            return "task \(task) is not about to wait for unwritten conversions"
+        }
+        return nil
+    }
+
+    /// `jbd2_complete_transaction` / `jbd2_log_wait_commit` of `i_datasync_tid`
+    /// or `i_sync_tid`, then return (`ext4_sync_file_exit`). The journal
+    /// itself is not modelled: a conversion that happened is assumed
+    /// committed by this commit (research I2b is left to the replay, which
+    /// sees the tids).
+    func ext4SyncFileReturn(_ task: Int, _ s: inout ModelState) -> String? {
+        guard let p = syncing(task, .commit, s) else { return "task \(task) is not about to commit" }
+        if s.inodes[p.inode]?.mutexHolder == task { s.inodes[p.inode]!.mutexHolder = nil }
+        s.tasks[task] = nil
+        return nil
+    }
+}

@@ -1,0 +1,96 @@
+import TraceIO
+
+/// What a task is in the middle of. Kernel functions that sleep or drop locks
+/// between steps are split into steps, because the seeds' races live between
+/// those steps; the task's progress is part of the model state.
+public enum TaskOperation: Hashable, Sendable {
+    /// Between `ext4_da_write_begin` and `ext4_da_write_end` (folio locked,
+    /// `i_mutex` and `sb_start_write` held).
+    case bufferedWrite(FolioRef)
+    /// `ext4_writepages` called by the flusher or a sync: only writeback.
+    case writepages(InodeRef)
+    case syncFile(SyncFileProgress)
+    /// `ext4_setattr` shrinking i_size, or `ext4_punch_hole`.
+    case removeBlocks(RemoveBlocksProgress)
+    case evict(InodeRef, EvictStep)
+    /// FIFREEZE: `freeze_super` until `ext4_freeze` completes.
+    case freeze(DeviceNumber)
+    /// FITHAW: `thaw_super` until `ext4_unfreeze` completes.
+    case thaw(DeviceNumber)
+}
+
+public struct SyncFileProgress: Hashable, Sendable {
+    public enum Step: UInt8, Hashable, Sendable {
+        /// `file_write_and_wait_range`: writeback, then wait.
+        case writeAndWait
+        /// ≤3.7: `ext4_flush_completed_IO` / `ext4_flush_unwritten_io`.
+        case flushCompletedIO
+        /// 3.7: `ext4_unwritten_wait`.
+        case unwrittenWait
+        /// Journal commit and return.
+        case commit
+    }
+    public var inode: InodeRef
+    public var datasync: Bool
+    public var step: Step
+    /// Folios dirty when fsync started: their data is fsync's obligation.
+    public var covered: [UInt64]
+    /// io_ends not yet released when fsync started: also its obligation.
+    public var preexisting: [Int]
+}
+
+public struct RemoveBlocksProgress: Hashable, Sendable {
+    public enum Kind: UInt8, Hashable, Sendable { case truncate, punchHole }
+    public enum Step: UInt8, Hashable, Sendable {
+        /// `truncate_pagecache` / `truncate_pagecache_range`.
+        case pagecache
+        case flushCompletedIO
+        case unwrittenWait
+        /// `ext4_ext_remove_space`.
+        case removeSpace
+    }
+    public var kind: Kind
+    public var inode: InodeRef
+    public var range: BlockRange
+    public var step: Step
+}
+
+public enum EvictStep: UInt8, Hashable, Sendable {
+    /// ≤3.10: `ext4_ioend_wait`.
+    case ioendWait
+    /// `truncate_inode_pages_final`: waits for writeback, drops the folios.
+    case truncatePages
+    /// `ext4_free_inode` / `destroy_inode`.
+    case free
+}
+
+/// Where a writeback pass looks for dirty folios.
+public enum WritebackScope: Hashable, Sendable {
+    case inode(InodeRef)
+    case device(DeviceNumber)
+}
+
+/// A task's position inside `ext4_writepages` (`ext4_do_writepages`): the
+/// io_end being built, the folio it has locked, and the submitter's io_end
+/// reference it still has to drop.
+public struct WritebackCursor: Hashable, Sendable {
+    public var scope: WritebackScope
+    /// WB_SYNC_ALL waits for folios under writeback; WB_SYNC_NONE skips them.
+    public var syncAll: Bool
+    /// Only these folios (fsync's tagged range); nil: every dirty folio.
+    public var toWrite: [FolioRef]?
+    public var ioEnd: IoEndRef?
+    public var lockedFolio: FolioRef?
+    /// ≥3.11: the submitter's reference on a submitted io_end.
+    public var ownerReference: IoEndRef?
+}
+
+public struct TaskState: Hashable, Sendable {
+    public var operation: TaskOperation
+    public var writeback: WritebackCursor?
+
+    public init(operation: TaskOperation, writeback: WritebackCursor? = nil) {
+        self.operation = operation
+        self.writeback = writeback
+    }
+}

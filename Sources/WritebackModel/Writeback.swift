@@ -1,0 +1,170 @@
+import TraceIO
+
+// A task inside ext4_writepages: the writepage protocol of seed 003 —
+// lock, clear dirty (write-protect the PTEs), start writeback, unlock, submit.
+
+extension ModelState {
+    func inScope(_ inode: InodeRef, _ scope: WritebackScope) -> Bool {
+        switch scope {
+        case .inode(let i): return i == inode
+        case .device(let d): return inode.dev == d
+        }
+    }
+
+    /// The folio this writeback pass takes next, in index order (the kernel
+    /// walks the mapping's DIRTY/TOWRITE tags in order). While an io_end is
+    /// being built, only folios of its inode qualify. WB_SYNC_NONE skips
+    /// folios under writeback; WB_SYNC_ALL will wait for them.
+    func nextDirtyFolio(for cursor: WritebackCursor) -> FolioRef? {
+        let inodes = cursor.ioEnd.map { [$0.inode] }
+            ?? sortedInodes.filter { inScope($0, cursor.scope) && self.inodes[$0]?.lifecycle == .live }
+        for inode in inodes {
+            for ref in sortedFolios(of: inode) {
+                guard let f = folio(ref), f.dirty else { continue }
+                if let only = cursor.toWrite, !only.contains(ref) { continue }
+                if f.writeback && !cursor.syncAll { continue }
+                return ref
+            }
+        }
+        return nil
+    }
+
+    /// The cursor has nothing left to do: no folio locked, no io_end open,
+    /// no reference to drop, no dirty folio to take.
+    func writebackIdle(_ cursor: WritebackCursor) -> Bool {
+        cursor.lockedFolio == nil && cursor.ioEnd == nil && cursor.ownerReference == nil
+            && nextDirtyFolio(for: cursor) == nil
+    }
+}
+
+extension WritebackModel {
+    func cursor(_ task: Int, _ s: ModelState) -> WritebackCursor? { s.tasks[task]?.writeback }
+
+    /// `ext4_writepages` entry from the flusher (`wb_writeback`, WB_SYNC_NONE)
+    /// or `sync_file_range`/`sync` (WB_SYNC_ALL).
+    func ext4Writepages(_ task: Int, _ inode: InodeRef, _ syncAll: Bool, _ s: inout ModelState) -> String? {
+        if let r = idle(task, s) ?? live(inode, s) { return r }
+        s.tasks[task] = TaskState(operation: .writepages(inode),
+                                  writeback: WritebackCursor(scope: .inode(inode), syncAll: syncAll))
+        return nil
+    }
+
+    /// `mpage_submit_folio` (6.18) / `mpage_da_submit_io` (3.6): `folio_lock`,
+    /// then `folio_clear_dirty_for_io`, whose `folio_mkclean` write-protects
+    /// every PTE and moves a dirty PTE bit into the folio before the folio's
+    /// dirty bit is cleared. Allocates the pass's io_end (`ext4_init_io_end`)
+    /// if it has none.
+    func mpageSubmitFolio(_ task: Int, _ folio: FolioRef, _ s: inout ModelState) -> String? {
+        guard var c = cursor(task, s) else { return "task \(task) is not in writeback" }
+        guard c.lockedFolio == nil, c.ownerReference == nil else { return "writeback is mid-folio" }
+        guard s.nextDirtyFolio(for: c) == folio else { return "\(folio) is not the next dirty folio" }
+        let f = s.folio(folio)!
+        guard f.lockedBy == nil else { return "folio is locked" }
+        guard !f.writeback else { return "WB_SYNC_ALL waits for the folio's writeback" }
+        if c.ioEnd == nil {
+            let serial = s.inodes[folio.inode]!.nextIoEndSerial
+            s.inodes[folio.inode]!.nextIoEndSerial += 1
+            s.inodes[folio.inode]!.ioEnds[serial] = IoEndState()
+            c.ioEnd = IoEndRef(inode: folio.inode, serial: serial)
+        }
+        s.updateFolio(folio) {
+            $0.lockedBy = .task(task)
+            if $0.pte == .writable { $0.pte = .readOnly }
+            $0.pteDirty = false
+            $0.dirty = false
+        }
+        c.lockedFolio = folio
+        s.tasks[task]!.writeback = c
+        return nil
+    }
+
+    /// `mpage_map_one_extent` + `ext4_bio_write_folio`: map the folio's blocks
+    /// — a hole is allocated, unwritten under dioread_nolock (the io_end gets
+    /// UNWRITTEN and an io_end_vec), a fallocated unwritten extent is written
+    /// through PRE_IO (also UNWRITTEN) — then `__folio_start_writeback`, add
+    /// to the bio, and `folio_unlock` (after `ext4_io_submit` in 6.18; no rule
+    /// can tell the difference).
+    func ext4BioWriteFolio(_ task: Int, _ folio: FolioRef, _ s: inout ModelState) -> String? {
+        guard var c = cursor(task, s), c.lockedFolio == folio, let ioRef = c.ioEnd else {
+            return "task \(task) has not locked \(folio) for writeback"
+        }
+        guard let sb = s.superblocks[folio.inode.dev] else { return "no file system" }
+        let blocks = s.blocks(of: folio)
+        var io = s.ioEnd(ioRef)!
+        for run in s.inodes[folio.inode]!.extents.states(in: blocks) {
+            switch run.state {
+            case .hole:
+                let allocated: ExtentState = sb.dioreadNolock ? .unwritten : .written
+                s.inodes[folio.inode]!.extents.set(run.range, to: allocated)
+                if allocated == .unwritten { io.unwrittenRanges.append(run.range) }
+            case .unwritten:
+                io.unwrittenRanges.append(run.range)
+            case .written:
+                break
+            }
+        }
+        if !io.unwrittenRanges.isEmpty { io.flags.insert(.unwritten) }
+        io.ranges.append(blocks)
+        io.folios.append(folio.index)
+        io.phase = .mapping
+        s.inodes[folio.inode]!.ioEnds[ioRef.serial] = io
+        s.updateFolio(folio) {
+            $0.writeback = true
+            $0.lockedBy = nil
+        }
+        c.lockedFolio = nil
+        s.tasks[task]!.writeback = c
+        return nil
+    }
+
+    /// `ext4_io_submit` → `submit_bio` (`block_bio_queue`). ≥3.11 the bio
+    /// holds its own io_end reference (`ext4_get_io_end`), the submitter
+    /// keeps one until `ext4_put_io_end`; before, the io_end belongs to its bio.
+    func ext4IoSubmit(_ task: Int, _ ioRef: IoEndRef, _ s: inout ModelState) -> String? {
+        guard var c = cursor(task, s), c.ioEnd == ioRef, c.lockedFolio == nil else {
+            return "task \(task) has no open io_end \(ioRef)"
+        }
+        guard let io = s.ioEnd(ioRef), !io.folios.isEmpty else { return "io_end has no folio" }
+        let lo = io.ranges.map(\.lblk).min()!
+        let hi = io.ranges.map(\.end).max()!
+        s.updateIoEnd(ioRef) {
+            $0.bios.append(BioState(range: BlockRange(lblk: lo, len: hi - lo)))
+            $0.phase = .submitted
+            $0.refcount = profile.refcountedIoEnd ? $0.refcount + 1 : 1
+        }
+        c.ioEnd = nil
+        if profile.refcountedIoEnd { c.ownerReference = ioRef }
+        s.tasks[task]!.writeback = c
+        return nil
+    }
+
+    /// `ext4_put_io_end` (≥3.11): the submitter drops its reference. If the
+    /// bios already completed this is the last one and, for an io_end that
+    /// needs conversion, the conversion runs inline here (C′ in the research
+    /// notes: no workqueue events), then `ext4_release_io_end`.
+    func ext4PutIoEnd(_ task: Int, _ ioRef: IoEndRef, _ s: inout ModelState) -> String? {
+        guard var c = cursor(task, s), c.ownerReference == ioRef else {
+            return "task \(task) holds no reference on \(ioRef)"
+        }
+        c.ownerReference = nil
+        s.tasks[task]!.writeback = c
+        s.updateIoEnd(ioRef) { $0.refcount -= 1 }
+        if s.ioEnd(ioRef)!.refcount == 0 {
+            if deferCompletion(ioRef, s) {
+                convertUnwritten(ioRef, &s)
+            }
+            releaseIoEnd(ioRef, &s)
+        }
+        return nil
+    }
+
+    /// `ext4_writepages` returns (`ext4_writepages_result`).
+    func ext4WritepagesResult(_ task: Int, _ s: inout ModelState) -> String? {
+        guard case .writepages? = s.tasks[task]?.operation, let c = cursor(task, s) else {
+            return "task \(task) is not in ext4_writepages"
+        }
+        guard s.writebackIdle(c) else { return "writeback of the inode is not finished" }
+        s.tasks[task] = nil
+        return nil
+    }
+}

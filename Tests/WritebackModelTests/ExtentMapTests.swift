@@ -1,0 +1,33 @@
+import Testing
+@testable import WritebackModel
+
+@Suite struct ExtentMapTests {
+    @Test func setSplitsAndCoalescesRuns() {
+        var map = ExtentMap()
+        map.set(BlockRange(lblk: 0, len: 10), to: .unwritten)
+        map.set(BlockRange(lblk: 3, len: 2), to: .written)
+        #expect(map.state(of: 2) == .unwritten)
+        #expect(map.state(of: 3) == .written)
+        #expect(map.state(of: 5) == .unwritten)
+        #expect(map.state(of: 10) == .hole)
+        #expect(map.runs.count == 3)
+        map.set(BlockRange(lblk: 0, len: 10), to: .written)
+        #expect(map.runs.count == 1)
+        #expect(map.allocatedEnd == 10)
+    }
+
+    @Test func changeTouchesOnlyBlocksInTheGivenState() {
+        var map = ExtentMap()
+        map.set(BlockRange(lblk: 0, len: 2), to: .unwritten)
+        map.change(BlockRange(lblk: 0, len: 4), from: .unwritten, to: .written)
+        #expect(map.ranges(in: BlockRange(lblk: 0, len: 4), state: .written) == [BlockRange(lblk: 0, len: 2)])
+        #expect(map.ranges(in: BlockRange(lblk: 0, len: 4), state: .hole) == [BlockRange(lblk: 2, len: 2)])
+    }
+
+    @Test func holeFreesBlocks() {
+        var map = ExtentMap()
+        map.set(BlockRange(lblk: 0, len: 8), to: .written)
+        map.set(BlockRange(lblk: 2, len: 4), to: .hole)
+        #expect(map.states(in: BlockRange(lblk: 0, len: 8)).map(\.state) == [.written, .hole, .written])
+    }
+}
