@@ -10,7 +10,15 @@ import CTrace
 /// skipped. Fields the event's print format shows as kernel symbols (`%ps`,
 /// `%pS`: `workqueue_*`'s `function`, ext4's `ip`) become `.string` with the
 /// symbol as `trace-cmd report` prints it (`ext4_end_io_rsv_work`,
-/// `__ext4_new_inode+0xdd7`), resolved through the kallsyms in the file.
+/// `__ext4_new_inode+0xdd7`), resolved through the kallsyms in the file; the
+/// kernel's text adds `/0xsize` to `%pS`, which the file cannot know. Data
+/// addresses (iomap's `ops`) stay `0x…` hex strings, as the kernel prints them.
+/// A string's final newline (trace_marker text) is dropped.
+///
+/// Three ways through the records: `forEach` (global timestamp order, one
+/// thread), `forEachPerCPU` (one sink per CPU, CPUs in parallel) and
+/// `forEachPartition` (page ranges of about equal size in parallel: fastest
+/// when order does not matter).
 ///
 /// A reader keeps one libtracecmd handle: use it from one thread at a time.
 public final class DatReader: TraceReader {
