@@ -34,6 +34,11 @@ int tracecmd_set_cursor(struct tracecmd_input *handle, int cpu, unsigned long lo
 int tracecmd_get_file_compress_proto(struct tracecmd_input *handle,
 				     const char **name, const char **version);
 
+/// The size of `cpu`'s data (uncompressed; records' offsets lie in it).
+off_t tracecmd_get_cpu_file_size(struct tracecmd_input *handle, int cpu);
+/// The ring-buffer page size the file was recorded with.
+int tracecmd_page_size(struct tracecmd_input *handle);
+
 /// The pointer to the record's payload, for Swift (the field is `void *`).
 static inline const unsigned char *wbr_record_data(const struct tep_record *record)
 {

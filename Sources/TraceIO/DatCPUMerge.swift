@@ -7,14 +7,22 @@ import CTrace
 /// handle's data every `renewalBytes` of records on compressed files (see
 /// `DatHandle`), so memory does not depend on the file size.
 struct DatCPUMerge {
-    /// Records between two renewals of a compressed file's data handle: large
-    /// enough that renewal (cheap for an instance, one re-open for the top
-    /// level) is rare, small enough to bound libtracecmd's chunk cache.
-    static let defaultRenewalBytes = 64 << 20
+    /// Record bytes between two renewals of a compressed file's data handle,
+    /// which bounds libtracecmd's chunk cache. Renewing an instance is cheap
+    /// (a new instance handle shares the parsed formats); renewing the top
+    /// level re-opens the file (~0.15 s with 5 MB of kallsyms), so it is rarer.
+    static func defaultRenewalBytes(for buffer: DatHandle.Buffer) -> Int {
+        switch buffer {
+        case .instance: return 16 << 20
+        case .topLevel: return 128 << 20
+        }
+    }
 
     let handle: DatHandle
     private let cpus: [Int]
     private var heads: [UnsafeMutablePointer<tep_record>?]
+    /// Per slot, the offset where the stream stops (a partition's end).
+    private let ends: [UInt64?]
     private let renewalBytes: Int
     private var bytesSinceRenewal = 0
     /// Set when the data handle could not be renewed: the remaining records
@@ -22,11 +30,31 @@ struct DatCPUMerge {
     private(set) var renewalError: (any Error)?
 
     /// Starts each of `cpus` (default: all) at its first record.
-    init(handle: DatHandle, cpus: [Int]? = nil, renewalBytes: Int = DatCPUMerge.defaultRenewalBytes) {
+    init(handle: DatHandle, cpus: [Int]? = nil, renewalBytes: Int? = nil) {
         self.handle = handle
         self.cpus = cpus ?? Array(0..<handle.cpuCount)
-        self.renewalBytes = max(1, renewalBytes)
+        self.renewalBytes = max(1, renewalBytes ?? DatCPUMerge.defaultRenewalBytes(for: handle.buffer))
         heads = self.cpus.map { handle.first(cpu: $0) }
+        ends = self.cpus.map { _ in nil }
+    }
+
+    /// The records of one partition: from its start page (or the CPU's first
+    /// record) to the page where the next partition starts.
+    init(handle: DatHandle, range: DatPartitionPlan.Range, renewalBytes: Int? = nil) {
+        self.handle = handle
+        let cpu = range.partition.cpu
+        cpus = [cpu]
+        self.renewalBytes = max(1, renewalBytes ?? DatCPUMerge.defaultRenewalBytes(for: handle.buffer))
+        ends = [range.end]
+        heads = [range.start.map { handle.record(cpu: cpu, at: $0) } ?? handle.first(cpu: cpu)]
+        heads[0] = limited(heads[0], slot: 0)
+    }
+
+    /// `record`, or nil (freeing it) when it lies past the slot's end.
+    private func limited(_ record: UnsafeMutablePointer<tep_record>?, slot: Int) -> UnsafeMutablePointer<tep_record>? {
+        guard let record, let end = ends[slot], record.pointee.offset >= end else { return record }
+        tracecmd_free_record(record)
+        return nil
     }
 
     /// The next record in global order and its CPU. The caller owns the record
@@ -44,7 +72,7 @@ struct DatCPUMerge {
         }
         guard best >= 0, let record = heads[best] else { return nil }
         let cpu = cpus[best]
-        heads[best] = handle.next(cpu: cpu)
+        heads[best] = limited(handle.next(cpu: cpu), slot: best)
         bytesSinceRenewal += Int(record.pointee.record_size)
         return (record, cpu)
     }

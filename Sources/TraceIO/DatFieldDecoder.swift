@@ -98,11 +98,14 @@ struct DatFieldReader {
         return Int64(bitPattern: raw << shift) >> Int64(shift)
     }
 
-    /// The bytes of a string up to its first NUL.
+    /// The bytes of a string up to its first NUL, without a final newline:
+    /// trace_marker text (ftrace `print`) keeps the writer's "\n", which the
+    /// text formats cannot carry, and both readers must give the same value.
     @inline(__always)
     func string(_ data: UnsafeRawPointer, _ offset: Int, _ length: Int) -> String {
         let bytes = UnsafeRawBufferPointer(start: data + offset, count: length)
-        let end = bytes.firstIndex(of: 0) ?? length
+        var end = bytes.firstIndex(of: 0) ?? length
+        if end > 0, bytes[end - 1] == 0x0A { end -= 1 }
         return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[0..<end]), as: UTF8.self)
     }
 

@@ -6,18 +6,20 @@ import Synchronization
 /// Reads the CPUs of one trace.dat buffer in parallel. libtracecmd's reading is
 /// single-threaded per handle (one file offset, one page cache, one
 /// decompression context), so every worker opens the file with a handle of its
-/// own and takes whole CPUs from a shared counter.
+/// own and takes partitions (whole CPUs or page ranges of one, see
+/// `DatPartitionPlan`) from a shared counter.
 enum DatParallelReading {
     /// How often (in records) a worker looks whether another one failed.
     private static let stopCheckInterval = 4096
 
     static func run<Sink: PerCPURecordSink>(
-        primary: DatHandle, options: ReadOptions, renewalBytes: Int, sinks: [Sink]
+        primary: DatHandle, plan: DatPartitionPlan, options: ReadOptions, renewalBytes: Int?, sinks: [Sink]
     ) throws -> [Sink] {
-        let cpuCount = sinks.count
-        guard cpuCount > 0 else { return sinks }
+        let count = sinks.count
+        precondition(count == plan.ranges.count, "one sink per partition")
+        guard count > 0 else { return sinks }
         let slots = SinkSlots(sinks)
-        let workers = min(cpuCount, max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))))
+        let workers = min(count, workerCount)
         let state = SharedState()
         // The caller blocks until every worker is done, so the primary handle
         // (this reader's own) is used by exactly one worker at a time.
@@ -28,11 +30,11 @@ enum DatParallelReading {
                     : try DatHandle(path: primary.path, buffer: primary.buffer)
                 var decoder = DatRecordDecoder(tep: handle.tep, selection: options.fields)
                 while !state.stop.load(ordering: .relaxed) {
-                    let cpu = state.nextCPU.add(1, ordering: .relaxed).oldValue
-                    guard cpu < cpuCount else { break }
+                    let next = state.nextPart.add(1, ordering: .relaxed).oldValue
+                    guard next < count else { break }
                     try read(
-                        cpu: cpu, handle: handle, renewalBytes: renewalBytes, decoder: &decoder,
-                        sink: &slots.pointer[cpu], state: state)
+                        plan.ranges[next], handle: handle, renewalBytes: renewalBytes, decoder: &decoder,
+                        sink: &slots.pointer[next], state: state)
                 }
             } catch {
                 state.fail(error)
@@ -43,10 +45,11 @@ enum DatParallelReading {
     }
 
     private static func read<Sink: PerCPURecordSink>(
-        cpu: Int, handle: DatHandle, renewalBytes: Int, decoder: inout DatRecordDecoder, sink: inout Sink,
-        state: SharedState
+        _ range: DatPartitionPlan.Range, handle: DatHandle, renewalBytes: Int?, decoder: inout DatRecordDecoder,
+        sink: inout Sink, state: SharedState
     ) throws {
-        var stream = DatCPUMerge(handle: handle, cpus: [cpu], renewalBytes: renewalBytes)
+        let cpu = range.partition.cpu
+        var stream = DatCPUMerge(handle: handle, range: range, renewalBytes: renewalBytes)
         defer { stream.release() }
         var sinceCheck = 0
         while let (record, _) = stream.next() {
@@ -62,9 +65,12 @@ enum DatParallelReading {
         if let error = stream.renewalError { throw error }
     }
 
-    /// What the workers share: the next CPU to take and the first failure.
+    /// The threads worth starting: one per online core.
+    static var workerCount: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+
+    /// What the workers share: the next partition to take and the first failure.
     private final class SharedState: Sendable {
-        let nextCPU = Atomic<Int>(0)
+        let nextPart = Atomic<Int>(0)
         let stop = Atomic<Bool>(false)
         private let error = Mutex<(any Error)?>(nil)
 
@@ -76,8 +82,8 @@ enum DatParallelReading {
         var firstError: (any Error)? { error.withLock { $0 } }
     }
 
-    /// One slot per CPU; each slot is written by the single worker that took
-    /// that CPU, and read back after all workers finished.
+    /// One slot per partition; each slot is written by the single worker that
+    /// took that partition, and read back after all workers finished.
     private final class SinkSlots<Sink>: @unchecked Sendable {
         let pointer: UnsafeMutablePointer<Sink>
         let count: Int

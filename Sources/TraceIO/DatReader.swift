@@ -10,7 +10,15 @@ import CTrace
 /// skipped. Fields the event's print format shows as kernel symbols (`%ps`,
 /// `%pS`: `workqueue_*`'s `function`, ext4's `ip`) become `.string` with the
 /// symbol as `trace-cmd report` prints it (`ext4_end_io_rsv_work`,
-/// `__ext4_new_inode+0xdd7`), resolved through the kallsyms in the file.
+/// `__ext4_new_inode+0xdd7`), resolved through the kallsyms in the file; the
+/// kernel's text adds `/0xsize` to `%pS`, which the file cannot know. Data
+/// addresses (iomap's `ops`) stay `0x…` hex strings, as the kernel prints them.
+/// A string's final newline (trace_marker text) is dropped.
+///
+/// Three ways through the records: `forEach` (global timestamp order, one
+/// thread), `forEachPerCPU` (one sink per CPU, CPUs in parallel) and
+/// `forEachPartition` (page ranges of about equal size in parallel: fastest
+/// when order does not matter).
 ///
 /// A reader keeps one libtracecmd handle: use it from one thread at a time.
 public final class DatReader: TraceReader {
@@ -18,8 +26,11 @@ public final class DatReader: TraceReader {
     public let metadata: TraceMetadata
     let handle: DatHandle
     /// Record bytes between renewals of the data handle (see `DatHandle`);
-    /// tests lower it to exercise renewal on small files.
-    var renewalBytes = DatCPUMerge.defaultRenewalBytes
+    /// nil: `DatCPUMerge.defaultRenewalBytes`. Tests lower it to exercise
+    /// renewal on small files.
+    var renewalBytes: Int?
+    /// The smallest partition `forEachPartition` makes; tests lower it.
+    var partitionMinimumBytes = DatPartitionPlan.minimumBytes
 
     /// Opens `path`. `instance` picks a buffer instance by name ("" is the top
     /// level); without it the reader takes the top level when it has events,
@@ -54,9 +65,26 @@ public final class DatReader: TraceReader {
     public func forEachPerCPU<Sink: PerCPURecordSink>(
         _ options: ReadOptions, makeSink: (_ cpu: Int) -> Sink
     ) throws -> [Sink] {
-        let sinks = (0..<handle.cpuCount).map(makeSink)
+        let plan = DatPartitionPlan.perCPU(cpuCount: handle.cpuCount)
+        let sinks = plan.ranges.map { makeSink($0.partition.cpu) }
         return try DatParallelReading.run(
-            primary: handle, options: options, renewalBytes: renewalBytes, sinks: sinks)
+            primary: handle, plan: plan, options: options, renewalBytes: renewalBytes, sinks: sinks)
+    }
+
+    /// Like `forEachPerCPU`, but splits busy CPUs into page ranges of about
+    /// equal size so that every core has work until the end: the fastest way
+    /// through a whole file for consumers that combine partial results (counts,
+    /// histograms). Each sink receives one contiguous, ordered part of one CPU's
+    /// stream; the parts of a CPU in `index` order are its whole stream.
+    public func forEachPartition<Sink: PerCPURecordSink>(
+        _ options: ReadOptions, makeSink: (TracePartition) -> Sink
+    ) throws -> [(partition: TracePartition, sink: Sink)] {
+        let plan = DatPartitionPlan.balanced(
+            handle: handle, workers: DatParallelReading.workerCount, minimumBytes: partitionMinimumBytes)
+        let sinks = plan.ranges.map { makeSink($0.partition) }
+        let filled = try DatParallelReading.run(
+            primary: handle, plan: plan, options: options, renewalBytes: renewalBytes, sinks: sinks)
+        return zip(plan.ranges, filled).map { ($0.partition, $1) }
     }
 
     /// The loss a record carries: libtracecmd sets `missed_events` on the first

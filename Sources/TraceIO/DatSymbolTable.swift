@@ -32,9 +32,21 @@ struct DatSymbolTable {
             return "0x" + String(address, radix: 16)
         }
         let symbol = String(cString: name)
+        // libtraceevent names the nearest symbol below any address; the kernel
+        // (without CONFIG_KALLSYMS_ALL) only names code and prints data
+        // addresses — iomap's `ops` is a const struct in .rodata — as hex.
+        // Such an address's nearest symbol is a section marker.
+        if DatSymbolTable.isSectionMarker(symbol) { return "0x" + String(address, radix: 16) }
         guard withOffset else { return symbol }
         let start = tep_find_function_address(tep, address)
         guard address > start else { return symbol }
         return symbol + "+0x" + String(address - start, radix: 16)
+    }
+
+    /// Linker symbols that mark where a section begins or ends, not code:
+    /// `__start_rodata`, `__stop___ex_table`, `_etext`, `_edata`, ….
+    static func isSectionMarker(_ symbol: String) -> Bool {
+        if symbol.hasPrefix("__start_") || symbol.hasPrefix("__stop_") || symbol.hasPrefix("__end_") { return true }
+        return ["_etext", "_edata", "_end", "_einittext", "_sdata", "__bss_start", "__bss_stop"].contains(symbol)
     }
 }

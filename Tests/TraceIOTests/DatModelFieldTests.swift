@@ -104,6 +104,22 @@ import Testing
 
     /// ext4's `dev` is a kernel dev_t; the reader exposes it as a device that
     /// prints "MAJ:MIN" — the same numbers the kernel printed as "MAJ,MIN".
+    /// Symbol fields print like the kernel's %ps/%pS: code addresses by name,
+    /// data addresses (iomap's `ops`) as hex; %pS drops the kernel's "/size".
+    @Test(arguments: Samples.pairNames)
+    func symbolFieldsMatchTheKernelText(pair: String) throws {
+        for name in ["iomap_iter"] {
+            let text = try Self.textEvents(pair, named: name)
+            let dat = try Self.datEvents(pair, named: name)
+            #expect(dat.count == text.count)
+            for (event, line) in zip(dat, text) {
+                #expect(event.fields.string("ops") == Self.value(after: "ops", in: line).map(String.init))
+                let caller = Self.value(after: "caller", in: line)?.split(separator: "/").first.map(String.init)
+                #expect(event.fields.string("caller") == caller)
+            }
+        }
+    }
+
     @Test(arguments: Samples.pairNames)
     func ext4DevicesPrintAsMajorColonMinor(pair: String) throws {
         let text = try String(contentsOfFile: Samples.path(pair + ".txt"), encoding: .utf8)

@@ -124,6 +124,28 @@ struct StopAfter: PerCPURecordSink {
         }
     }
 
+    /// Page-range partitions of a CPU, in index order, are that CPU's stream —
+    /// lost marks included — also when the data handle is renewed inside them.
+    @Test(arguments: [names.first!, "overwritten_ring.dat"], [nil, 4096])
+    func partitionsConcatenateToThePerCPUStreams(file: String, renewal: Int?) throws {
+        let path = file == "overwritten_ring.dat" ? Samples.fixture(file) : Samples.path(file)
+        let reader = try DatReader(path: path)
+        let perCPU = try reader.forEachPerCPU(ReadOptions()) { CollectingSink(cpu: $0) }
+        reader.partitionMinimumBytes = 8192
+        reader.renewalBytes = renewal
+        let parts = try reader.forEachPartition(ReadOptions()) { CollectingSink(cpu: $0.cpu) }
+        #expect(parts.count > perCPU.count)
+        for whole in perCPU {
+            let pieces = parts.filter { $0.partition.cpu == whole.cpu }.sorted { $0.partition.index < $1.partition.index }
+            #expect(pieces.map(\.partition.index) == Array(0..<pieces.count))
+            let events = pieces.flatMap(\.sink.events)
+            #expect(events.count == whole.events.count)
+            #expect(zip(events, whole.events).allSatisfy { $0.timestamp == $1.timestamp && $0.name == $1.name && $0.fields == $1.fields })
+            #expect(pieces.flatMap(\.sink.lost) == whole.lost)
+            #expect(pieces.allSatisfy { $0.sink.wrongCPU == 0 })
+        }
+    }
+
     @Test func perCPUStopsAtTheFirstError() throws {
         let reader = try DatReader(path: Samples.path("fsync_unwritten.dat"))
         #expect(throws: StopAfter.Enough.self) {
@@ -175,6 +197,20 @@ struct StopAfter: PerCPURecordSink {
             #expect(event.timestamp == lost.timestamp)
         }
         #expect(lostByCPU == reader.metadata.lostByCPU)
+    }
+
+    /// A recording that wrote its marker to trace_marker first (a tracefs
+    /// instance, `trace-cmd extract -B`).
+    @Test func recordingMarkerFillsMetadata() throws {
+        let reader = try DatReader(path: Samples.fixture("recording_marker.dat"))
+        #expect(reader.metadata.recording == ["preset": "fixture", "block_size": "4096", "stable_writes": "0"])
+        let first = try #require(try records(reader).first)
+        guard case .event(let marker) = first else {
+            Issue.record("first record is \(first)")
+            return
+        }
+        #expect(marker.name == "print" && marker.system == "ftrace")
+        #expect(marker.fields.string("buf")?.hasPrefix(DatMetadata.recordingPrefix) == true)
     }
 
     @Test func recordingMarkerParsing() {

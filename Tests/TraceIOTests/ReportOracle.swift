@@ -126,7 +126,11 @@ enum ReportOracle {
         switch value {
         case .string(let s):
             // possibly followed by a skipped array field
-            return printed == s[...] || printed.hasPrefix(s + " ")
+            if printed == s[...] || printed.hasPrefix(s + " ") { return true }
+            // a data address: the reader prints hex like the kernel, where
+            // libtraceevent names the section marker below it (__start_rodata)
+            let token = printed.prefix(while: { $0 != " " })
+            return s.hasPrefix("0x") && DatSymbolTable.isSectionMarker(String(token))
         case .signed, .unsigned, .device:
             let text = printed.drop(while: { $0 == " " })
             guard let number = value.uint64 else { return false }
