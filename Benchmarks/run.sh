@@ -31,18 +31,25 @@ for name in small large; do
   dat=$BENCH_DIR/$name.dat txt=$BENCH_DIR/$name.txt
   events=$("$WBR" stats --format json "$dat" | python3 -c 'import json,sys; print(json.load(sys.stdin)["events"])')
   read -r tc_s tc_k <<<"$(measure trace-cmd report "$dat")"
-  read -r st_s st_k <<<"$(measure "$WBR" stats "$dat")"
-  read -r tx_s tx_k <<<"$(measure "$WBR" stats "$txt")"
+  read -r st_s st_k <<<"$(measure "$WBR" stats --no-graph "$dat")"
+  read -r sg_s sg_k <<<"$(measure "$WBR" stats "$dat")"
+  read -r tx_s tx_k <<<"$(measure "$WBR" stats --no-graph "$txt")"
   read -r ev_s ev_k <<<"$(measure "$WBR" events --format jsonl "$dat")"
-  txt_mb=$(( $(stat -c %s "$txt") / 1000000 ))
+  txt_mb=$(( $(stat -L -c %s "$txt") / 1000000 ))
   printf "%-44s %10s %10s %12s\n" "trace-cmd report $name.dat" "$events" "$tc_s" "$((tc_k / 1024))"
-  printf "%-44s %10s %10s %12s\n" "wbreplay stats $name.dat" "$events" "$st_s" "$((st_k / 1024))"
-  printf "%-44s %10s %10s %12s\n" "wbreplay stats $name.txt (${txt_mb} MB)" "$events" "$tx_s" "$((tx_k / 1024))"
+  printf "%-44s %10s %10s %12s\n" "wbreplay stats --no-graph $name.dat" "$events" "$st_s" "$((st_k / 1024))"
+  printf "%-44s %10s %10s %12s\n" "wbreplay stats $name.dat (with graph)" "$events" "$sg_s" "$((sg_k / 1024))"
+  printf "%-44s %10s %10s %12s\n" "wbreplay stats --no-graph $name.txt (${txt_mb} MB)" "$events" "$tx_s" "$((tx_k / 1024))"
   printf "%-44s %10s %10s %12s\n" "wbreplay events --format jsonl $name.dat" "$events" "$ev_s" "$((ev_k / 1024))"
-  python3 - "$tc_s" "$st_s" "$tx_s" "$txt_mb" "$events" <<'PY'
+  python3 - "$tc_s" "$st_s" "$sg_s" "$tx_s" "$txt_mb" "$events" <<'PY'
 import sys
-tc, st, tx, mb, n = map(float, sys.argv[1:])
-print(f"  stats is {tc/max(st,1e-3):.1f}x faster than trace-cmd report on trace.dat "
-      f"({n/max(st,1e-3)/1e6:.2f} M events/s); text ingest {mb/max(tx,1e-3):.0f} MB/s")
+tc, st, sg, tx, mb, n = map(float, sys.argv[1:])
+print(f"  counting stats is {tc/max(st,1e-3):.1f}x faster than trace-cmd report on trace.dat "
+      f"({n/max(st,1e-3)/1e6:.2f} M events/s); with the graph {tc/max(sg,1e-3):.1f}x "
+      f"({n/max(sg,1e-3)/1e6:.2f} M events/s); text ingest {mb/max(tx,1e-3):.0f} MB/s")
 PY
 done
+
+if [ -z "${SKIP_RECORD_BENCH:-}" ]; then
+  bash Benchmarks/record-overhead.sh
+fi

@@ -73,13 +73,14 @@ extension TraceStatistics: PerCPURecordSink {
 
 extension TraceStatistics {
     /// Counts every record of a trace, decoding only the fields statistics
-    /// need. Order does not matter to counting, so a trace.dat is read one
-    /// thread per CPU and the counts merged.
+    /// need. Order does not matter to counting, so a trace.dat is read in
+    /// parallel, in parts of each CPU's stream, and the counts merged.
     public static func collect(from reader: any TraceReader) throws -> TraceStatistics {
         let options = ReadOptions(fields: neededFields, keepRawText: false)
         if let dat = reader as? DatReader {
-            return try dat.forEachPerCPU(options) { _ in TraceStatistics() }
-                .reduce(into: TraceStatistics()) { $0.merge($1) }
+            // Page ranges, not whole CPUs: one CPU often holds most events.
+            return try dat.forEachPartition(options) { _ in TraceStatistics() }
+                .reduce(into: TraceStatistics()) { $0.merge($1.sink) }
         }
         var stats = TraceStatistics()
         try reader.forEach(options) { stats.add($0) }
