@@ -17,10 +17,10 @@ record() { # NAME RUNTIME_SECONDS
     bash traces/capture.sh "$name" fio --output=/dev/null "$PWD/$BENCH_DIR/$name.fio" >&2
 }
 
-measure() { # LABEL CMD... ; prints "seconds peak_kib"
-  local out
-  out=$( { /usr/bin/time -f "%e %M" "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1 )
-  echo "$out"
+measure() { # CMD... ; prints "seconds peak_kib"
+  local t; t=$(mktemp)
+  /usr/bin/time -o "$t" -f "%e %M" "$@" >/dev/null 2>&1 || true
+  tail -1 "$t"; rm -f "$t"
 }
 
 record small 2
