@@ -7,6 +7,12 @@ import TraceIO
 enum JSONBytes {
     static func string(_ s: String, to out: OutputStream) {
         out.write(byte: UInt8(ascii: "\""))
+        // Most strings (names, comms, symbols) need no escaping: copy them whole.
+        if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            out.write(s.utf8)
+            out.write(byte: UInt8(ascii: "\""))
+            return
+        }
         for b in s.utf8 {
             switch b {
             case UInt8(ascii: "\""): out.write([UInt8(ascii: "\\"), b])
