@@ -34,11 +34,9 @@ bench: release
 # --sanitize fuzzer passes -sanitize=fuzzer to the driver but not the coverage
 # instrumentation to the compiles, hence the explicit -sanitize-coverage.
 # Each target runs for FUZZ_SECONDS or FUZZ_RUNS executions, whichever ends
-# first (FUZZ_RUNS=-1: no limit); a crash, an ASan report, a 30 s hang or 2 GB of
-# memory
-# fails the run and leaves the input in fuzz-out/artifacts-TARGET/. Leak detection is
-# off: one leaked allocation per input would stop the run, and libtracecmd frees
-# lazily on its error paths.
+# first (FUZZ_RUNS=-1: no limit); a crash, an ASan report, a 30 s hang or 2 GB
+# of memory fails the run and leaves the input in fuzz-out/artifacts-TARGET/.
+# Leak detection is off: these runs look for crashes, hangs and runaway memory.
 FUZZ_SECONDS ?= 600
 FUZZ_RUNS ?= -1
 FUZZ_TARGETS = FuzzTextReader FuzzDatReader
