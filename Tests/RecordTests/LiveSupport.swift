@@ -32,12 +32,6 @@ enum Live {
         return nil
     }()
     static var canRecord: Bool { unavailable == nil }
-    /// Whether the built binary has subcommand `name` (its help lists it).
-    static func hasCommand(_ name: String) -> Bool {
-        guard let help = try? run([binary, "--help"]) else { return false }
-        return help.stdout.split(separator: "\n").contains { $0.trimmingCharacters(in: .whitespaces).hasPrefix(name + " ") }
-    }
-
     static var rootAvailable: Bool { geteuid() == 0 && tool("setpriv") }
 
     struct Output { var status: Int32; var stdout: String; var stderr: String; var pid: Int32 }
