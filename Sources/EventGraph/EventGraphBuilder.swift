@@ -159,13 +159,21 @@ public struct EventGraphBuilder {
     }
 }
 
+extension EventGraphBuilder {
+    /// A builder for a trace whose file says it lost events (per-CPU stats, or a
+    /// text header whose entries-written exceed entries-in-buffer): its unlinked
+    /// events may be explained by that loss.
+    public init(expectedEvents: Int = 0, metadata: TraceMetadata) {
+        self.init(expectedEvents: expectedEvents)
+        let overwritten = (metadata.entriesWritten ?? 0) > (metadata.entriesInBuffer ?? metadata.entriesWritten ?? 0)
+        lossBeforeStart = metadata.lostByCPU.values.contains { $0 > 0 } || overwritten
+    }
+}
+
 /// Builds the graph of a whole trace from any reader.
 extension EventGraph {
     public static func build(from reader: some TraceReader, expectedEvents: Int = 0) throws -> EventGraph {
-        var builder = EventGraphBuilder(expectedEvents: expectedEvents)
-        let meta = reader.metadata
-        let overwritten = (meta.entriesWritten ?? 0) > (meta.entriesInBuffer ?? meta.entriesWritten ?? 0)
-        builder.lossBeforeStart = meta.lostByCPU.values.contains { $0 > 0 } || overwritten
+        var builder = EventGraphBuilder(expectedEvents: expectedEvents, metadata: reader.metadata)
         try reader.forEach(ReadOptions(fields: .named(KernelEventDecoder.fieldsUsed), keepRawText: false)) { builder.add($0) }
         return builder.finish()
     }

@@ -25,10 +25,7 @@ struct StatsCommand: ParsableCommand {
         var summary: GraphSummary?
         if graph {
             // One ordered pass feeds both: the graph needs timestamp order, counting does not mind it.
-            var builder = EventGraphBuilder()
-            let meta = reader.metadata
-            builder.lossBeforeStart = meta.lostByCPU.values.contains { $0 > 0 }
-                || (meta.entriesWritten ?? 0) > (meta.entriesInBuffer ?? meta.entriesWritten ?? 0)
+            var builder = EventGraphBuilder(metadata: reader.metadata)
             var counted = TraceStatistics()
             let fields = KernelEventDecoder.fieldsUsed
                 .union(TraceEvent.deviceFieldNames).union(TraceEvent.inodeFieldNames)
