@@ -49,5 +49,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         // Depends on the executable so that `swift test` builds the binary the live tests run.
         .testTarget(name: "RecordTests", dependencies: ["TraceIO", "wbreplay"]),
+        // Runs the built binary as a user would; depends on it so it is built first.
+        .testTarget(name: "CLITests", dependencies: ["wbreplay"]),
     ]
 )

@@ -10,4 +10,34 @@
 #include <traceevent/kbuffer.h>
 #include <tracefs/tracefs.h>
 
+// Exported by libtracecmd.so.1 but declared only in trace-cmd's private header
+// (lib/trace-cmd/include/private/trace-cmd-private.h, trace-cmd 3.1.x). The
+// signatures below are copied from that header's declarations.
+
+/// The clock the trace was recorded with ("local", "mono", …), or NULL.
+const char *tracecmd_get_trace_clock(struct tracecmd_input *handle);
+/// The per-CPU ring-buffer statistics of every buffer, as one text blob
+/// ("CPU: 0\nentries: …\noverrun: …", instances introduced by "Buffer: NAME").
+const char *tracecmd_get_cpustats(struct tracecmd_input *handle);
+/// "sysname nodename release machine" of the recording machine, or NULL.
+const char *tracecmd_get_uname(struct tracecmd_input *handle);
+/// The number of CPUs the file has data slots for.
+int tracecmd_cpus(struct tracecmd_input *handle);
+/// The trace.dat file version (6 or 7).
+unsigned long tracecmd_get_in_file_version(struct tracecmd_input *handle);
+/// The next record of `cpu` without consuming it (owned by the handle).
+struct tep_record *tracecmd_peek_data(struct tracecmd_input *handle, int cpu);
+
+/// Moves `cpu`'s read position to the record at `offset` (a record's `offset`).
+int tracecmd_set_cursor(struct tracecmd_input *handle, int cpu, unsigned long long offset);
+/// The compression of the file's sections ("zstd", "zlib"; fails when none).
+int tracecmd_get_file_compress_proto(struct tracecmd_input *handle,
+				     const char **name, const char **version);
+
+/// The pointer to the record's payload, for Swift (the field is `void *`).
+static inline const unsigned char *wbr_record_data(const struct tep_record *record)
+{
+	return (const unsigned char *)record->data;
+}
+
 #endif

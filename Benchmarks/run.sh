@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# make bench: wbreplay against `trace-cmd report` on the same large traces, in the same run.
+# Records the traces on first use (root, tracefs, loop devices, fio) into $BENCH_DIR.
+# Prints wall time, peak RSS and the ratios the README quotes.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BENCH_DIR=${BENCH_DIR:-.build-bench-traces}
+WBR=${WBR:-$PWD/.build/release/wbreplay}
+mkdir -p "$BENCH_DIR"
+
+record() { # NAME RUNTIME_SECONDS
+  local name=$1 runtime=$2
+  [ -s "$BENCH_DIR/$name.dat" ] && [ -s "$BENCH_DIR/$name.txt" ] && return 0
+  sed "s/^runtime=.*/runtime=$runtime/" traces/workloads/fio_mixed.fio > "$BENCH_DIR/$name.fio"
+  echo "recording $name ($runtime s of fio_mixed) …" >&2
+  OUT=$PWD/$BENCH_DIR FS_SIZE=2G BUF_KB=${BUF_KB:-400000} \
+    bash traces/capture.sh "$name" fio --output=/dev/null "$PWD/$BENCH_DIR/$name.fio" >&2
+}
+
+measure() { # LABEL CMD... ; prints "seconds peak_kib"
+  local out
+  out=$( { /usr/bin/time -f "%e %M" "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1 )
+  echo "$out"
+}
+
+record small 2
+record large 8
+
+printf "%-44s %10s %10s %12s\n" "command" "events" "seconds" "peak RSS MiB"
+for name in small large; do
+  dat=$BENCH_DIR/$name.dat txt=$BENCH_DIR/$name.txt
+  events=$("$WBR" stats --format json "$dat" | python3 -c 'import json,sys; print(json.load(sys.stdin)["events"])')
+  read -r tc_s tc_k <<<"$(measure trace-cmd report "$dat")"
+  read -r st_s st_k <<<"$(measure "$WBR" stats "$dat")"
+  read -r tx_s tx_k <<<"$(measure "$WBR" stats "$txt")"
+  read -r ev_s ev_k <<<"$(measure "$WBR" events --format jsonl "$dat")"
+  txt_mb=$(( $(stat -c %s "$txt") / 1000000 ))
+  printf "%-44s %10s %10s %12s\n" "trace-cmd report $name.dat" "$events" "$tc_s" "$((tc_k / 1024))"
+  printf "%-44s %10s %10s %12s\n" "wbreplay stats $name.dat" "$events" "$st_s" "$((st_k / 1024))"
+  printf "%-44s %10s %10s %12s\n" "wbreplay stats $name.txt (${txt_mb} MB)" "$events" "$tx_s" "$((tx_k / 1024))"
+  printf "%-44s %10s %10s %12s\n" "wbreplay events --format jsonl $name.dat" "$events" "$ev_s" "$((ev_k / 1024))"
+  python3 - "$tc_s" "$st_s" "$tx_s" "$txt_mb" "$events" <<'PY'
+import sys
+tc, st, tx, mb, n = map(float, sys.argv[1:])
+print(f"  stats is {tc/max(st,1e-3):.1f}x faster than trace-cmd report on trace.dat "
+      f"({n/max(st,1e-3)/1e6:.2f} M events/s); text ingest {mb/max(tx,1e-3):.0f} MB/s")
+PY
+done

@@ -1,0 +1,210 @@
+import CTrace
+import Glibc
+import Synchronization
+
+/// One open trace.dat: libtracecmd's handle for the file's top-level buffer
+/// (which owns the options and the event formats) and the handle the events
+/// are read from — the top level itself or a buffer instance
+/// (`trace-cmd extract -B NAME`).
+///
+/// A handle reads with a file offset, page cache and decompression context of
+/// its own, so it must be used by one thread at a time; parallel readers open
+/// one each. It is `@unchecked Sendable` only so that a blocked caller can hand
+/// its handle to one worker thread (`DatParallelReading`).
+///
+/// Why the data handle is renewable: libtracecmd 3.1.x never frees the chunks
+/// it decompresses from a compressed (v7 zstd/zlib) file — its `free_zpage()`
+/// compares the page with the chunk the wrong way round (fixed upstream in
+/// "libtracecmd: Fix free_zpage() offset", after 3.1.6) — so a handle's memory
+/// grows with the data read, and every page free walks the whole chunk list.
+/// Closing the handle frees them; readers therefore replace the data handle
+/// every `renewalBytes` of records and continue at the same record offsets.
+final class DatHandle: @unchecked Sendable {
+    let path: String
+    /// The top-level buffer: options (uname, cpustats), formats, kallsyms.
+    let top: OpaquePointer
+    /// The handle records are read from; replaced by `renewData()`.
+    private(set) var data: OpaquePointer
+    let buffer: Buffer
+    /// Formats and symbols for decoding; records of a renewed data handle are
+    /// decoded with it too (same file, same formats).
+    let tep: OpaquePointer
+    let cpuCount: Int
+    /// Whether the CPU data is compressed, i.e. whether renewal is needed.
+    let isCompressed: Bool
+
+    /// Where the events of a file are, decided once at open and then reused by
+    /// every parallel reader of the same file.
+    enum Buffer: Sendable, Equatable {
+        case topLevel
+        case instance(index: Int, name: String)
+
+        var name: String? {
+            if case .instance(_, let name) = self { return name }
+            return nil
+        }
+    }
+
+    /// Opens `path` and picks the buffer to read: `requested` by name, else the
+    /// top level when it has events, else the one instance that has events.
+    convenience init(path: String, requested: String?) throws {
+        let top = try DatHandle.openTop(path: path)
+        let buffer: Buffer
+        do {
+            buffer = try DatHandle.chooseBuffer(top: top, path: path, requested: requested)
+        } catch {
+            tracecmd_close(top)
+            throw error
+        }
+        try self.init(path: path, top: top, buffer: buffer)
+    }
+
+    /// Opens `path` again for another reader of the buffer chosen before.
+    convenience init(path: String, buffer: Buffer) throws {
+        try self.init(path: path, top: DatHandle.openTop(path: path), buffer: buffer)
+    }
+
+    private init(path: String, top: OpaquePointer, buffer: Buffer) throws {
+        self.path = path
+        self.top = top
+        self.buffer = buffer
+        do {
+            data = try DatHandle.openData(top: top, buffer: buffer, path: path)
+        } catch {
+            tracecmd_close(top)
+            throw error
+        }
+        guard let tep = tracecmd_get_tep(top) else {
+            if data != top { tracecmd_close(data) }
+            tracecmd_close(top)
+            throw TraceError.corrupt(path: path, reason: "no event formats in the file")
+        }
+        self.tep = tep
+        cpuCount = max(0, Int(tracecmd_cpus(data)))
+        var name: UnsafePointer<CChar>?
+        var version: UnsafePointer<CChar>?
+        isCompressed = tracecmd_get_file_compress_proto(top, &name, &version) == 0
+            && name.map { String(cString: $0) != "none" } ?? false
+    }
+
+    deinit {
+        // An instance handle holds a reference on its parent: close it first.
+        if data != top { tracecmd_close(data) }
+        tracecmd_close(top)
+    }
+
+    var instanceName: String? { buffer.name }
+
+    /// The file's format version from its header.
+    var fileVersion: Int { Int(tracecmd_get_in_file_version(top)) }
+
+    /// The first record of `cpu`, rewinding that CPU to the start of its data.
+    func first(cpu: Int) -> UnsafeMutablePointer<tep_record>? {
+        tracecmd_read_cpu_first(data, Int32(cpu))
+    }
+
+    /// The record after the last one read on `cpu`.
+    func next(cpu: Int) -> UnsafeMutablePointer<tep_record>? {
+        tracecmd_read_data(data, Int32(cpu))
+    }
+
+    /// The record at `offset` of `cpu` (an offset taken from a record read
+    /// before), after which `next(cpu:)` continues.
+    func record(cpu: Int, at offset: UInt64) -> UnsafeMutablePointer<tep_record>? {
+        guard tracecmd_set_cursor(data, Int32(cpu), offset) == 0 else { return nil }
+        return tracecmd_read_data(data, Int32(cpu))
+    }
+
+    /// Replaces the data handle by a fresh one, releasing what libtracecmd
+    /// cached (see the type's comment). Every record read from the old handle
+    /// must have been freed.
+    func renewData() throws {
+        let fresh = try DatHandle.openData(top: top, buffer: buffer, path: path, reopenTopLevel: true)
+        if data != top { tracecmd_close(data) }
+        data = fresh
+    }
+
+    // MARK: - Opening
+
+    /// libtraceevent's format parser keeps parse state in globals
+    /// (`is_flag_field`, `is_symbolic_field`) and libtracecmd registers its
+    /// compression protocols in a global list: opens are serialised.
+    private static let openLock = Mutex<Void>(())
+
+    private static func openTop(path: String) throws -> OpaquePointer {
+        // The library reports problems through the thrown error, never on stderr.
+        tracecmd_set_loglevel(TEP_LOG_NONE)
+        tep_set_loglevel(TEP_LOG_NONE)
+        // Fails early, with the precise error, for missing/empty/foreign files.
+        let format = try FormatDetection.detect(path: path)
+        guard case .traceDat(let version) = format else {
+            throw TraceError.unrecognisedFormat(path: path)
+        }
+        guard version >= 6, version <= 7 else {
+            throw TraceError.unreadable(path: path, reason: "trace.dat version \(version) is not supported (6 and 7 are)")
+        }
+        if version == 6 { try DatV6Truncation.check(path: path) }
+        // Plugins only change how events print; fields come from the formats.
+        let flags = Int32(TRACECMD_FL_LOAD_NO_PLUGINS.rawValue)
+        guard let handle = openLock.withLock({ _ in tracecmd_open(path, flags) }) else {
+            throw TraceError.corrupt(path: path, reason: "libtracecmd cannot open it (truncated or damaged trace.dat v\(version))")
+        }
+        return handle
+    }
+
+    /// The handle for the data of `buffer`: an instance handle (cheap: it
+    /// shares the parent's formats), or for the top level the top handle
+    /// itself, or a fresh open of the file when renewing.
+    private static func openData(
+        top: OpaquePointer, buffer: Buffer, path: String, reopenTopLevel: Bool = false
+    ) throws -> OpaquePointer {
+        switch buffer {
+        case .topLevel:
+            return reopenTopLevel ? try openTop(path: path) : top
+        case .instance(let index, let name):
+            guard let handle = tracecmd_buffer_instance_handle(top, Int32(index)) else {
+                throw TraceError.corrupt(path: path, reason: "cannot read the data of buffer instance \"\(name)\" (truncated or damaged file)")
+            }
+            return handle
+        }
+    }
+
+    private static func chooseBuffer(top: OpaquePointer, path: String, requested: String?) throws -> Buffer {
+        let count = Int(tracecmd_buffer_instances(top))
+        var names: [String] = []
+        for index in 0..<count {
+            names.append(tracecmd_buffer_instance_name(top, Int32(index)).map { String(cString: $0) } ?? "")
+        }
+        if let requested {
+            if requested.isEmpty { return .topLevel }
+            guard let index = names.firstIndex(of: requested) else {
+                let known = names.isEmpty ? "none" : names.joined(separator: ", ")
+                throw TraceError.unreadable(path: path, reason: "no buffer instance \"\(requested)\" (instances in the file: \(known))")
+            }
+            return .instance(index: index, name: requested)
+        }
+        if hasEvents(top) || count == 0 { return .topLevel }
+        var withEvents: [Buffer] = []
+        for index in 0..<count {
+            let buffer = Buffer.instance(index: index, name: names[index])
+            let handle = try openData(top: top, buffer: buffer, path: path)
+            if hasEvents(handle) { withEvents.append(buffer) }
+            tracecmd_close(handle)
+        }
+        switch withEvents.count {
+        case 0: return .topLevel
+        case 1: return withEvents[0]
+        default:
+            let listed = withEvents.compactMap(\.name).joined(separator: ", ")
+            throw TraceError.unreadable(path: path, reason: "events in several buffer instances (\(listed)): choose one")
+        }
+    }
+
+    private static func hasEvents(_ handle: OpaquePointer) -> Bool {
+        let cpus = Int(tracecmd_cpus(handle))
+        for cpu in 0..<max(0, cpus) where tracecmd_peek_data(handle, Int32(cpu)) != nil {
+            return true
+        }
+        return false
+    }
+}

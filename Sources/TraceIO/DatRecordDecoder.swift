@@ -1,0 +1,131 @@
+import CTrace
+
+/// The per-format part of decoding, computed once per event id: names as Swift
+/// strings (shared by every event of the format) and the fields to decode.
+struct DatEventFormat {
+    let name: String
+    let system: String?
+    let fields: [DatFieldPlan]
+}
+
+/// Turns libtracecmd records into `TraceEvent`s. One decoder belongs to one
+/// `tep_handle` (one thread); it caches formats per event id, task names per
+/// pid and symbols per address, so the per-event cost is the field reads and
+/// the allocation of the fields array.
+struct DatRecordDecoder {
+    let tep: OpaquePointer
+    let selection: FieldSelection
+    private let reader: DatFieldReader
+    private var formats: [DatEventFormat?] = []
+    private var comms: [Int32: String] = [:]
+    /// Consecutive events mostly come from one task: skip the hash lookup.
+    private var lastPid: Int32 = -1
+    private var lastComm = ""
+    private var symbols: DatSymbolTable
+    /// Where every record keeps its event id and pid (the common_* fields,
+    /// the same for all formats of a file); nil falls back to libtraceevent.
+    private let typeField: (offset: Int, size: Int)?
+    private let pidField: (offset: Int, size: Int)?
+
+    init(tep: OpaquePointer, selection: FieldSelection) {
+        self.tep = tep
+        self.selection = selection
+        reader = DatFieldReader(swapBytes: tep_is_file_bigendian(tep) != tep_is_local_bigendian(tep))
+        symbols = DatSymbolTable(tep: tep)
+        var typeField: (Int, Int)?
+        var pidField: (Int, Int)?
+        if tep_get_events_count(tep) > 0, let event = tep_get_event(tep, 0) {
+            if let f = tep_find_common_field(event, "common_type") {
+                typeField = (Int(f.pointee.offset), Int(f.pointee.size))
+            }
+            if let f = tep_find_common_field(event, "common_pid") {
+                pidField = (Int(f.pointee.offset), Int(f.pointee.size))
+            }
+        }
+        self.typeField = typeField
+        self.pidField = pidField
+    }
+
+    /// The event in `record`, read on `cpu`.
+    mutating func decode(_ record: UnsafeMutablePointer<tep_record>, cpu: Int) -> TraceEvent {
+        let size = Int(record.pointee.size)
+        let raw = wbr_record_data(record).map(UnsafeRawPointer.init)
+        let id: Int
+        if let (offset, width) = typeField, let raw, offset + width <= size {
+            id = Int(reader.unsigned(raw, offset, width))
+        } else {
+            id = Int(tep_data_type(tep, record))
+        }
+        let pid: Int32
+        if let (offset, width) = pidField, let raw, offset + width <= size {
+            pid = Int32(truncatingIfNeeded: reader.signed(raw, offset, width))
+        } else {
+            pid = Int32(tep_data_pid(tep, record))
+        }
+        let format = self.format(id: id)
+        var fields = EventFields()
+        if !format.fields.isEmpty, size > 0, let raw {
+            fields.storage.reserveCapacity(format.fields.count)
+            for plan in format.fields {
+                if let value = reader.value(plan, data: raw, size: size, symbols: &symbols) {
+                    fields.storage.append(EventField(plan.name, value))
+                }
+            }
+        }
+        return TraceEvent(
+            timestamp: record.pointee.ts, cpu: cpu, pid: pid, comm: comm(pid: pid),
+            name: format.name, system: format.system, fields: fields, rawText: nil,
+            timestampResolution: 1)
+    }
+
+    /// The task name recorded for `pid` (`<...>` when the file has none, as
+    /// `trace-cmd report` prints).
+    mutating func comm(pid: Int32) -> String {
+        if pid == lastPid { return lastComm }
+        let name: String
+        if let cached = comms[pid] {
+            name = cached
+        } else {
+            name = tep_data_comm_from_pid(tep, pid).map { String(cString: $0) } ?? "<...>"
+            comms[pid] = name
+        }
+        lastPid = pid
+        lastComm = name
+        return name
+    }
+
+    /// The cached format of event `id`, built on first use.
+    mutating func format(id: Int) -> DatEventFormat {
+        if id >= 0, id < formats.count, let known = formats[id] { return known }
+        let built = buildFormat(id: id)
+        if id >= 0, id < 1 << 20 {
+            if id >= formats.count { formats.append(contentsOf: repeatElement(nil, count: id + 1 - formats.count)) }
+            formats[id] = built
+        }
+        return built
+    }
+
+    private func buildFormat(id: Int) -> DatEventFormat {
+        guard id >= 0, let event = tep_find_event(tep, Int32(truncatingIfNeeded: id)) else {
+            // An id with no format in the file: keep the event, name it by id.
+            return DatEventFormat(name: "unknown_event_\(id)", system: nil, fields: [])
+        }
+        let name = event.pointee.name.map { String(cString: $0) } ?? "unknown_event_\(id)"
+        let system = event.pointee.system.map { String(cString: $0) }
+        var plans: [DatFieldPlan] = []
+        if case .none = selection {} else {
+            let symbolFields = DatSymbolFields.find(in: event)
+            // format.fields lists the event's own fields; common_* live in
+            // common_fields and are exposed as cpu/pid instead.
+            var field = event.pointee.format.fields
+            while let f = field {
+                if let plan = DatFieldPlan(f, symbols: symbolFields), selection.includes(plan.name),
+                   !plan.name.hasPrefix("common_") {
+                    plans.append(plan)
+                }
+                field = f.pointee.next
+            }
+        }
+        return DatEventFormat(name: name, system: system, fields: plans)
+    }
+}

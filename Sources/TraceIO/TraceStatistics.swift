@@ -1,0 +1,88 @@
+/// What `wbreplay stats` reports about a trace: counts per event and CPU,
+/// lost events, time span, devices and inodes. Accumulates one record at a
+/// time and merges, so that per-CPU readers can count in parallel.
+public struct TraceStatistics: Sendable {
+    public var events: UInt64 = 0
+    public var byEvent: [String: UInt64] = [:]
+    public var byCPU: [Int: UInt64] = [:]
+    /// Lost events seen in the stream; `unknownLossCPUs` holds CPUs that
+    /// reported a loss of unknown size.
+    public var lostByCPU: [Int: UInt64] = [:]
+    public var unknownLossCPUs: Set<Int> = []
+    public var firstTimestamp: UInt64?
+    public var lastTimestamp: UInt64?
+    public var devices: Set<DeviceNumber> = []
+    public var inodes: Set<InodeKey> = []
+
+    public init() {}
+
+    /// The fields `add` looks at: decode only these for speed.
+    public static let neededFields: FieldSelection =
+        .named(TraceEvent.deviceFieldNames.union(TraceEvent.inodeFieldNames))
+
+    public mutating func add(_ record: TraceRecord) {
+        switch record {
+        case .event(let event):
+            events += 1
+            byEvent[event.name, default: 0] += 1
+            byCPU[event.cpu, default: 0] += 1
+            if firstTimestamp.map({ event.timestamp < $0 }) ?? true { firstTimestamp = event.timestamp }
+            if lastTimestamp.map({ event.timestamp > $0 }) ?? true { lastTimestamp = event.timestamp }
+            if let dev = event.device {
+                devices.insert(dev)
+                if let ino = event.fields.uint("ino") ?? event.fields.uint("i_ino") {
+                    inodes.insert(InodeKey(dev: dev, ino: ino))
+                }
+            }
+        case .lost(let lost):
+            if let count = lost.count {
+                lostByCPU[lost.cpu, default: 0] += count
+            } else {
+                unknownLossCPUs.insert(lost.cpu)
+                lostByCPU[lost.cpu, default: 0] += 0
+            }
+        }
+    }
+
+    public mutating func merge(_ other: TraceStatistics) {
+        events += other.events
+        byEvent.merge(other.byEvent, uniquingKeysWith: +)
+        byCPU.merge(other.byCPU, uniquingKeysWith: +)
+        lostByCPU.merge(other.lostByCPU, uniquingKeysWith: +)
+        unknownLossCPUs.formUnion(other.unknownLossCPUs)
+        if let t = other.firstTimestamp, firstTimestamp.map({ t < $0 }) ?? true { firstTimestamp = t }
+        if let t = other.lastTimestamp, lastTimestamp.map({ t > $0 }) ?? true { lastTimestamp = t }
+        devices.formUnion(other.devices)
+        inodes.formUnion(other.inodes)
+    }
+
+    /// Folds in the losses a file records in its header or statistics
+    /// (trace.dat per-CPU stats, a text header whose entries-written exceeds
+    /// its entries-in-buffer), taking the larger of stream and header per CPU
+    /// so that one loss is not counted twice.
+    public mutating func include(_ metadata: TraceMetadata) {
+        for (cpu, count) in metadata.lostByCPU where count > lostByCPU[cpu] ?? 0 {
+            lostByCPU[cpu] = count
+        }
+    }
+}
+
+extension TraceStatistics: PerCPURecordSink {
+    public mutating func consume(_ record: TraceRecord) throws { add(record) }
+}
+
+extension TraceStatistics {
+    /// Counts every record of a trace, decoding only the fields statistics
+    /// need. Order does not matter to counting, so a trace.dat is read one
+    /// thread per CPU and the counts merged.
+    public static func collect(from reader: any TraceReader) throws -> TraceStatistics {
+        let options = ReadOptions(fields: neededFields, keepRawText: false)
+        if let dat = reader as? DatReader {
+            return try dat.forEachPerCPU(options) { _ in TraceStatistics() }
+                .reduce(into: TraceStatistics()) { $0.merge($1) }
+        }
+        var stats = TraceStatistics()
+        try reader.forEach(options) { stats.add($0) }
+        return stats
+    }
+}
