@@ -11,6 +11,11 @@ struct ReplayDispatcher {
     var reliability: TraceReliability
     var comms: [Int32: String] = [:]
     var fsDevices: Set<DeviceNumber> = []
+    /// Block size and partition offset, learned from map → bio pairs.
+    var geometry = GeometryEstimator()
+    var lastMapped: [Int32: (DeviceNumber, ExtentRange)] = [:]
+    var blockSizes: [DeviceNumber: UInt64] = [:]
+    var pid: Int32 = 0
     var events = 0
     var replays: [ProfileReplay]
 
@@ -31,6 +36,7 @@ struct ReplayDispatcher {
         events += 1
         reliability.observe(event)
         if comms[event.pid] == nil || comms[event.pid] == "<...>" { comms[event.pid] = event.comm }
+        pid = event.pid
         let decoded = decoder.decode(event)
         for i in replays.indices {
             replays[i].now = stamp
@@ -92,6 +98,7 @@ struct ReplayDispatcher {
         case .mapBlocksEnter(_, let lblk, let len, let flags):
             if flags.contains(.convert) { each { $0.conversionSeen(inode, BlockRange(lblk: lblk, len: len)) } }
         case .mapBlocksExit(_, let flags, let extent, let result, _):
+            if extent.len > 0, extent.pblk > 0 { lastMapped[pid] = (inode.dev, extent) }
             if flags.contains(.ioSubmit), !flags.contains(.convert) {
                 each { $0.spanMapped(BlockRange(lblk: extent.lblk, len: extent.len), unwritten: result.contains(.unwritten)) }
             }
@@ -148,10 +155,28 @@ struct ReplayDispatcher {
 
     mutating func block(_ e: BlockEvent) {
         switch e {
-        case .bioQueue(let io): each { $0.bioQueued(io) }
+        case .bioQueue(let io):
+            learnGeometry(io)
+            each { $0.bioQueued(io) }
         case .requestIssue(let io): each { $0.requestIssued(io) }
         case .requestComplete(let io, let error): each { $0.requestCompleted(io, error: error) }
         default: break
+        }
+    }
+
+    /// A task mapped an extent and queues the bio that writes it: the
+    /// pair votes for the file system's block size (KernelEvents'
+    /// GeometryEstimator); the model's folios cover pageSize/blockSize blocks.
+    mutating func learnGeometry(_ io: BlockIO) {
+        guard io.rwbs.operation == .write, let (fs, extent) = lastMapped.removeValue(forKey: pid) else { return }
+        geometry.observe(fs: fs, extent: extent, bio: io.range)
+        guard let g = geometry.geometry(of: fs), g.blockSize >= 512, g.blockSize <= pageSize,
+              blockSizes[fs] != g.blockSize else { return }
+        blockSizes[fs] = g.blockSize
+        let per = pageSize / g.blockSize
+        each {
+            $0.mount(fs)
+            $0.state.superblocks[fs]!.blocksPerFolio = per
         }
     }
 

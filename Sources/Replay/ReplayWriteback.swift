@@ -86,7 +86,11 @@ extension ProfileReplay {
     /// need conversion; seeing it also tells the mount uses dioread_nolock.
     mutating func spanMapped(_ range: BlockRange, unwritten: Bool) {
         guard spans[now.pid] != nil, range.len > 0 else { return }
-        spans[now.pid]!.mapped.append((range, unwritten))
+        if let i = spans[now.pid]!.mapped.firstIndex(where: { $0.0 == range }) {
+            spans[now.pid]!.mapped[i].unwritten = spans[now.pid]!.mapped[i].unwritten || unwritten
+        } else {
+            spans[now.pid]!.mapped.append((range, unwritten))
+        }
         if unwritten, let dev = spans[now.pid]?.inode.dev { state.superblocks[dev]?.dioreadNolock = true }
     }
 
@@ -103,7 +107,18 @@ extension ProfileReplay {
         if state.tasks[pid]?.writeback?.ioEnd == nil { putOwnerReference(pid) }
         let pages = max(1, io.range.count * 512 / pageSize)
         let first = span.cursor / pageSize
-        var folios = (state.inodes[inode]!.folios.filter { $0.key >= first && $0.value.dirty }.keys.sorted()).prefix(Int(pages))
+        var folios: ArraySlice<UInt64>
+        if !span.mapped.isEmpty {
+            // The span mapped blocks: its folios are the ones covering them.
+            let per = max(1, sb.blocksPerFolio)
+            var indexes: Set<UInt64> = []
+            for (range, _) in span.mapped where range.len > 0 {
+                for index in (range.lblk / per)...((range.end - 1) / per) where index >= first { indexes.insert(index) }
+            }
+            folios = indexes.sorted().prefix(Int(pages))
+        } else {
+            folios = (state.inodes[inode]!.folios.filter { $0.key >= first && $0.value.dirty }.keys.sorted()).prefix(Int(pages))
+        }
         if folios.isEmpty {
             // The dirtying is not in the trace (it started mid-story): infer it.
             folios = ArraySlice((first..<first + pages).map { $0 })

@@ -62,9 +62,10 @@ struct TextCheckFormatter: OutputFormatter {
         }
         out.write("clock: \(r.clock ?? "unknown (text trace)")\n")
         if r.divergenceCount > 0 {
-            out.write("the trace diverges from \(r.choice.profile) at \(r.divergenceCount) step(s)")
-            if let d = r.divergences.first { out.write(", first at event \(d.eventIndex): \(d.kernelFunction) on \(d.object): \(d.reason)") }
-            out.write("\n")
+            out.write("the trace diverges from \(r.choice.profile) at \(r.divergenceCount) step(s):\n")
+            for d in r.divergences.prefix(5) {
+                out.write("  event \(d.eventIndex): \(d.kernelFunction) on \(d.object): \(d.reason)\n")
+            }
         }
         for f in r.findings { finding(f, out) }
         out.write("\n\(r.violated) violated, \(r.inconclusive) inconclusive\n")
