@@ -29,7 +29,7 @@ struct WritebackSpan {
     /// Byte position of the next folio the span may take.
     var cursor: UInt64
     /// Block ranges the span mapped, and whether the mapping was unwritten.
-    var mapped: [(BlockRange, unwritten: Bool)] = []
+    var mapped: [(BlockRange, unwritten: Bool, pblk: UInt64?)] = []
     var start: Stamp
 }
 
@@ -85,6 +85,8 @@ struct ProfileReplay {
     var freezeEnter: [Int32: (Stamp, DeviceNumber?)] = [:]
     var frozenAt: [DeviceNumber: Stamp] = [:]
     var history: HistoryRecorder?
+    /// Per file system: block size and partition start (from the dispatcher).
+    var geometry: [DeviceNumber: DeviceGeometry] = [:]
     /// The event being replayed.
     var now = Stamp(index: 0, timestamp: 0, cpu: 0, pid: 0, name: "")
 

@@ -100,7 +100,7 @@ struct ReplayDispatcher {
         case .mapBlocksExit(_, let flags, let extent, let result, _):
             if extent.len > 0, extent.pblk > 0 { lastMapped[pid] = (inode.dev, extent) }
             if flags.contains(.ioSubmit), !flags.contains(.convert) {
-                each { $0.spanMapped(BlockRange(lblk: extent.lblk, len: extent.len), unwritten: result.contains(.unwritten)) }
+                each { $0.spanMapped(BlockRange(lblk: extent.lblk, len: extent.len), unwritten: result.contains(.unwritten), pblk: extent.pblk) }
             }
         case .syncFileEnter(_, let datasync): each { $0.syncFileEnter(inode, datasync: datasync) }
         case .syncFileExit(_, let ret): each { $0.syncFileExit(inode, ret: ret) }
@@ -170,8 +170,9 @@ struct ReplayDispatcher {
     mutating func learnGeometry(_ io: BlockIO) {
         guard io.rwbs.operation == .write, let (fs, extent) = lastMapped.removeValue(forKey: pid) else { return }
         geometry.observe(fs: fs, extent: extent, bio: io.range)
-        guard let g = geometry.geometry(of: fs), g.blockSize >= 512, g.blockSize <= pageSize,
-              blockSizes[fs] != g.blockSize else { return }
+        guard let g = geometry.geometry(of: fs), g.blockSize >= 512, g.blockSize <= pageSize else { return }
+        each { $0.geometry[fs] = g }
+        guard blockSizes[fs] != g.blockSize else { return }
         blockSizes[fs] = g.blockSize
         let per = pageSize / g.blockSize
         each {

@@ -84,12 +84,13 @@ extension ProfileReplay {
     /// A mapping inside the span: `ext4_da_write_pages_extent`,
     /// `ext4_ext_map_blocks_exit` for IO_SUBMIT. `U` means the io_end will
     /// need conversion; seeing it also tells the mount uses dioread_nolock.
-    mutating func spanMapped(_ range: BlockRange, unwritten: Bool) {
+    mutating func spanMapped(_ range: BlockRange, unwritten: Bool, pblk: UInt64? = nil) {
         guard spans[now.pid] != nil, range.len > 0 else { return }
         if let i = spans[now.pid]!.mapped.firstIndex(where: { $0.0 == range }) {
             spans[now.pid]!.mapped[i].unwritten = spans[now.pid]!.mapped[i].unwritten || unwritten
+            if let pblk { spans[now.pid]!.mapped[i].pblk = pblk }
         } else {
-            spans[now.pid]!.mapped.append((range, unwritten))
+            spans[now.pid]!.mapped.append((range, unwritten, pblk))
         }
         if unwritten, let dev = spans[now.pid]?.inode.dev { state.superblocks[dev]?.dioreadNolock = true }
     }
@@ -108,16 +109,25 @@ extension ProfileReplay {
         let pages = max(1, io.range.count * 512 / pageSize)
         let first = span.cursor / pageSize
         var folios: ArraySlice<UInt64>
-        if !span.mapped.isEmpty {
-            // The span mapped blocks: its folios are the ones covering them.
-            let per = max(1, sb.blocksPerFolio)
-            var indexes: Set<UInt64> = []
-            for (range, _) in span.mapped where range.len > 0 {
-                for index in (range.lblk / per)...((range.end - 1) / per) where index >= first { indexes.insert(index) }
-            }
-            folios = indexes.sorted().prefix(Int(pages))
+        let per = max(1, sb.blocksPerFolio)
+        let mappedPages = Set(span.mapped.flatMap { m in
+            m.0.len == 0 ? [] : Array((m.0.lblk / per)...((m.0.end - 1) / per))
+        })
+        if let g = geometry[inode.dev], io.range.sector >= g.startSector,
+           case let pblk = (io.range.sector - g.startSector) / g.sectorsPerBlock,
+           let m = span.mapped.first(where: { m in m.pblk.map { pblk >= $0 && pblk < $0 + m.0.len } ?? false }) {
+            // The bio carries blocks the span mapped: its folios are theirs.
+            let lblk = m.0.lblk + (pblk - m.pblk!)
+            let blocks = max(1, io.range.count / g.sectorsPerBlock)
+            folios = ArraySlice(Array((lblk / per)...((lblk + blocks - 1) / per)))
         } else {
-            folios = (state.inodes[inode]!.folios.filter { $0.key >= first && $0.value.dirty }.keys.sorted()).prefix(Int(pages))
+            // Folios whose buffers were already mapped: the dirty ones from
+            // the span's cursor that the span did not map.
+            folios = (state.inodes[inode]!.folios.filter { $0.key >= first && $0.value.dirty && !mappedPages.contains($0.key) }
+                .keys.sorted()).prefix(Int(pages))
+            if folios.isEmpty, span.mapped.isEmpty == false {
+                folios = mappedPages.filter { $0 >= first }.sorted().prefix(Int(pages))
+            }
         }
         if folios.isEmpty {
             // The dirtying is not in the trace (it started mid-story): infer it.
@@ -137,7 +147,7 @@ extension ProfileReplay {
             }
             drive(.ext4BioWriteFolio(task: pid, folio), object: "\(folio)")
         }
-        span.cursor = ((folios.last ?? first) + 1) * pageSize
+        span.cursor = max(span.cursor, ((folios.last ?? first) + 1) * pageSize)
         spans[now.pid] = span
         guard let ioRef = state.tasks[pid]?.writeback?.ioEnd else { return }
         note(ioRef, "ext4_bio_write_folio: \(folios.count) folio(s) under writeback, bio submitted")
@@ -152,7 +162,7 @@ extension ProfileReplay {
     mutating func syncExtents(of blocks: BlockRange, span: WritebackSpan, sb: SuperblockState) {
         let inode = span.inode
         var covered: [BlockRange] = []
-        for (range, unwritten) in span.mapped {
+        for (range, unwritten, _) in span.mapped {
             guard let part = range.intersection(blocks) else { continue }
             covered.append(part)
             let now = state.inodes[inode]!.extents.states(in: part)
