@@ -82,6 +82,9 @@ struct ProfileReplay {
     var workInodes: [UInt64: ModelInode] = [:]
     var lastQueuedInode: [Int: ModelInode] = [:]
     var syncEnter: [Int32: Stamp] = [:]
+    /// Blocks the model converted inside a caller's `ext4_flush_completed_IO`
+    /// (≤3.7), which the trace did not show there.
+    var flushConverted: [ModelInode: [BlockRange]] = [:]
     var freezeEnter: [Int32: (Stamp, DeviceNumber?)] = [:]
     var frozenAt: [DeviceNumber: Stamp] = [:]
     var history: HistoryRecorder?
@@ -226,6 +229,19 @@ struct ProfileReplay {
         for (index, f) in folios where f.writeback && (indexes == nil || indexes!.contains(index)) {
             state.inodes[inode]!.folios[index]!.writeback = false
         }
+    }
+
+    /// `ext4_flush_completed_IO` in fsync / truncate (≤3.7): converts in
+    /// the caller; remembers what it converted so that a later CONVERT in
+    /// the trace shows the model was wrong to (a divergence).
+    mutating func flushCompletedIO(_ pid: Int, _ inode: ModelInode) {
+        let before = state.inodes[inode]?.extents.runs.filter { $0.state == .unwritten }.map(\.range) ?? []
+        drive(.ext4FlushCompletedIO(task: pid))
+        guard let extents = state.inodes[inode]?.extents else { return }
+        for range in before {
+            for now in extents.ranges(in: range, state: .written) { flushConverted[inode, default: []].append(now) }
+        }
+        if (flushConverted[inode]?.count ?? 0) > 4096 { flushConverted[inode]!.removeFirst(2048) }
     }
 
     func writebackFolios(_ inode: ModelInode) -> Set<UInt64> {

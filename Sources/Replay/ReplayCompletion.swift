@@ -57,7 +57,16 @@ extension ProfileReplay {
 
     mutating func conversionWorkStarted(_ work: UInt64) {
         runs[now.pid] = WorkRun(work: work, start: now, inode: nil)
-        if let inode = workInodes[work] { startRun(inode) }
+        guard let inode = workInodes[work] else { return }
+        startRun(inode)
+        // ≤3.7 the work belongs to one io_end: it runs now (3.7 takes the
+        // whole list here, list_replace_init — Kara's CPU1 in seed 002).
+        if !profile.workPerInode, state.superblocks[inode.dev]?.worker == nil,
+           let serial = state.inodes[inode]?.ioEnds.filter({ $0.value.workQueued }).keys.min() {
+            let io = IoEndRef(inode: inode, serial: serial)
+            drive(.ext4EndIoWork(io))
+            note(io, "ext4_end_io_work: the io_end's work runs")
+        }
     }
 
     /// `ext4_end_io_rsv_work` (≥3.11) starts for this inode on this kworker.
@@ -93,6 +102,16 @@ extension ProfileReplay {
         let inRun = runs[now.pid] != nil
         if inRun {
             startRun(inode)
+        }
+        if let flushed = flushConverted[inode], flushed.contains(where: { $0.intersection(range) != nil }) {
+            // The model converted these blocks invisibly, in the caller's
+            // ext4_flush_completed_IO; the trace converts them here, later.
+            divergenceCount += 1
+            if divergences.count < Self.divergenceExamples {
+                divergences.append(Divergence(eventIndex: now.index, kernelFunction: "ext4_flush_completed_IO", object: "\(inode) blocks \(range)",
+                                              reason: "the model converted these blocks in the flushing task, the trace converts them later on pid \(now.pid)"))
+            }
+            flushConverted[inode]!.removeAll { $0.intersection(range) != nil }
         }
         guard let io = ioEndAwaitingConversion(inode, range) else {
             // No io_end of the model covers it: a DIO or fallocate conversion

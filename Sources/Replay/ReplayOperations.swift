@@ -33,7 +33,7 @@ extension ProfileReplay {
                 s.tasks[pid]!.writeback!.ownerReference = nil
             }
         }
-        if profile.flushesCompletedIO { drive(.ext4FlushCompletedIO(task: pid)) }
+        if profile.flushesCompletedIO { flushCompletedIO(pid, inode) }
         if profile.flushWaitsForUnwritten {
             drive(.ext4UnwrittenWait(task: pid)) { s, _ in
                 if case .syncFile(var p)? = s.tasks[pid]?.operation { p.step = .commit; s.tasks[pid]!.operation = .syncFile(p) }
@@ -71,7 +71,7 @@ extension ProfileReplay {
                 }
             }
         }
-        if profile.flushesCompletedIO { drive(.ext4FlushCompletedIO(task: pid)) }
+        if profile.flushesCompletedIO { flushCompletedIO(pid, inode) }
         if profile.flushWaitsForUnwritten {
             drive(.ext4UnwrittenWait(task: pid)) { s, _ in
                 if case .removeBlocks(var p)? = s.tasks[pid]?.operation { p.step = .removeSpace; s.tasks[pid]!.operation = .removeBlocks(p) }
