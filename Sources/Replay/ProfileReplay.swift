@@ -85,6 +85,8 @@ struct ProfileReplay {
     /// Blocks the model converted inside a caller's `ext4_flush_completed_IO`
     /// (≤3.7), which the trace did not show there.
     var flushConverted: [ModelInode: [BlockRange]] = [:]
+    /// CONVERTs a task made itself (inline, or a ≤3.7 flush), since its fsync / truncate began.
+    var taskConversions: [Int32: [BlockRange]] = [:]
     var freezeEnter: [Int32: (Stamp, DeviceNumber?)] = [:]
     var frozenAt: [DeviceNumber: Stamp] = [:]
     var history: HistoryRecorder?
@@ -238,9 +240,20 @@ struct ProfileReplay {
         let before = state.inodes[inode]?.extents.runs.filter { $0.state == .unwritten }.map(\.range) ?? []
         drive(.ext4FlushCompletedIO(task: pid))
         guard let extents = state.inodes[inode]?.extents else { return }
+        let own = taskConversions[Int32(pid)] ?? []
         for range in before {
-            for now in extents.ranges(in: range, state: .written) { flushConverted[inode, default: []].append(now) }
+            for converted in extents.ranges(in: range, state: .written) {
+                flushConverted[inode, default: []].append(converted)
+                // A conversion in the caller shows CONVERT events on the caller.
+                guard !own.contains(where: { $0.intersection(converted) != nil }) else { continue }
+                divergenceCount += 1
+                if divergences.count < Self.divergenceExamples {
+                    divergences.append(Divergence(eventIndex: now.index, kernelFunction: "ext4_flush_completed_IO", object: "\(inode) blocks \(converted)",
+                                                  reason: "the model converts these blocks in the flushing task, which shows no CONVERT for them"))
+                }
+            }
         }
+        taskConversions[Int32(pid)] = nil
         if (flushConverted[inode]?.count ?? 0) > 4096 { flushConverted[inode]!.removeFirst(2048) }
     }
 

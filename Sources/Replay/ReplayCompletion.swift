@@ -44,6 +44,7 @@ extension ProfileReplay {
                 note(live.bio.ioEnd, "ext4_add_complete_io: queued for conversion")
             }
             if !wasQueued, state.inodes[inode]?.rsvWorkQueued == true { lastQueuedInode[now.cpu] = inode }
+            if !profile.workPerInode, state.ioEnd(live.bio.ioEnd)?.workQueued == true { lastQueuedInode[now.cpu] = inode }
             if state.ioEnd(live.bio.ioEnd) == nil { pruneTrails(of: inode) }
         }
     }
@@ -103,15 +104,8 @@ extension ProfileReplay {
         if inRun {
             startRun(inode)
         }
-        if let flushed = flushConverted[inode], flushed.contains(where: { $0.intersection(range) != nil }) {
-            // The model converted these blocks invisibly, in the caller's
-            // ext4_flush_completed_IO; the trace converts them here, later.
-            divergenceCount += 1
-            if divergences.count < Self.divergenceExamples {
-                divergences.append(Divergence(eventIndex: now.index, kernelFunction: "ext4_flush_completed_IO", object: "\(inode) blocks \(range)",
-                                              reason: "the model converted these blocks in the flushing task, the trace converts them later on pid \(now.pid)"))
-            }
-            flushConverted[inode]!.removeAll { $0.intersection(range) != nil }
+        if !inRun, syncEnter[now.pid] != nil || state.tasks[Int(now.pid)] != nil {
+            taskConversions[now.pid, default: []].append(range)
         }
         guard let io = ioEndAwaitingConversion(inode, range) else {
             // No io_end of the model covers it: a DIO or fallocate conversion

@@ -10,6 +10,7 @@ extension ProfileReplay {
     mutating func syncFileEnter(_ inode: ModelInode, datasync: Bool) {
         ensure(inode)
         syncEnter[now.pid] = now
+        taskConversions[now.pid] = nil
         drive(.ext4SyncFile(task: Int(now.pid), inode, datasync: datasync))
     }
 
