@@ -28,7 +28,11 @@ struct FindingBuilder {
         let lo = ranges.map(\.lblk).min() ?? 0
         let hi = ranges.map(\.end).max() ?? lo
         var entries: [Int: TrailEntry] = [:]
-        for p in group { for e in p.trail where entries[e.stamp.index] == nil { entries[e.stamp.index] = e } }
+        // One object's chain (the first range's io_end) reads better than all of them merged.
+        for e in first.trail where entries[e.stamp.index] == nil { entries[e.stamp.index] = e }
+        if let r = first.resolvedBy, entries[r.index] == nil {
+            entries[r.index] = TrailEntry(stamp: r, role: "the pending conversion / release happens only now")
+        }
         var trail = entries.values.sorted { $0.stamp.index < $1.stamp.index }
         if trail.count > Self.witnessLimit {
             trail = Array(trail.prefix(5)) + Array(trail.suffix(Self.witnessLimit - 5))
