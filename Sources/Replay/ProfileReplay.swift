@@ -1,0 +1,263 @@
+import KernelEvents
+import TraceIO
+import WritebackModel
+
+
+
+/// Page size of the recording machine. Folio indexes in tracepoints are in
+/// pages; x86-64 and arm64 (4k) kernels are what wbreplay records on.
+let pageSize: UInt64 = 4096
+
+/// One event as the drivers see it: where it sits in the stream and who ran it.
+struct Stamp: Hashable, Sendable {
+    var index: Int
+    var timestamp: UInt64
+    var cpu: Int
+    var pid: Int32
+    var name: String
+}
+
+/// A trail entry: an event and what the model did there.
+struct TrailEntry: Hashable, Sendable {
+    var stamp: Stamp
+    var role: String
+}
+
+/// A `ext4_da_write_folios_start` … next span of one task: one io_end (research §4.3).
+struct WritebackSpan {
+    var inode: ModelInode
+    /// Byte position of the next folio the span may take.
+    var cursor: UInt64
+    /// Block ranges the span mapped, and whether the mapping was unwritten.
+    var mapped: [(BlockRange, unwritten: Bool, pblk: UInt64?)] = []
+    var start: Stamp
+}
+
+/// A bio the model tracks, keyed by its first sector on the whole disk.
+struct LiveBio {
+    var bio: BioRef
+    var sectors: UInt64
+}
+
+struct SectorKey: Hashable {
+    var dev: DeviceNumber
+    var sector: UInt64
+}
+
+/// A conversion work item running on a kworker.
+struct WorkRun {
+    var work: UInt64
+    var start: Stamp
+    var inode: ModelInode?
+}
+
+/// A rule the model saw broken, waiting for the end of the trace to get its
+/// verdict (a later event may show the clock could not order it).
+struct PendingFinding {
+    var violation: RuleViolation
+    var at: Stamp
+    var trail: [TrailEntry]
+    /// The io_end whose next transition decides the ordering (the conversion
+    /// that came too late), if any.
+    var pendingIoEnd: IoEndRef?
+    var resolvedBy: Stamp?
+}
+
+/// The replay of a trace against one kernel profile: a model state driven
+/// event by event, with the invisible transitions inferred from their
+/// bounds. Where the trace shows something the model would not do, the
+/// replay records a `Divergence`, makes the state agree with the trace
+/// (the trace is what happened), and goes on.
+struct ProfileReplay {
+    let model: WritebackModel
+    var state = ModelState()
+    let stableWrites: Bool
+    var divergenceCount = 0
+    var divergences: [Divergence] = []
+    var findings: [PendingFinding] = []
+    var trails: [IoEndRef: [TrailEntry]] = [:]
+    var spans: [Int32: WritebackSpan] = [:]
+    var bios: [SectorKey: LiveBio] = [:]
+    var runs: [Int32: WorkRun] = [:]
+    var workInodes: [UInt64: ModelInode] = [:]
+    var lastQueuedInode: [Int: ModelInode] = [:]
+    var syncEnter: [Int32: Stamp] = [:]
+    /// Blocks the model converted inside a caller's `ext4_flush_completed_IO`
+    /// (≤3.7), which the trace did not show there.
+    var flushConverted: [ModelInode: [BlockRange]] = [:]
+    /// CONVERTs a task made itself (inline, or a ≤3.7 flush), since its fsync / truncate began.
+    var taskConversions: [Int32: [BlockRange]] = [:]
+    var freezeEnter: [Int32: (Stamp, DeviceNumber?)] = [:]
+    var frozenAt: [DeviceNumber: Stamp] = [:]
+    var history: HistoryRecorder?
+    /// Per file system: block size and partition start (from the dispatcher).
+    var geometry: [DeviceNumber: DeviceGeometry] = [:]
+    /// The event being replayed.
+    var now = Stamp(index: 0, timestamp: 0, cpu: 0, pid: 0, name: "")
+
+    static let divergenceExamples = 200
+
+    init(profile: KernelProfile, stableWrites: Bool, historyInode: UInt64?) {
+        model = WritebackModel(profile: profile)
+        self.stableWrites = stableWrites
+        if let ino = historyInode { history = HistoryRecorder(ino: ino) }
+    }
+
+    var profile: KernelProfile { model.profile }
+
+    // MARK: Driving
+
+    /// Applies `t`; on `NotEnabled` records the divergence, lets `unblock`
+    /// make the state agree with what the trace shows, and tries once more.
+    /// Returns whether the transition was applied.
+    @discardableResult
+    mutating func drive(_ t: Transition, object: @autoclosure () -> String = "",
+                        unblock: ((inout ModelState, String) -> Void)? = nil) -> Bool {
+        do {
+            let v = try model.apply(t, in: &state)
+            applied(t, v)
+            return true
+        } catch {
+            diverge(t, object: object(), reason: error.reason)
+            genericUnblock(t, error.reason)
+            unblock?(&state, error.reason)
+            do {
+                let v = try model.apply(t, in: &state)
+                applied(t, v)
+                return true
+            } catch {
+                return false
+            }
+        }
+    }
+
+    mutating func diverge(_ t: Transition, object: String, reason: String) {
+        divergenceCount += 1
+        guard divergences.count < Self.divergenceExamples else { return }
+        let name = object.isEmpty ? (t.namedInode.map { "\($0)" } ?? "\(t.actor)") : object
+        divergences.append(Divergence(eventIndex: now.index, kernelFunction: t.kernelFunction, object: name, reason: reason))
+    }
+
+    /// What every transition may need when the trace and the model disagree
+    /// about a task or an inode: the trace shows the task free to act (its
+    /// previous operation's end was not recorded or was lost), the inode
+    /// existing and live, its mutex free.
+    mutating func genericUnblock(_ t: Transition, _ reason: String) {
+        if case .task(let id) = t.actor, reason.contains("inside another operation") {
+            releaseTask(id)
+        }
+        if let inode = t.namedInode {
+            if state.inodes[inode] == nil { state.addInode(inode) }
+            if state.inodes[inode]!.lifecycle != .live, reason.contains(" is ") && !reason.contains("task") {
+                state.inodes[inode]!.lifecycle = .live
+            }
+            if reason.contains("i_mutex") { state.inodes[inode]!.mutexHolder = nil }
+        }
+    }
+
+    /// Forgets what a task was doing, releasing what it held.
+    mutating func releaseTask(_ id: Int) {
+        for key in state.inodes.keys where state.inodes[key]!.mutexHolder == id {
+            state.inodes[key]!.mutexHolder = nil
+        }
+        if let c = state.tasks[id]?.writeback, let f = c.lockedFolio {
+            state.inodes[f.inode]?.folios[f.index]?.lockedBy = nil
+        }
+        state.tasks[id] = nil
+    }
+
+    mutating func applied(_ t: Transition, _ violations: [RuleViolation]) {
+        history?.record(t, state: state, at: now)
+        for v in violations { recordViolation(v) }
+    }
+
+    mutating func recordViolation(_ v: RuleViolation) {
+        var trail: [TrailEntry] = []
+        if let io = v.ioEnd { trail += trails[io] ?? [] }
+        if case .task(let id) = v.transition.actor {
+            if let s = syncEnter[Int32(id)] { trail.append(TrailEntry(stamp: s, role: "ext4_sync_file entered")) }
+        }
+        if v.rule == .writeWhileFrozen, let f = frozenAt[v.dev] {
+            trail.append(TrailEntry(stamp: f, role: "FIFREEZE returned: the file system is frozen"))
+        }
+        trail.append(TrailEntry(stamp: now, role: "\(v.transition.kernelFunction): \(v.rule)"))
+        let pending = state.ioEnd(v.ioEnd ?? IoEndRef(inode: ModelInode(dev: v.dev, ino: 0), serial: -1)) != nil ? v.ioEnd : nil
+        findings.append(PendingFinding(violation: v, at: now, trail: trail, pendingIoEnd: pending))
+    }
+
+    /// The io_end's trail grows; a finding waiting on this io_end learns the
+    /// event that resolved its pending state.
+    mutating func note(_ io: IoEndRef, _ role: String) {
+        if state.ioEnd(io) != nil || trails[io] != nil {
+            trails[io, default: []].append(TrailEntry(stamp: now, role: role))
+            if trails[io]!.count > 12 { trails[io]!.remove(at: 1) }
+        }
+        for i in findings.indices where findings[i].pendingIoEnd == io && findings[i].resolvedBy == nil
+            && findings[i].at.index != now.index {
+            findings[i].resolvedBy = now
+        }
+    }
+
+    /// Drops trails of io_ends the model released (memory stays with live objects).
+    mutating func pruneTrails(of inode: ModelInode) {
+        let live = state.inodes[inode]?.ioEnds ?? [:]
+        for key in trails.keys where key.inode == inode && live[key.serial] == nil {
+            trails[key] = nil
+        }
+    }
+
+    // MARK: Objects
+
+    mutating func mount(_ dev: DeviceNumber) {
+        guard state.superblocks[dev] == nil else { return }
+        state.mount(dev, SuperblockState(defaultsOf: profile, stableWrites: stableWrites))
+    }
+
+    /// Makes sure the inode exists: an inode seen first mid-trace existed
+    /// before the trace began.
+    mutating func ensure(_ inode: ModelInode) {
+        mount(inode.dev)
+        if state.inodes[inode] == nil { state.addInode(inode) }
+    }
+
+    mutating func ensureFolio(_ folio: FolioRef, dirty: Bool = false) {
+        ensure(folio.inode)
+        if state.folio(folio) == nil { state.addFolio(folio, dirty: dirty) }
+    }
+
+    /// Clears PG_writeback where the trace proves it ended (research §4.3 bounds 3–5).
+    mutating func endWritebackSeen(_ inode: ModelInode, only indexes: Set<UInt64>? = nil) {
+        guard let folios = state.inodes[inode]?.folios else { return }
+        for (index, f) in folios where f.writeback && (indexes == nil || indexes!.contains(index)) {
+            state.inodes[inode]!.folios[index]!.writeback = false
+        }
+    }
+
+    /// `ext4_flush_completed_IO` in fsync / truncate (≤3.7): converts in
+    /// the caller; remembers what it converted so that a later CONVERT in
+    /// the trace shows the model was wrong to (a divergence).
+    mutating func flushCompletedIO(_ pid: Int, _ inode: ModelInode) {
+        let before = state.inodes[inode]?.extents.runs.filter { $0.state == .unwritten }.map(\.range) ?? []
+        drive(.ext4FlushCompletedIO(task: pid))
+        guard let extents = state.inodes[inode]?.extents else { return }
+        let own = taskConversions[Int32(pid)] ?? []
+        for range in before {
+            for converted in extents.ranges(in: range, state: .written) {
+                flushConverted[inode, default: []].append(converted)
+                // A conversion in the caller shows CONVERT events on the caller.
+                guard !own.contains(where: { $0.intersection(converted) != nil }) else { continue }
+                divergenceCount += 1
+                if divergences.count < Self.divergenceExamples {
+                    divergences.append(Divergence(eventIndex: now.index, kernelFunction: "ext4_flush_completed_IO", object: "\(inode) blocks \(converted)",
+                                                  reason: "the model converts these blocks in the flushing task, which shows no CONVERT for them"))
+                }
+            }
+        }
+        taskConversions[Int32(pid)] = nil
+        if (flushConverted[inode]?.count ?? 0) > 4096 { flushConverted[inode]!.removeFirst(2048) }
+    }
+
+    func writebackFolios(_ inode: ModelInode) -> Set<UInt64> {
+        Set((state.inodes[inode]?.folios ?? [:]).filter { $0.value.writeback }.keys)
+    }
+}

@@ -1,0 +1,97 @@
+import TraceIO
+import WritebackModel
+
+/// What `check` may be asked.
+public struct ReplayOptions: Sendable {
+    /// Use this profile instead of choosing one.
+    public var profile: KernelProfile?
+    /// Rules to report; empty: all seven.
+    public var rules: Set<RuleID>
+    /// The device needs stable pages (else: from the recording's `stable_writes`).
+    public var stableWrites: Bool
+    /// Cross-CPU timestamps closer than this cannot be ordered under a
+    /// per-CPU clock (see `TraceReliability.crossCPUBound`).
+    public var crossCPUBound: UInt64
+    /// Keep the state history of this inode number's objects (`replay --ino`).
+    public var historyIno: UInt64?
+
+    public init(profile: KernelProfile? = nil, rules: Set<RuleID> = [], stableWrites: Bool = false,
+                crossCPUBound: UInt64 = 100_000, historyIno: UInt64? = nil) {
+        self.profile = profile
+        self.rules = rules
+        self.stableWrites = stableWrites
+        self.crossCPUBound = crossCPUBound
+        self.historyIno = historyIno
+    }
+}
+
+/// The result of replaying a trace against the model.
+public struct CheckReport: Sendable {
+    public var trace: String
+    public var choice: ProfileChoice
+    public var events: Int
+    /// Events the trace says were dropped or overwritten.
+    public var lostEvents: UInt64
+    public var lostWindows: [TraceReliability.LostWindow]
+    public var clock: String?
+    public var findings: [Finding]
+    /// Where the trace did not fit the chosen profile (first examples) and how often.
+    public var divergences: [Divergence]
+    public var divergenceCount: Int
+    /// The objects of `ReplayOptions.historyIno`, if asked.
+    public var histories: [ObjectHistory]
+
+    public var violated: Int { findings.filter { $0.verdict == .violated }.count }
+    public var inconclusive: Int { findings.filter { $0.verdict == .inconclusive }.count }
+}
+
+public enum Replay {
+    /// Replays `reader`'s events against the model (every profile when the
+    /// trace does not name its kernel and none is given) and returns the
+    /// findings of the chosen profile. Throws what the reader throws.
+    public static func check(_ reader: some TraceReader, options: ReplayOptions = ReplayOptions()) throws -> CheckReport {
+        let meta = reader.metadata
+        let stable = options.stableWrites || meta.recording["stable_writes"] == "1"
+        let (profiles, given) = ProfileSelection.candidates(requested: options.profile, metadata: meta)
+        var dispatcher = ReplayDispatcher(
+            replays: profiles.map { ProfileReplay(profile: $0, stableWrites: stable, historyInode: options.historyIno) },
+            reliability: TraceReliability(metadata: meta, crossCPUBound: options.crossCPUBound))
+        try reader.forEach(ReadOptions(fields: .all, keepRawText: false)) { dispatcher.add($0) }
+        return report(dispatcher, trace: reader.path, given: given, options: options)
+    }
+
+    /// The same over records already in memory (tests, generated scenarios).
+    public static func check(records: some Sequence<TraceRecord>, metadata: TraceMetadata, trace: String = "",
+                             options: ReplayOptions = ReplayOptions()) -> CheckReport {
+        let stable = options.stableWrites || metadata.recording["stable_writes"] == "1"
+        let (profiles, given) = ProfileSelection.candidates(requested: options.profile, metadata: metadata)
+        var dispatcher = ReplayDispatcher(
+            replays: profiles.map { ProfileReplay(profile: $0, stableWrites: stable, historyInode: options.historyIno) },
+            reliability: TraceReliability(metadata: metadata, crossCPUBound: options.crossCPUBound))
+        for r in records { dispatcher.add(r) }
+        return report(dispatcher, trace: trace, given: given, options: options)
+    }
+
+    static func report(_ d: ReplayDispatcher, trace: String, given: String?, options: ReplayOptions) -> CheckReport {
+        let counts = d.replays.map { ($0.profile, $0.divergenceCount) }
+        let chosen: ProfileReplay
+        let reason: String
+        if let given {
+            chosen = d.replays[0]
+            reason = given
+        } else {
+            let (p, why) = ProfileSelection.bestFit(counts)
+            chosen = d.replays.first { $0.profile == p }!
+            reason = why
+        }
+        let rules = options.rules.isEmpty ? Set(RuleID.allCases) : options.rules
+        let findings = FindingBuilder(reliability: d.reliability, comms: d.comms)
+            .findings(from: chosen.findings.filter { rules.contains($0.violation.rule) }, profile: chosen.profile)
+        return CheckReport(
+            trace: trace,
+            choice: ProfileChoice(profile: chosen.profile, reason: reason, divergences: Dictionary(uniqueKeysWithValues: counts)),
+            events: d.events, lostEvents: d.reliability.lostEventCount, lostWindows: d.reliability.windows,
+            clock: d.reliability.clock, findings: findings, divergences: chosen.divergences,
+            divergenceCount: chosen.divergenceCount, histories: chosen.history?.all ?? [])
+    }
+}

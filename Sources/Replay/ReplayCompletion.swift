@@ -1,0 +1,243 @@
+import KernelEvents
+import TraceIO
+import WritebackModel
+
+// Block completion (irq), the conversion work (kworker) and inline conversion.
+
+extension ProfileReplay {
+    /// The tracked bios a request covers: requests merge contiguous bios.
+    func biosCovering(_ range: SectorRange) -> [(SectorKey, LiveBio)] {
+        var out: [(SectorKey, LiveBio)] = []
+        var sector = range.sector
+        while sector < range.end, let live = bios[SectorKey(dev: range.dev, sector: sector)] {
+            out.append((SectorKey(dev: range.dev, sector: sector), live))
+            sector += max(1, live.sectors)
+        }
+        return out
+    }
+
+    /// `block_rq_issue` → `blk_mq_start_request`.
+    mutating func requestIssued(_ io: BlockIO) {
+        guard io.range.count > 0 else { return }
+        for (_, live) in biosCovering(io.range) where state.bio(live.bio)?.status == .queued {
+            drive(.blkMqStartRequest(live.bio))
+            note(live.bio.ioEnd, "block_rq_issue: bio issued")
+        }
+    }
+
+    /// `block_rq_complete` → `ext4_end_bio`, and (≤3.10) the rest of the irq
+    /// handler, `ext4_add_complete_io`, right after on the same CPU.
+    mutating func requestCompleted(_ io: BlockIO, error: Int64) {
+        guard io.range.count > 0 else { return }
+        for (key, live) in biosCovering(io.range) {
+            bios[key] = nil
+            if state.bio(live.bio)?.status == .queued { drive(.blkMqStartRequest(live.bio)) }
+            let inode = live.bio.ioEnd.inode
+            let wasQueued = state.inodes[inode]?.rsvWorkQueued ?? false
+            note(live.bio.ioEnd, error == 0 ? "block_rq_complete: data on disk (ext4_end_bio)" : "block_rq_complete: write failed (error \(error))")
+            drive(.ext4EndBio(live.bio, error: error != 0))
+            if profile.endsWritebackBeforeConversion, state.ioEnd(live.bio.ioEnd)?.phase == .bioDone,
+               state.ioEnd(live.bio.ioEnd)?.flags.contains(.unwritten) == true {
+                drive(.ext4AddCompleteIo(live.bio.ioEnd))
+            }
+            if let phase = state.ioEnd(live.bio.ioEnd)?.phase, phase == .queued {
+                note(live.bio.ioEnd, "ext4_add_complete_io: queued for conversion")
+            }
+            if !wasQueued, state.inodes[inode]?.rsvWorkQueued == true { lastQueuedInode[now.cpu] = inode }
+            if !profile.workPerInode, state.ioEnd(live.bio.ioEnd)?.workQueued == true { lastQueuedInode[now.cpu] = inode }
+            if state.ioEnd(live.bio.ioEnd) == nil { pruneTrails(of: inode) }
+        }
+    }
+
+    /// `workqueue_queue_work function=ext4_end_io_rsv_work`: the completion
+    /// just before on this CPU queued it; remember which inode the work
+    /// struct (embedded in `ext4_inode_info`) belongs to.
+    mutating func conversionWorkQueued(_ work: UInt64) {
+        if let inode = lastQueuedInode.removeValue(forKey: now.cpu) { workInodes[work] = inode }
+    }
+
+    mutating func conversionWorkStarted(_ work: UInt64) {
+        runs[now.pid] = WorkRun(work: work, start: now, inode: nil)
+        guard let inode = workInodes[work] else { return }
+        startRun(inode)
+        // ≤3.7 the work belongs to one io_end: it runs now (3.7 takes the
+        // whole list here, list_replace_init — Kara's CPU1 in seed 002).
+        if !profile.workPerInode, state.superblocks[inode.dev]?.worker == nil,
+           let serial = state.inodes[inode]?.ioEnds.filter({ $0.value.workQueued }).keys.min() {
+            let io = IoEndRef(inode: inode, serial: serial)
+            drive(.ext4EndIoWork(io))
+            note(io, "ext4_end_io_work: the io_end's work runs")
+        }
+    }
+
+    /// `ext4_end_io_rsv_work` (≥3.11) starts for this inode on this kworker.
+    mutating func startRun(_ inode: ModelInode) {
+        guard var run = runs[now.pid], run.inode == nil else { return }
+        run.inode = inode
+        runs[now.pid] = run
+        workInodes[run.work] = inode
+        guard profile.workPerInode else { return }
+        if state.superblocks[inode.dev]?.worker?.inode == inode { return }
+        drive(.ext4EndIoRsvWork(inode)) { s, reason in
+            if reason.contains("busy") { s.superblocks[inode.dev]!.worker = nil }
+            if reason.contains("not queued") { s.inodes[inode]?.rsvWorkQueued = true }
+        }
+    }
+
+    /// The io_end of `inode` whose unwritten blocks overlap `range` and that
+    /// still waits for its conversion.
+    func ioEndAwaitingConversion(_ inode: ModelInode, _ range: BlockRange) -> IoEndRef? {
+        guard let ioEnds = state.inodes[inode]?.ioEnds else { return nil }
+        for serial in ioEnds.keys.sorted() {
+            let io = ioEnds[serial]!
+            guard io.phase < .converted, io.unwrittenRanges.contains(where: { $0.intersection(range) != nil }) else { continue }
+            return IoEndRef(inode: inode, serial: serial)
+        }
+        return nil
+    }
+
+    /// A CONVERT (`ext4_ext_map_blocks_enter` with CONVERT): some io_end's
+    /// blocks go from unwritten to written, in a worker run or inline.
+    mutating func conversionSeen(_ inode: ModelInode, _ range: BlockRange) {
+        ensure(inode)
+        let inRun = runs[now.pid] != nil
+        if inRun {
+            startRun(inode)
+        }
+        if !inRun, syncEnter[now.pid] != nil || state.tasks[Int(now.pid)] != nil {
+            taskConversions[now.pid, default: []].append(range)
+        }
+        guard let io = ioEndAwaitingConversion(inode, range) else {
+            // No io_end of the model covers it: a DIO or fallocate conversion
+            // (not modelled) or one the model already made. The trace is
+            // what happened: the blocks are written now.
+            for run in state.inodes[inode]!.extents.ranges(in: range, state: .unwritten) {
+                let covered = state.inodes[inode]!.ioEnds.values.contains { $0.unwrittenRanges.contains { $0.intersection(run) != nil } }
+                if !covered { state.inodes[inode]!.extents.set(run, to: .written) }
+            }
+            return
+        }
+        if !inRun {
+            // Inline (C′): the submitter's put was the last reference.
+            if state.tasks[Int(now.pid)]?.writeback?.ownerReference == io { putOwnerReference(Int(now.pid)) }
+            if state.ioEnd(io).map({ $0.phase < .converted }) ?? false {
+                diverge(.ext4PutIoEnd(task: Int(now.pid), io), object: "\(io)", reason: "the trace converts inline but the model holds other references")
+                forceConversion(io)
+            }
+            return
+        }
+        convertInRun(io)
+    }
+
+    /// The worker converts `io`: release what it converted before, take
+    /// the work if needed (≤3.7 per io_end), convert.
+    mutating func convertInRun(_ io: IoEndRef) {
+        let dev = io.inode.dev
+        if profile.workPerInode {
+            if let done = state.superblocks[dev]?.worker?.converted.first, done != io {
+                drive(.ext4ReleaseIoEnd(done))
+                note(done, "ext4_release_io_end: folio_end_writeback")
+            }
+            if state.superblocks[dev]?.worker?.local.contains(io) != true {
+                diverge(.ext4ConvertUnwrittenIoEndVec(io), object: "\(io)", reason: "the worker did not take this io_end from the list")
+                forceConversion(io)
+                return
+            }
+            if state.superblocks[dev]?.worker?.local.first != io {
+                diverge(.ext4ConvertUnwrittenIoEndVec(io), object: "\(io)", reason: "converted out of list order")
+                state.superblocks[dev]!.worker!.local.removeAll { $0 == io }
+                state.superblocks[dev]!.worker!.local.insert(io, at: 0)
+            }
+        } else if state.superblocks[dev]?.worker?.local.contains(io) != true {
+            if state.superblocks[dev]?.worker != nil, state.superblocks[dev]!.worker!.local.isEmpty {
+                drive(.ext4FreeIoEnds(state.superblocks[dev]!.worker!.inode))
+            }
+            drive(.ext4EndIoWork(io)) { s, reason in
+                if reason.contains("not queued") { s.inodes[io.inode]?.ioEnds[io.serial]?.workQueued = true }
+                if reason.contains("busy") { s.superblocks[dev]!.worker = nil }
+                if reason.contains("i_mutex") { s.inodes[io.inode]?.mutexHolder = nil }
+            }
+            note(io, "ext4_end_io_work: the io_end's work runs")
+            if state.superblocks[dev]?.worker == nil { return }  // 3.6 converted and freed it
+        }
+        if state.superblocks[dev]?.worker?.local.first == io {
+            drive(.ext4ConvertUnwrittenIoEndVec(io))
+            note(io, "ext4_convert_unwritten_io_end_vec: unwritten → written")
+        }
+    }
+
+    /// The trace converted blocks the model had no way to convert here:
+    /// convert them directly so later rules see the trace's state.
+    mutating func forceConversion(_ io: IoEndRef) {
+        guard let state0 = state.ioEnd(io) else { return }
+        for range in state0.unwrittenRanges {
+            state.inodes[io.inode]!.extents.change(range, from: .unwritten, to: .written)
+        }
+        note(io, "conversion seen in the trace (outside the model's order)")
+    }
+
+    /// `workqueue_execute_end`: whatever the run still holds is converted
+    /// and released (a conversion whose extents the es-tree already calls
+    /// written shows no CONVERT event; a FAILED io_end none at all).
+    mutating func conversionWorkEnded() {
+        guard let run = runs.removeValue(forKey: now.pid) else { return }
+        var inode = run.inode ?? workInodes[run.work]
+        if inode == nil {
+            let queued = state.inodes.filter { $0.value.rsvWorkQueued }.map(\.key)
+            if queued.count == 1 { inode = queued[0] }
+        }
+        guard let inode else { return }
+        if run.inode == nil {
+            runs[now.pid] = run
+            startRun(inode)
+            runs[now.pid] = nil
+        }
+        finishRun(inode)
+    }
+
+    mutating func finishRun(_ inode: ModelInode) {
+        let dev = inode.dev
+        var guardCount = 0
+        while let worker = state.superblocks[dev]?.worker, worker.inode == inode, guardCount < 10_000 {
+            guardCount += 1
+            if profile.workPerInode {
+                if let done = worker.converted.first {
+                    drive(.ext4ReleaseIoEnd(done))
+                    note(done, "ext4_release_io_end: folio_end_writeback")
+                } else if let next = worker.local.first {
+                    drive(.ext4ConvertUnwrittenIoEndVec(next))
+                    note(next, "ext4_end_io_end (no CONVERT event: nothing left to convert or FAILED)")
+                } else {
+                    state.superblocks[dev]!.worker = nil
+                }
+            } else if let next = worker.local.first {
+                drive(.ext4ConvertUnwrittenIoEndVec(next))
+            } else {
+                drive(.ext4FreeIoEnds(inode))
+                if state.superblocks[dev]?.worker != nil { state.superblocks[dev]!.worker = nil }
+            }
+        }
+        pruneTrails(of: inode)
+    }
+
+    /// `sb_clear_inode_writeback`: the inode's last writeback folio ended
+    /// (bound 3). On a worker this follows the release of the io_end it
+    /// just converted.
+    mutating func inodeWritebackCleared(_ inode: ModelInode) {
+        ensure(inode)
+        if let run = runs[now.pid], run.inode == inode, profile.workPerInode,
+           let done = state.superblocks[inode.dev]?.worker?.converted.first {
+            drive(.ext4ReleaseIoEnd(done))
+            note(done, "ext4_release_io_end: folio_end_writeback")
+            pruneTrails(of: inode)
+        }
+        let still = writebackFolios(inode)
+        guard !still.isEmpty else { return }
+        divergenceCount += 1
+        if divergences.count < Self.divergenceExamples {
+            divergences.append(Divergence(eventIndex: now.index, kernelFunction: "sb_clear_inode_writeback", object: "\(inode)",
+                                          reason: "\(still.count) folio(s) still under writeback in the model"))
+        }
+        endWritebackSeen(inode)
+    }
+}

@@ -1,0 +1,231 @@
+import KernelEvents
+import TraceIO
+import WritebackModel
+
+// fsync, truncate / punch hole, inode life, freeze, reclaim and re-read.
+
+extension ProfileReplay {
+    // MARK: fsync
+
+    mutating func syncFileEnter(_ inode: ModelInode, datasync: Bool) {
+        ensure(inode)
+        syncEnter[now.pid] = now
+        taskConversions[now.pid] = nil
+        drive(.ext4SyncFile(task: Int(now.pid), inode, datasync: datasync))
+    }
+
+    /// `ext4_sync_file_exit`: the task went through the wait (so every folio
+    /// it waited on had ended writeback — bound 4), (≤3.7) the flush, the
+    /// commit, and returned. A failed fsync promises nothing.
+    mutating func syncFileExit(_ inode: ModelInode, ret: Int64) {
+        let pid = Int(now.pid)
+        defer { syncEnter[now.pid] = nil; spans[now.pid] = nil }
+        guard case .syncFile? = state.tasks[pid]?.operation else { return }
+        guard ret == 0 else { releaseTask(pid); return }
+        putOwnerReference(pid)
+        state.tasks[pid]?.writeback?.toWrite = []
+        drive(.filemapFdatawaitRange(task: pid), object: "\(inode)") { s, reason in
+            if reason.contains("under writeback") {
+                for (i, f) in s.inodes[inode]?.folios ?? [:] where f.writeback { s.inodes[inode]!.folios[i]!.writeback = false }
+            }
+            if reason.contains("not finished"), s.tasks[pid]?.writeback != nil {
+                s.tasks[pid]!.writeback!.ioEnd = nil
+                s.tasks[pid]!.writeback!.lockedFolio = nil
+                s.tasks[pid]!.writeback!.ownerReference = nil
+            }
+        }
+        if profile.flushesCompletedIO { flushCompletedIO(pid, inode) }
+        if profile.flushWaitsForUnwritten {
+            drive(.ext4UnwrittenWait(task: pid)) { s, _ in
+                if case .syncFile(var p)? = s.tasks[pid]?.operation { p.step = .commit; s.tasks[pid]!.operation = .syncFile(p) }
+            }
+        }
+        drive(.ext4SyncFileReturn(task: pid))
+        releaseTask(pid)
+    }
+
+    // MARK: Truncate and punch hole
+
+    mutating func punchHole(_ inode: ModelInode, range: BlockRange) {
+        ensure(inode)
+        drive(.ext4PunchHole(task: Int(now.pid), inode, range))
+    }
+
+    /// `ext4_ext_remove_space(start, end)`: from a punch hole already begun,
+    /// or from `ext4_truncate` (setattr shrinking i_size to `start`). The
+    /// page cache was truncated before (its deletions are in the trace).
+    mutating func removeSpace(_ inode: ModelInode, start: UInt64) {
+        ensure(inode)
+        let pid = Int(now.pid)
+        switch state.tasks[pid]?.operation {
+        case .evict?: return
+        case .removeBlocks?: break
+        default:
+            drive(.ext4Setattr(task: pid, inode, newSizeBlocks: start))
+        }
+        guard case .removeBlocks? = state.tasks[pid]?.operation else { return }
+        drive(.truncatePagecache(task: pid), object: "\(inode)") { s, reason in
+            if reason.contains("under writeback") || reason.contains("locked") {
+                for (i, f) in s.inodes[inode]?.folios ?? [:] where f.writeback || f.lockedBy != nil {
+                    s.inodes[inode]!.folios[i]!.writeback = false
+                    s.inodes[inode]!.folios[i]!.lockedBy = nil
+                }
+            }
+        }
+        if profile.flushesCompletedIO { flushCompletedIO(pid, inode) }
+        if profile.flushWaitsForUnwritten {
+            drive(.ext4UnwrittenWait(task: pid)) { s, _ in
+                if case .removeBlocks(var p)? = s.tasks[pid]?.operation { p.step = .removeSpace; s.tasks[pid]!.operation = .removeBlocks(p) }
+            }
+        }
+        drive(.ext4ExtRemoveSpace(task: pid))
+    }
+
+    /// End of a truncate or fallocate: a punch that removed nothing leaves
+    /// no step to finish.
+    mutating func removalEnded() {
+        if case .removeBlocks? = state.tasks[Int(now.pid)]?.operation { releaseTask(Int(now.pid)) }
+    }
+
+    // MARK: Inode life
+
+    mutating func allocateInode(_ inode: ModelInode) {
+        mount(inode.dev)
+        let pid = Int(now.pid)
+        if state.tasks[pid] != nil { releaseTask(pid) }
+        if let old = state.inodes[inode], old.lifecycle != .freed {
+            diverge(.ext4NewInode(task: pid, inode), object: "\(inode)", reason: "the inode number is still in use in the model")
+        }
+        state.inodes[inode] = nil
+        drive(.ext4NewInode(task: pid, inode))
+        drive(.unlockNewInode(task: pid, inode))
+    }
+
+    /// `ext4_evict_inode`: (≤3.10) wait for io_ends, drop the page cache;
+    /// an inode still linked is destroyed at the end of evict, an unlinked
+    /// one at `ext4_free_inode`.
+    mutating func evictInode(_ inode: ModelInode, nlink: Int64) {
+        ensure(inode)
+        let pid = Int(now.pid)
+        for (work, i) in workInodes where i == inode { workInodes[work] = nil }
+        drive(.ext4EvictInode(task: pid, inode)) { s, reason in
+            if reason.contains("still referenced") {
+                for (id, t) in s.tasks where id != pid {
+                    if case .bufferedWrite(let f) = t.operation, f.inode == inode { s.tasks[id] = nil }
+                    if case .writepages(let i) = t.operation, i == inode { s.tasks[id] = nil }
+                    if case .syncFile(let p) = t.operation, p.inode == inode { s.tasks[id] = nil }
+                }
+                s.inodes[inode]?.mutexHolder = nil
+            }
+        }
+        guard case .evict? = state.tasks[pid]?.operation else { return }
+        if profile.evictWaitsForIoEnds {
+            drive(.ext4IoendWait(task: pid)) { s, _ in s.tasks[pid]!.operation = .evict(inode, .truncatePages) }
+        }
+        drive(.truncateInodePagesFinal(task: pid), object: "\(inode)") { s, _ in
+            for (i, _) in s.inodes[inode]?.folios ?? [:] {
+                s.inodes[inode]!.folios[i]!.writeback = false
+                s.inodes[inode]!.folios[i]!.lockedBy = nil
+            }
+        }
+        if nlink > 0 { freeInode(inode) }
+    }
+
+    mutating func freeInode(_ inode: ModelInode) {
+        let pid = Int(now.pid)
+        guard case .evict(let evicting, .free)? = state.tasks[pid]?.operation, evicting == inode else { return }
+        drive(.ext4FreeInode(task: pid))
+        state.pruneFreedInodes()
+        pruneTrails(of: inode)
+    }
+
+    // MARK: Freeze
+
+    mutating func freezeEntered(dev: DeviceNumber?) {
+        freezeEnter[now.pid] = (now, dev)
+        if let dev { beginFreeze(dev) }
+    }
+
+    /// `ext4_sync_fs` inside FIFREEZE names the device being frozen.
+    mutating func syncFs(dev: DeviceNumber) {
+        guard let (_, known) = freezeEnter[now.pid], known == nil else { return }
+        freezeEnter[now.pid]!.1 = dev
+        beginFreeze(dev)
+    }
+
+    mutating func beginFreeze(_ dev: DeviceNumber) {
+        mount(dev)
+        let pid = Int(now.pid)
+        if state.tasks[pid] != nil { releaseTask(pid) }
+        drive(.freezeSuper(task: pid, dev)) { s, _ in s.superblocks[dev]!.freeze = .unfrozen }
+    }
+
+    /// FIFREEZE returned: 0 means SB_FREEZE_COMPLETE.
+    mutating func freezeReturned(ret: Int64) {
+        let pid = Int(now.pid)
+        guard let (_, dev) = freezeEnter.removeValue(forKey: now.pid) else { return }
+        var target = dev
+        if target == nil, state.superblocks.count == 1 { target = state.superblocks.keys.first }
+        guard let target else { return }
+        if dev == nil { beginFreeze(target) }
+        guard ret == 0 else {
+            releaseTask(pid)
+            state.superblocks[target]?.freeze = .unfrozen
+            return
+        }
+        state.tasks[pid]?.writeback?.toWrite = []
+        drive(.ext4Freeze(task: pid), object: "\(target)") { s, _ in
+            s.superblocks[target]!.freeze = .frozen
+            s.tasks[pid] = nil
+        }
+        frozenAt[target] = now
+    }
+
+    mutating func thawEntered() {
+        guard let dev = state.superblocks.first(where: { $0.value.freeze == .frozen })?.key else { return }
+        let pid = Int(now.pid)
+        if state.tasks[pid] != nil { releaseTask(pid) }
+        drive(.thawSuper(task: pid, dev))
+        frozenAt[dev] = nil
+    }
+
+    mutating func thawReturned() {
+        guard case .thaw? = state.tasks[Int(now.pid)]?.operation else { return }
+        drive(.ext4Unfreeze(task: Int(now.pid)))
+    }
+
+    // MARK: Page cache
+
+    /// `mm_filemap_add_to_page_cache` outside a write: a read (read_folio,
+    /// readahead, a read fault) brings the folio in from disk.
+    mutating func folioAdded(_ folio: FolioRef) {
+        let pid = Int(now.pid)
+        if case .bufferedWrite? = state.tasks[pid]?.operation { return }
+        ensure(folio.inode)
+        guard state.folio(folio) == nil else { return }
+        let actor: ActorRef = state.tasks[pid] == nil ? .task(pid) : .reclaim
+        drive(.ext4ReadFolio(actor, folio), object: "\(folio)")
+    }
+
+    /// `mm_filemap_delete_from_page_cache`: truncate, evict, invalidation or
+    /// reclaim. Only a clean, idle folio can be reclaimed; a dirty or mapped
+    /// one is leaving through truncation. A folio under writeback can leave
+    /// by neither (I10): the trace shows writeback had ended.
+    mutating func folioDeleted(_ folio: FolioRef) {
+        guard let f = state.folio(folio) else { return }
+        let pid = Int(now.pid)
+        switch state.tasks[pid]?.operation {
+        case .evict?, .removeBlocks?:
+            state.inodes[folio.inode]!.folios[folio.index] = nil
+            return
+        default: break
+        }
+        if f.dirty || f.pte != .none || f.lockedBy != nil {
+            state.inodes[folio.inode]!.folios[folio.index] = nil
+            return
+        }
+        drive(.shrinkFolioList(folio), object: "\(folio)") { s, _ in
+            s.inodes[folio.inode]?.folios[folio.index] = nil
+        }
+    }
+}

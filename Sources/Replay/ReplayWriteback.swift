@@ -1,0 +1,205 @@
+import KernelEvents
+import TraceIO
+import WritebackModel
+
+// Dirtying and writeback: ext4_da_write_begin/end, write faults, and the
+// ext4_writepages passes whose per-folio steps have no tracepoint.
+
+extension ProfileReplay {
+    /// `ext4_da_write_begin`: one call per folio (generic_perform_write).
+    /// On a frozen fs or a folio under writeback on a stable device the
+    /// kernel would have blocked; the trace shows it did not, so the write
+    /// goes through with the state as it is, and the rules see it.
+    mutating func writeBegin(_ inode: ModelInode, pos: UInt64) {
+        ensure(inode)
+        let folio = FolioRef(inode: inode, index: pos / pageSize)
+        let pid = Int(now.pid)
+        let model = self.model
+        drive(.ext4DaWriteBegin(task: pid, folio)) { s, reason in
+            if reason.contains("sb_start_write") || reason.contains("waits for the folio's writeback") {
+                let saved = s.superblocks[inode.dev]!
+                s.superblocks[inode.dev]!.freeze = .unfrozen
+                s.superblocks[inode.dev]!.stableWrites = false
+                _ = try? model.apply(.ext4DaWriteBegin(task: pid, folio), in: &s)
+                s.superblocks[inode.dev]!.freeze = saved.freeze
+                s.superblocks[inode.dev]!.stableWrites = saved.stableWrites
+            }
+            if reason.contains("folio is locked") { s.inodes[inode]?.folios[folio.index]?.lockedBy = nil }
+        }
+    }
+
+    mutating func writeEnd(_ inode: ModelInode) {
+        guard case .bufferedWrite? = state.tasks[Int(now.pid)]?.operation else { return }
+        drive(.ext4DaWriteEnd(task: Int(now.pid)))
+    }
+
+    /// `writeback_dirty_folio` outside a buffered write: a write fault
+    /// (`ext4_page_mkwrite`), or the PTE dirty bit moved into the folio by
+    /// `folio_mkclean` inside writeback (seed 001 case [4]).
+    mutating func dirtyFolio(_ folio: FolioRef) {
+        let pid = Int(now.pid)
+        if case .bufferedWrite? = state.tasks[pid]?.operation { return }
+        if spans[now.pid] != nil || state.tasks[pid]?.writeback != nil { return }
+        ensureFolio(folio)
+        guard state.folio(folio)?.dirty != true else { return }
+        if state.tasks[pid] != nil { releaseTask(pid) }
+        do {
+            applied(.ext4PageMkwrite(task: pid, folio), try model.apply(.ext4PageMkwrite(task: pid, folio), in: &state))
+        } catch {
+            if !error.reason.contains("already writable") {
+                diverge(.ext4PageMkwrite(task: pid, folio), object: "\(folio)", reason: error.reason)
+            }
+            // The fault went through (or no fault was needed): the store
+            // lands through a writable PTE and the folio becomes dirty.
+            state.inodes[folio.inode]?.folios[folio.index]?.pte = .writable
+            state.inodes[folio.inode]?.folios[folio.index]?.lockedBy = nil
+            drive(.userStore(task: pid, folio))
+            drive(.zapPteRange(task: pid, folio))
+        }
+    }
+
+    /// `ext4_writepages`: the flusher, sync_file_range or a sync. Inside
+    /// fsync the model's own cursor already covers it.
+    mutating func writepages(_ inode: ModelInode, syncAll: Bool) {
+        ensure(inode)
+        let pid = Int(now.pid)
+        spans[now.pid] = nil
+        if case .syncFile(let p)? = state.tasks[pid]?.operation, p.inode == inode { return }
+        if case .freeze? = state.tasks[pid]?.operation { return }
+        drive(.ext4Writepages(task: pid, inode, syncAll: syncAll))
+    }
+
+    /// `ext4_da_write_folios_start`: a new io_end. The previous one's owner
+    /// reference is dropped first (`ext4_put_io_end` after its submit).
+    mutating func writeFoliosStart(_ inode: ModelInode, startPos: UInt64, syncAll: Bool) {
+        ensure(inode)
+        putOwnerReference(Int(now.pid))
+        if state.tasks[Int(now.pid)]?.writeback == nil {
+            // No ext4_writepages seen (not recorded, or lost): infer it.
+            drive(.ext4Writepages(task: Int(now.pid), inode, syncAll: syncAll))
+        }
+        spans[now.pid] = WritebackSpan(inode: inode, cursor: startPos, start: now)
+    }
+
+    /// A mapping inside the span: `ext4_da_write_pages_extent`,
+    /// `ext4_ext_map_blocks_exit` for IO_SUBMIT. `U` means the io_end will
+    /// need conversion; seeing it also tells the mount uses dioread_nolock.
+    mutating func spanMapped(_ range: BlockRange, unwritten: Bool, pblk: UInt64? = nil) {
+        guard spans[now.pid] != nil, range.len > 0 else { return }
+        if let i = spans[now.pid]!.mapped.firstIndex(where: { $0.0 == range }) {
+            spans[now.pid]!.mapped[i].unwritten = spans[now.pid]!.mapped[i].unwritten || unwritten
+            if let pblk { spans[now.pid]!.mapped[i].pblk = pblk }
+        } else {
+            spans[now.pid]!.mapped.append((range, unwritten, pblk))
+        }
+        if unwritten, let dev = spans[now.pid]?.inode.dev { state.superblocks[dev]?.dioreadNolock = true }
+    }
+
+    /// `block_bio_queue` of a write by a task inside a span: the io_end's
+    /// folios are the dirty ones from the span's cursor, as many as the bio
+    /// carries (per-folio PG_writeback set is invisible, §4.3). Then the
+    /// model's folio steps and `ext4_io_submit`.
+    mutating func bioQueued(_ io: BlockIO) {
+        guard var span = spans[now.pid], io.rwbs.operation == .write, io.range.count > 0 else { return }
+        let pid = Int(now.pid)
+        let inode = span.inode
+        guard state.inodes[inode] != nil, let sb = state.superblocks[inode.dev] else { return }
+        if state.tasks[pid]?.writeback == nil { drive(.ext4Writepages(task: pid, inode, syncAll: true)) }
+        if state.tasks[pid]?.writeback?.ioEnd == nil { putOwnerReference(pid) }
+        let pages = max(1, io.range.count * 512 / pageSize)
+        let first = span.cursor / pageSize
+        var folios: ArraySlice<UInt64>
+        let per = max(1, sb.blocksPerFolio)
+        let mappedPages = Set(span.mapped.flatMap { m in
+            m.0.len == 0 ? [] : Array((m.0.lblk / per)...((m.0.end - 1) / per))
+        })
+        if let g = geometry[inode.dev], io.range.sector >= g.startSector,
+           case let pblk = (io.range.sector - g.startSector) / g.sectorsPerBlock,
+           let m = span.mapped.first(where: { m in m.pblk.map { pblk >= $0 && pblk < $0 + m.0.len } ?? false }) {
+            // The bio carries blocks the span mapped: its folios are theirs.
+            let lblk = m.0.lblk + (pblk - m.pblk!)
+            let blocks = max(1, io.range.count / g.sectorsPerBlock)
+            folios = ArraySlice(Array((lblk / per)...((lblk + blocks - 1) / per)))
+        } else {
+            // Folios whose buffers were already mapped: the dirty ones from
+            // the span's cursor that the span did not map.
+            folios = (state.inodes[inode]!.folios.filter { $0.key >= first && $0.value.dirty && !mappedPages.contains($0.key) }
+                .keys.sorted()).prefix(Int(pages))
+            if folios.isEmpty, span.mapped.isEmpty == false {
+                folios = mappedPages.filter { $0 >= first }.sorted().prefix(Int(pages))
+            }
+        }
+        if folios.isEmpty {
+            // The dirtying is not in the trace (it started mid-story): infer it.
+            folios = ArraySlice((first..<first + pages).map { $0 })
+        }
+        for index in folios {
+            let folio = FolioRef(inode: inode, index: index)
+            ensureFolio(folio)
+            if state.folio(folio)?.dirty != true { state.inodes[inode]!.folios[index]!.dirty = true }
+            syncExtents(of: state.blocks(of: folio), span: span, sb: sb)
+            state.tasks[pid]?.writeback?.toWrite = [folio]
+            drive(.mpageSubmitFolio(task: pid, folio), object: "\(folio)") { s, reason in
+                if reason.contains("under writeback") || reason.contains("locked") {
+                    s.inodes[inode]!.folios[index]!.writeback = false
+                    s.inodes[inode]!.folios[index]!.lockedBy = nil
+                }
+            }
+            drive(.ext4BioWriteFolio(task: pid, folio), object: "\(folio)")
+        }
+        span.cursor = max(span.cursor, ((folios.last ?? first) + 1) * pageSize)
+        spans[now.pid] = span
+        guard let ioRef = state.tasks[pid]?.writeback?.ioEnd else { return }
+        note(ioRef, "ext4_bio_write_folio: \(folios.count) folio(s) under writeback, bio submitted")
+        if drive(.ext4IoSubmit(task: pid, ioRef)), let n = state.ioEnd(ioRef)?.bios.count {
+            bios[SectorKey(dev: io.range.dev, sector: io.range.sector)] = LiveBio(bio: BioRef(ioEnd: ioRef, index: n - 1), sectors: io.range.count)
+        }
+    }
+
+    /// Makes the model's extent map say what the span's mappings say about
+    /// these blocks; blocks the span did not map were allocated and written
+    /// before (writeback of mapped buffers needs no mapping).
+    mutating func syncExtents(of blocks: BlockRange, span: WritebackSpan, sb: SuperblockState) {
+        let inode = span.inode
+        var covered: [BlockRange] = []
+        for (range, unwritten, _) in span.mapped {
+            guard let part = range.intersection(blocks) else { continue }
+            covered.append(part)
+            let now = state.inodes[inode]!.extents.states(in: part)
+            for run in now where run.state == .written && unwritten {
+                state.inodes[inode]!.extents.set(run.range, to: .unwritten)
+            }
+            for run in now where run.state == .hole && !unwritten {
+                state.inodes[inode]!.extents.set(run.range, to: .written)
+            }
+            for run in now where run.state == .hole && unwritten && !sb.dioreadNolock {
+                state.inodes[inode]!.extents.set(run.range, to: .unwritten)
+            }
+        }
+        if covered.isEmpty {
+            for hole in state.inodes[inode]!.extents.ranges(in: blocks, state: .hole) {
+                state.inodes[inode]!.extents.set(hole, to: .written)
+            }
+        }
+    }
+
+    /// `ext4_put_io_end` by the submitter, after its bio went out. If the
+    /// bio already completed this is the last reference and the model
+    /// converts inline (C′).
+    mutating func putOwnerReference(_ pid: Int) {
+        guard let owner = state.tasks[pid]?.writeback?.ownerReference else { return }
+        if drive(.ext4PutIoEnd(task: pid, owner)) {
+            if state.ioEnd(owner) == nil { note(owner, "ext4_put_io_end: last reference, released") }
+        }
+    }
+
+    /// `ext4_writepages_result`: the pass is over; folios it left dirty stay dirty.
+    mutating func writepagesResult(_ inode: ModelInode) {
+        let pid = Int(now.pid)
+        putOwnerReference(pid)
+        spans[now.pid] = nil
+        guard case .writepages? = state.tasks[pid]?.operation else { return }
+        state.tasks[pid]?.writeback?.toWrite = []
+        drive(.ext4WritepagesResult(task: pid))
+    }
+}

@@ -1,0 +1,77 @@
+import Foundation
+import Testing
+import TraceIO
+import WritebackModel
+@testable import Replay
+
+/// Paths relative to the repository.
+enum Paths {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static func trace(_ name: String) -> String { root.appendingPathComponent("traces/\(name)").path }
+    static func fixture(_ name: String) -> String {
+        root.appendingPathComponent("Tests/ReplayTests/Fixtures/\(name)").path
+    }
+    static var realTraces: [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("traces").path)) ?? []
+        return names.filter { $0.hasSuffix(".txt") || $0.hasSuffix(".dat") }.sorted()
+    }
+}
+
+func records(_ path: String) throws -> (TraceMetadata, [TraceRecord]) {
+    let reader = try TraceFile.open(path: path)
+    var out: [TraceRecord] = []
+    try reader.forEach(ReadOptions(fields: .all, keepRawText: false)) { out.append($0) }
+    return (reader.metadata, out)
+}
+
+@Suite struct RealTraces {
+    /// Issue 5 point 1: every real trace recorded on this 6.18 kernel is clean.
+    @Test(arguments: Paths.realTraces)
+    func noViolation(_ name: String) throws {
+        let report = try Replay.check(TraceFile.open(path: Paths.trace(name)))
+        #expect(report.events > 1000)
+        #expect(report.violated == 0, "\(report.findings.map { "\($0.rule) \($0.ino) \($0.lblk)+\($0.len)" })")
+        #expect(report.inconclusive == 0)
+    }
+
+    /// trace.dat records the kernel release: the profile follows it.
+    @Test func datPicksTheRecordedKernel() throws {
+        let report = try Replay.check(TraceFile.open(path: Paths.trace("fsync_unwritten.dat")))
+        #expect(report.choice.profile == .ext4_6_x)
+        #expect(report.choice.reason.contains("6.18"))
+        #expect(report.divergenceCount == 0)
+        #expect(report.clock == "local")
+    }
+
+    /// A text trace names no kernel: best fit, and a 6.18 trace fits the modern profile and not 3.6.
+    @Test func textBestFitIsModern() throws {
+        let report = try Replay.check(TraceFile.open(path: Paths.trace("fsync_unwritten.txt")))
+        #expect(report.choice.profile == .ext4_6_x)
+        #expect(report.choice.reason.contains("best fit"))
+        #expect((report.choice.divergences[.ext4_6_x] ?? -1) == 0)
+    }
+
+    /// The model really ran: inode 12's io_ends went queued → converting → released.
+    @Test func historyOfInode12() throws {
+        let report = try Replay.check(TraceFile.open(path: Paths.trace("fsync_unwritten.txt")),
+                                      options: ReplayOptions(historyIno: 12))
+        let ioEnds = report.histories.filter { $0.object.hasPrefix("io_end") }
+        #expect(ioEnds.count > 500)
+        let states = Set(ioEnds.flatMap { $0.changes.map { $0.state.split(separator: " ").first.map(String.init) ?? "" } })
+        #expect(states.isSuperset(of: ["queued", "converting", "converted", "released"]))
+        #expect(report.histories.contains { $0.object.hasPrefix("folio") })
+        #expect(report.histories.contains { $0.object.hasPrefix("blocks") && $0.changes.contains { $0.state == "written" } })
+    }
+}
+
+@Suite struct ProfileChoiceTests {
+    @Test func releases() {
+        #expect(KernelProfile.forRelease("6.18.44-fc-v669") == .ext4_6_x)
+        #expect(KernelProfile.forRelease("6.15.2") == .ext4_6_15)
+        #expect(KernelProfile.forRelease("5.10.0-23-amd64") == .ext4_3_11)
+        #expect(KernelProfile.forRelease("3.7.10") == .ext4_3_7)
+        #expect(KernelProfile.forRelease("3.6.0") == .ext4_3_6)
+        #expect(KernelProfile.forRelease("2.6.39.4") == .ext4_2_6_39)
+        #expect(KernelProfile.forRelease("garbage") == nil)
+    }
+}
