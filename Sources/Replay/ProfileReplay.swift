@@ -228,7 +228,7 @@ struct ProfileReplay {
     /// Clears PG_writeback where the trace proves it ended (research §4.3 bounds 3–5).
     mutating func endWritebackSeen(_ inode: ModelInode, only indexes: Set<UInt64>? = nil) {
         guard let folios = state.inodes[inode]?.folios else { return }
-        for (index, f) in folios where f.writeback && (indexes == nil || indexes!.contains(index)) {
+        for index in folios.writebackIndexes where indexes == nil || indexes!.contains(index) {
             state.inodes[inode]!.folios[index]!.writeback = false
         }
     }
@@ -258,6 +258,6 @@ struct ProfileReplay {
     }
 
     func writebackFolios(_ inode: ModelInode) -> Set<UInt64> {
-        Set((state.inodes[inode]?.folios ?? [:]).filter { $0.value.writeback }.keys)
+        state.inodes[inode]?.folios.writebackIndexes ?? []
     }
 }

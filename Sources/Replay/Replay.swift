@@ -1,3 +1,4 @@
+import KernelEvents
 import TraceIO
 import WritebackModel
 
@@ -56,7 +57,9 @@ public enum Replay {
         var dispatcher = ReplayDispatcher(
             replays: profiles.map { ProfileReplay(profile: $0, stableWrites: stable, historyInode: options.historyIno) },
             reliability: TraceReliability(metadata: meta, crossCPUBound: options.crossCPUBound))
-        try reader.forEach(ReadOptions(fields: .all, keepRawText: false)) { dispatcher.add($0) }
+        dispatcher.front = try ReplayPipeline.run(
+            reader, options: ReadOptions(fields: .named(KernelEventDecoder.fieldsUsed), keepRawText: false),
+            front: dispatcher.front) { dispatcher.apply($0) }
         return report(dispatcher, trace: reader.path, given: given, options: options)
     }
 

@@ -2,46 +2,40 @@ import KernelEvents
 import TraceIO
 import WritebackModel
 
-/// What every profile's replay shares: decoding, inode generations, the
-/// trace's reliability, task names. Each event is decoded once and handed
-/// to every profile being tried.
+/// What every profile's replay shares: inode generations, file systems,
+/// geometry. Each event is decoded once (by the `ReplayFrontEnd`) and
+/// handed to every profile being tried.
 struct ReplayDispatcher {
-    var decoder = KernelEventDecoder()
+    var front: ReplayFrontEnd
     var generations = InodeGenerations()
-    var reliability: TraceReliability
-    var comms: [Int32: String] = [:]
+    var reliability: TraceReliability { front.reliability }
+    var comms: [Int32: String] { front.comms }
+    var events: Int { front.events }
     var fsDevices: Set<DeviceNumber> = []
     /// Block size and partition offset, learned from map → bio pairs.
     var geometry = GeometryEstimator()
     var lastMapped: [Int32: (DeviceNumber, ExtentRange)] = [:]
     var blockSizes: [DeviceNumber: UInt64] = [:]
     var pid: Int32 = 0
-    var events = 0
     var replays: [ProfileReplay]
 
     init(replays: [ProfileReplay], reliability: TraceReliability) {
         self.replays = replays
-        self.reliability = reliability
+        front = ReplayFrontEnd(reliability: reliability)
     }
 
+    /// Decodes and applies one record on the calling thread.
     mutating func add(_ record: TraceRecord) {
-        switch record {
-        case .lost(let lost): reliability.observe(lost)
-        case .event(let e): add(e)
-        }
+        if let prepared = front.prepare(record) { apply(prepared) }
     }
 
-    mutating func add(_ event: TraceEvent) {
-        let stamp = Stamp(index: events, timestamp: event.timestamp, cpu: event.cpu, pid: event.pid, name: event.name)
-        events += 1
-        reliability.observe(event)
-        if comms[event.pid] == nil || comms[event.pid] == "<...>" { comms[event.pid] = event.comm }
-        pid = event.pid
-        let decoded = decoder.decode(event)
+    mutating func apply(_ prepared: PreparedEvent) {
+        let stamp = prepared.stamp
+        pid = stamp.pid
         for i in replays.indices {
             replays[i].now = stamp
         }
-        switch decoded {
+        switch prepared.event {
         case .ext4(let e): ext4(e)
         case .writeback(let e): writeback(e)
         case .filemap(let e): filemap(e)

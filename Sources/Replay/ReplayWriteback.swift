@@ -123,8 +123,7 @@ extension ProfileReplay {
         } else {
             // Folios whose buffers were already mapped: the dirty ones from
             // the span's cursor that the span did not map.
-            folios = (state.inodes[inode]!.folios.filter { $0.key >= first && $0.value.dirty && !mappedPages.contains($0.key) }
-                .keys.sorted()).prefix(Int(pages))
+            folios = ArraySlice(dirtyFolios(of: inode, from: first, count: Int(pages), excluding: mappedPages))
             if folios.isEmpty, span.mapped.isEmpty == false {
                 folios = mappedPages.filter { $0 >= first }.sorted().prefix(Int(pages))
             }
@@ -138,7 +137,7 @@ extension ProfileReplay {
             ensureFolio(folio)
             if state.folio(folio)?.dirty != true { state.inodes[inode]!.folios[index]!.dirty = true }
             syncExtents(of: state.blocks(of: folio), span: span, sb: sb)
-            state.tasks[pid]?.writeback?.toWrite = [folio]
+            state.tasks[pid]?.writeback?.toWrite = [folio.index]
             drive(.mpageSubmitFolio(task: pid, folio), object: "\(folio)") { s, reason in
                 if reason.contains("under writeback") || reason.contains("locked") {
                     s.inodes[inode]!.folios[index]!.writeback = false
@@ -154,6 +153,23 @@ extension ProfileReplay {
         if drive(.ext4IoSubmit(task: pid, ioRef)), let n = state.ioEnd(ioRef)?.bios.count {
             bios[SectorKey(dev: io.range.dev, sector: io.range.sector)] = LiveBio(bio: BioRef(ioEnd: ioRef, index: n - 1), sectors: io.range.count)
         }
+    }
+
+    /// The `count` lowest dirty folio indexes ≥ `first` not in `excluded`.
+    /// Writeback walks forward from its cursor, so the answer is usually
+    /// right there: look index by index a little way, and scan the whole
+    /// page cache only when the dirty folios are sparse.
+    func dirtyFolios(of inode: ModelInode, from first: UInt64, count: Int, excluding excluded: Set<UInt64>) -> [UInt64] {
+        guard let folios = state.inodes[inode]?.folios else { return [] }
+        var found: [UInt64] = []
+        let walk = UInt64(4 * count + 64)
+        var index = first
+        while found.count < count, index < first &+ walk, index >= first {
+            if folios[index]?.dirty == true, !excluded.contains(index) { found.append(index) }
+            index += 1
+        }
+        if found.count == count { return found }
+        return folios.dirtyIndexes.filter { $0 >= first && !excluded.contains($0) }.sorted().prefix(count).map { $0 }
     }
 
     /// Makes the model's extent map say what the span's mappings say about

@@ -32,28 +32,54 @@ public struct ExtentMap: Hashable, Sendable {
 
     public init() {}
 
+    /// The first run that ends after `block` (runs are sorted and disjoint):
+    /// lookups are O(log runs), since a fragmented file has thousands.
+    func firstRun(endingAfter block: UInt64) -> Int {
+        var lo = 0, hi = runs.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if runs[mid].range.end <= block { lo = mid + 1 } else { hi = mid }
+        }
+        return lo
+    }
+
     /// The state of one block.
     public func state(of block: UInt64) -> ExtentState {
-        for run in runs where run.range.contains(block) { return run.state }
-        return .hole
+        let i = firstRun(endingAfter: block)
+        return i < runs.count && runs[i].range.contains(block) ? runs[i].state : .hole
     }
 
     /// The runs (holes included) that make up `range`, in order.
     public func states(in range: BlockRange) -> [Run] {
         var result: [Run] = []
         var cursor = range.lblk
-        for run in runs {
-            guard let overlap = run.range.intersection(range) else { continue }
-            if overlap.lblk > cursor {
-                result.append(Run(range: BlockRange(lblk: cursor, len: overlap.lblk - cursor), state: .hole))
+        var i = firstRun(endingAfter: range.lblk)
+        while i < runs.count, runs[i].range.lblk < range.end {
+            if let overlap = runs[i].range.intersection(range) {
+                if overlap.lblk > cursor {
+                    result.append(Run(range: BlockRange(lblk: cursor, len: overlap.lblk - cursor), state: .hole))
+                }
+                result.append(Run(range: overlap, state: runs[i].state))
+                cursor = overlap.end
             }
-            result.append(Run(range: overlap, state: run.state))
-            cursor = overlap.end
+            i += 1
         }
         if cursor < range.end {
             result.append(Run(range: BlockRange(lblk: cursor, len: range.end - cursor), state: .hole))
         }
         return result
+    }
+
+    /// Blocks allocated in `old` that are holes here: what a transition freed.
+    public func freed(since old: ExtentMap) -> [BlockRange] {
+        // A transition changes a few neighbouring runs: skip the runs both
+        // maps share at either end and compare only the window between.
+        var head = 0
+        while head < runs.count, head < old.runs.count, runs[head] == old.runs[head] { head += 1 }
+        var tail = 0
+        while tail < runs.count - head, tail < old.runs.count - head,
+              runs[runs.count - 1 - tail] == old.runs[old.runs.count - 1 - tail] { tail += 1 }
+        return old.runs[head..<(old.runs.count - tail)].flatMap { ranges(in: $0.range, state: .hole) }
     }
 
     /// The sub-ranges of `range` that are in `state`.
@@ -67,23 +93,37 @@ public struct ExtentMap: Hashable, Sendable {
     /// Sets every block of `range` to `state` (`.hole` frees them).
     public mutating func set(_ range: BlockRange, to state: ExtentState) {
         guard !range.isEmpty else { return }
-        var kept: [Run] = []
-        kept.reserveCapacity(runs.count + 2)
-        for run in runs {
+        // Only the runs overlapping or touching `range` change: replace that
+        // window, keeping the rest of the (sorted) array as it is.
+        var first = firstRun(endingAfter: range.lblk)
+        if first > 0, runs[first - 1].range.end == range.lblk { first -= 1 }
+        var last = first
+        while last < runs.count, runs[last].range.lblk <= range.end { last += 1 }
+        var window: [Run] = []
+        window.reserveCapacity(last - first + 3)
+        var placed = false
+        for run in runs[first..<last] {
             if run.range.intersection(range) == nil {
-                kept.append(run)
+                if !placed, run.range.lblk >= range.end, state != .hole {
+                    window.append(Run(range: range, state: state))
+                    placed = true
+                }
+                window.append(run)
                 continue
             }
             if run.range.lblk < range.lblk {
-                kept.append(Run(range: BlockRange(lblk: run.range.lblk, len: range.lblk - run.range.lblk), state: run.state))
+                window.append(Run(range: BlockRange(lblk: run.range.lblk, len: range.lblk - run.range.lblk), state: run.state))
+            }
+            if !placed, state != .hole {
+                window.append(Run(range: range, state: state))
+                placed = true
             }
             if run.range.end > range.end {
-                kept.append(Run(range: BlockRange(lblk: range.end, len: run.range.end - range.end), state: run.state))
+                window.append(Run(range: BlockRange(lblk: range.end, len: run.range.end - range.end), state: run.state))
             }
         }
-        if state != .hole { kept.append(Run(range: range, state: state)) }
-        kept.sort { $0.range.lblk < $1.range.lblk }
-        runs = Self.coalesced(kept)
+        if !placed, state != .hole { window.append(Run(range: range, state: state)) }
+        runs.replaceSubrange(first..<last, with: Self.coalesced(window))
     }
 
     /// Changes only the blocks of `range` that are currently `from` to `to`

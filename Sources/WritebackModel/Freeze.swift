@@ -31,7 +31,7 @@ extension WritebackModel {
             return false
         }) { return "sb_wait_write: a writer is still inside" }
         for (_, inode) in inodes {
-            if inode.folios.values.contains(where: { $0.dirty || $0.writeback }) { return "a folio is dirty or under writeback" }
+            if !inode.folios.dirtyIndexes.isEmpty || !inode.folios.writebackIndexes.isEmpty { return "a folio is dirty or under writeback" }
             if !inode.ioEnds.isEmpty || inode.rsvWorkQueued { return "conversions are pending (flush_workqueue)" }
         }
         if s.superblocks[dev]!.worker != nil { return "the conversion worker is running" }

@@ -34,7 +34,7 @@ extension ModelState {
         }
         for ref in footprint(of: t).inodes {
             guard var inode = inodes[ref] else { continue }
-            var kept: [UInt64: FolioState] = [:]
+            var kept = FolioTable()
             for f in named where f.inode == ref { kept[f.index] = inode.folios[f.index] }
             inode.folios = kept
             snap.inodes[ref] = inode

@@ -75,7 +75,7 @@ public struct InodeState: Hashable, Sendable {
     /// i_size in blocks.
     public var sizeBlocks: UInt64
     public var extents = ExtentMap()
-    public var folios: [UInt64: FolioState] = [:]
+    public var folios = FolioTable()
     public var ioEnds: [Int: IoEndState] = [:]
     public var conversionList: [Int] = []
     /// ≥3.11: `i_rsv_conversion_work` is pending (queued, not yet started).

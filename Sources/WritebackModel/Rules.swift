@@ -75,7 +75,10 @@ enum RuleChecker {
     /// conversion covers them has not been converted.
     static func truncateDuringConversion(_ ref: InodeRef, _ before: ModelState, _ t: Transition,
                                          _ after: ModelState, _ out: inout [RuleViolation]) {
-        guard let old = before.inodes[ref], let new = after.inodes[ref] else { return }
+        // Only a change of the extent map can free blocks (an unchanged map
+        // shares its storage: the comparison is O(1) on most steps).
+        guard let old = before.inodes[ref], let new = after.inodes[ref], old.extents != new.extents,
+              !new.extents.freed(since: old.extents).isEmpty else { return }
         for serial in old.ioEnds.keys.sorted() {
             let io = old.ioEnds[serial]!
             guard before.conversionPending(io) else { continue }
@@ -113,7 +116,7 @@ enum RuleChecker {
     /// from unwritten to written.
     static func conversionAfterIOError(_ ref: InodeRef, _ before: ModelState, _ t: Transition,
                                        _ after: ModelState, _ out: inout [RuleViolation]) {
-        guard let old = before.inodes[ref], let new = after.inodes[ref] else { return }
+        guard let old = before.inodes[ref], let new = after.inodes[ref], old.extents != new.extents else { return }
         for serial in old.ioEnds.keys.sorted() {
             let io = old.ioEnds[serial]!
             guard io.flags.contains(.failed) else { continue }

@@ -14,11 +14,14 @@ extension WritebackModel {
     /// under way, are what this fsync must make durable.
     func ext4SyncFile(_ task: Int, _ inode: InodeRef, _ datasync: Bool, _ s: inout ModelState) -> String? {
         if let r = idle(task, s) ?? live(inode, s) { return r }
-        let dirty = s.sortedFolios(of: inode).filter { s.folio($0)!.dirty }
+        // Sets, not sorted lists: a large fsync covers thousands of folios,
+        // and the rules ask "is this one covered" once per io_end folio.
+        let dirty = s.inodes[inode]!.folios.dirtyIndexes
         let progress = SyncFileProgress(inode: inode, datasync: datasync, step: .writeAndWait,
-                                        covered: dirty.map(\.index), preexisting: s.inodes[inode]!.pendingIoEnds)
+                                        covered: dirty, preexisting: Set(s.inodes[inode]!.ioEnds.keys))
         s.tasks[task] = TaskState(operation: .syncFile(progress),
-                                  writeback: WritebackCursor(scope: .inode(inode), syncAll: true, toWrite: dirty))
+                                  writeback: WritebackCursor(scope: .inode(inode), syncAll: true,
+                                                             toWrite: dirty))
         return nil
     }
 
@@ -29,7 +32,7 @@ extension WritebackModel {
             return "task \(task) is not in file_write_and_wait_range"
         }
         guard s.writebackIdle(c) else { return "the fsync's writeback is not finished" }
-        if s.inodes[p.inode]!.folios.values.contains(where: { $0.writeback }) {
+        if !s.inodes[p.inode]!.folios.writebackIndexes.isEmpty {
             return "folio_wait_writeback: a folio is under writeback"
         }
         p.step = profile.flushesCompletedIO ? .flushCompletedIO : .commit

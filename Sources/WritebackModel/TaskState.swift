@@ -34,9 +34,9 @@ public struct SyncFileProgress: Hashable, Sendable {
     public var datasync: Bool
     public var step: Step
     /// Folios dirty when fsync started: their data is fsync's obligation.
-    public var covered: [UInt64]
+    public var covered: Set<UInt64>
     /// io_ends not yet released when fsync started: also its obligation.
-    public var preexisting: [Int]
+    public var preexisting: Set<Int>
 }
 
 public struct RemoveBlocksProgress: Hashable, Sendable {
@@ -77,8 +77,10 @@ public struct WritebackCursor: Hashable, Sendable {
     public var scope: WritebackScope
     /// WB_SYNC_ALL waits for folios under writeback; WB_SYNC_NONE skips them.
     public var syncAll: Bool
-    /// Only these folios (fsync's tagged range); nil: every dirty folio.
-    public var toWrite: [FolioRef]?
+    /// Only the folios with these indexes, in the inodes of the scope
+    /// (fsync's TOWRITE tag over its one inode); nil: every dirty folio.
+    /// Indexes, not folio refs: fsync tags the inode's dirty set as it is.
+    public var toWrite: Set<UInt64>?
     public var ioEnd: IoEndRef?
     public var lockedFolio: FolioRef?
     /// ≥3.11: the submitter's reference on a submitted io_end.

@@ -16,15 +16,30 @@ extension ModelState {
     /// being built, only folios of its inode qualify. WB_SYNC_NONE skips
     /// folios under writeback; WB_SYNC_ALL will wait for them.
     func nextDirtyFolio(for cursor: WritebackCursor) -> FolioRef? {
-        let inodes = cursor.ioEnd.map { [$0.inode] }
-            ?? sortedInodes.filter { inScope($0, cursor.scope) && self.inodes[$0]?.lifecycle == .live }
-        for inode in inodes {
-            for ref in sortedFolios(of: inode) {
-                guard let f = folio(ref), f.dirty else { continue }
-                if let only = cursor.toWrite, !only.contains(ref) { continue }
-                if f.writeback && !cursor.syncAll { continue }
-                return ref
+        // The lowest (inode, index) that qualifies, found without sorting:
+        // a replay asks this once per folio written, over page caches of
+        // thousands of folios.
+        func qualifies(_ f: FolioState) -> Bool { f.dirty && (!f.writeback || cursor.syncAll) }
+        func candidateInode(_ inode: InodeRef) -> Bool {
+            if let io = cursor.ioEnd { return io.inode == inode }
+            return inScope(inode, cursor.scope) && inodes[inode]?.lifecycle == .live
+        }
+        let scan: [InodeRef]
+        if let io = cursor.ioEnd { scan = [io.inode] }
+        else if case .inode(let i) = cursor.scope { scan = candidateInode(i) ? [i] : [] }
+        else { scan = sortedInodes.filter(candidateInode) }
+        for inode in scan {
+            guard let folios = inodes[inode]?.folios else { continue }
+            // Walk the smaller of the TOWRITE and DIRTY tag sets.
+            let dirty = folios.dirtyIndexes
+            let tagged = cursor.toWrite.map { $0.count < dirty.count ? $0 : dirty } ?? dirty
+            var lowest: UInt64?
+            for index in tagged where lowest.map({ index < $0 }) ?? true {
+                guard dirty.contains(index), cursor.toWrite?.contains(index) ?? true,
+                      let f = folios[index], qualifies(f) else { continue }
+                lowest = index
             }
+            if let lowest { return FolioRef(inode: inode, index: lowest) }
         }
         return nil
     }
