@@ -64,7 +64,17 @@ public struct Finding: Hashable, Sendable {
 /// makes the state agree with the trace, and goes on.
 public struct Divergence: Hashable, Sendable {
     public var eventIndex: Int
+    public var timestamp: UInt64
     public var kernelFunction: String
+    public var kind: ReplayObjectKind
     public var object: String
     public var reason: String
+    /// What the profile would do next with this object (kernel functions of
+    /// the transitions it allows there).
+    public var expected: [String]
+    /// What the trace showed instead (the event and the transition it implies).
+    public var observed: String
+    /// The inode the object belongs to and its name in `ObjectHistory`.
+    public var inode: InodeRef? = nil
+    public var historyLabel: String? = nil
 }

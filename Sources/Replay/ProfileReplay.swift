@@ -49,6 +49,8 @@ struct WorkRun {
     var work: UInt64
     var start: Stamp
     var inode: ModelInode?
+    /// io_ends this run converted (CONVERT seen), in order.
+    var converted: [IoEndRef] = []
 }
 
 /// A rule the model saw broken, waiting for the end of the trace to get its
@@ -74,6 +76,12 @@ struct ProfileReplay {
     let stableWrites: Bool
     var divergenceCount = 0
     var divergences: [Divergence] = []
+    /// Objects seen and diverging, per kind (`diff`).
+    var conformance = ObjectConformance()
+    /// The first divergence of each object kind.
+    var firstDivergence: [ReplayObjectKind: Divergence] = [:]
+    /// Lifecycles of io_ends, fsyncs and block changes (`diff A B`), if asked.
+    var lifecycles: LifecycleRecorder?
     var findings: [PendingFinding] = []
     var trails: [IoEndRef: [TrailEntry]] = [:]
     var spans: [Int32: WritebackSpan] = [:]
@@ -132,10 +140,29 @@ struct ProfileReplay {
     }
 
     mutating func diverge(_ t: Transition, object: String, reason: String) {
+        let which = self.object(of: t)
+        let expected = model.enabledTransitions(in: state, actors: [t.actor]).map(\.kernelFunction)
+        let name = object.isEmpty ? which.key : object
+        record(Divergence(eventIndex: now.index, timestamp: now.timestamp, kernelFunction: t.kernelFunction,
+                          kind: which.kind, object: name, reason: reason,
+                          expected: expected.isEmpty ? ["nothing: \(t.actor) has no step enabled"] : expected,
+                          observed: "\(now.name) → \(t.kernelFunction)"), object: which)
+    }
+
+    func object(of t: Transition) -> ReplayObject {
+        if case .task(let id) = t.actor { return ReplayObject.of(t, fsyncStart: syncEnter[Int32(id)]?.index) }
+        return ReplayObject.of(t)
+    }
+
+    /// Counts a divergence against its object and keeps the first examples.
+    mutating func record(_ d: Divergence, object: ReplayObject) {
+        var d = d
+        d.inode = d.inode ?? object.inode
+        d.historyLabel = d.historyLabel ?? object.historyLabel
         divergenceCount += 1
-        guard divergences.count < Self.divergenceExamples else { return }
-        let name = object.isEmpty ? (t.namedInode.map { "\($0)" } ?? "\(t.actor)") : object
-        divergences.append(Divergence(eventIndex: now.index, kernelFunction: t.kernelFunction, object: name, reason: reason))
+        conformance.diverged(object)
+        if firstDivergence[object.kind] == nil { firstDivergence[object.kind] = d }
+        if divergences.count < Self.divergenceExamples { divergences.append(d) }
     }
 
     /// What every transition may need when the trace and the model disagree
@@ -168,6 +195,11 @@ struct ProfileReplay {
 
     mutating func applied(_ t: Transition, _ violations: [RuleViolation]) {
         history?.record(t, state: state, at: now)
+        if let kind = ReplayObject.born(by: t) { conformance.born(kind) }
+        if lifecycles != nil {
+            let o = object(of: t)
+            lifecycles!.record(t, object: o, at: now.timestamp, ended: lifeEnded(t, o))
+        }
         for v in violations { recordViolation(v) }
     }
 
@@ -217,7 +249,10 @@ struct ProfileReplay {
     /// before the trace began.
     mutating func ensure(_ inode: ModelInode) {
         mount(inode.dev)
-        if state.inodes[inode] == nil { state.addInode(inode) }
+        if state.inodes[inode] == nil {
+            state.addInode(inode)
+            conformance.born(.inode)
+        }
     }
 
     mutating func ensureFolio(_ folio: FolioRef, dirty: Bool = false) {
@@ -246,11 +281,12 @@ struct ProfileReplay {
                 flushConverted[inode, default: []].append(converted)
                 // A conversion in the caller shows CONVERT events on the caller.
                 guard !own.contains(where: { $0.intersection(converted) != nil }) else { continue }
-                divergenceCount += 1
-                if divergences.count < Self.divergenceExamples {
-                    divergences.append(Divergence(eventIndex: now.index, kernelFunction: "ext4_flush_completed_IO", object: "\(inode) blocks \(converted)",
-                                                  reason: "the model converts these blocks in the flushing task, which shows no CONVERT for them"))
-                }
+                record(Divergence(eventIndex: now.index, timestamp: now.timestamp, kernelFunction: "ext4_flush_completed_IO",
+                                  kind: .fsync, object: "\(inode) blocks \(converted)",
+                                  reason: "the model converts these blocks in the flushing task, which shows no CONVERT for them",
+                                  expected: ["ext4_flush_completed_IO converting in the fsync task (CONVERT on the caller)"],
+                                  observed: "no CONVERT on the caller before \(now.name)"),
+                       object: object(of: .ext4FlushCompletedIO(task: pid)))
             }
         }
         taskConversions[Int32(pid)] = nil

@@ -126,6 +126,7 @@ extension ProfileReplay {
             }
             return
         }
+        runs[now.pid]?.converted.append(io)
         convertInRun(io)
     }
 
@@ -231,13 +232,31 @@ extension ProfileReplay {
             note(done, "ext4_release_io_end: folio_end_writeback")
             pruneTrails(of: inode)
         }
+        if profile.endsWritebackBeforeConversion, let run = runs[now.pid], run.inode == inode,
+           let io = run.converted.last {
+            // ≤3.10 ext4_end_bio ends page writeback at bio completion,
+            // before the io_end is even queued: a worker that ends it after
+            // converting is the deferred end of writeback of 3.11+.
+            record(Divergence(eventIndex: now.index, timestamp: now.timestamp, kernelFunction: "sb_clear_inode_writeback",
+                              kind: .ioEnd, object: "\(io)",
+                              reason: "writeback of an unwritten range ended after its conversion, in the conversion worker",
+                              expected: ["folio_end_writeback in ext4_end_bio (bio completion), before ext4_add_complete_io"],
+                              observed: "sb_clear_inode_writeback on the conversion worker after ext4_convert_unwritten_io_end_vec"),
+                   object: .ioEnd(io))
+        }
         let still = writebackFolios(inode)
         guard !still.isEmpty else { return }
-        divergenceCount += 1
-        if divergences.count < Self.divergenceExamples {
-            divergences.append(Divergence(eventIndex: now.index, kernelFunction: "sb_clear_inode_writeback", object: "\(inode)",
-                                          reason: "\(still.count) folio(s) still under writeback in the model"))
-        }
+        let holder = state.inodes[inode]?.ioEnds.sorted { $0.key < $1.key }
+            .first { $0.value.folios.contains(where: still.contains) }.map { IoEndRef(inode: inode, serial: $0.key) }
+        let object = holder.map { ReplayObject.ioEnd($0) } ?? ReplayObject(kind: .inode, key: "\(inode)", inode: inode, historyLabel: "inode")
+        record(Divergence(eventIndex: now.index, timestamp: now.timestamp, kernelFunction: "sb_clear_inode_writeback",
+                          kind: object.kind, object: object.key,
+                          reason: "\(still.count) folio(s) still under writeback in the model",
+                          expected: [profile.endsWritebackBeforeConversion
+                                     ? "folio_end_writeback in ext4_end_bio once every bio of the io_end completed"
+                                     : "ext4_release_io_end after ext4_convert_unwritten_io_end_vec (the conversion worker ends writeback)"],
+                          observed: "sb_clear_inode_writeback with \(still.count) folio(s) still under writeback"),
+               object: object)
         endWritebackSeen(inode)
     }
 }

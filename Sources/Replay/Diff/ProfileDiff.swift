@@ -1,0 +1,119 @@
+import KernelEvents
+import TraceIO
+import WritebackModel
+
+/// A profile's first divergence for one object kind, with the object's
+/// state history up to it.
+public struct FirstDivergence: Hashable, Sendable {
+    public var divergence: Divergence
+    public var history: [StateChange]
+}
+
+/// How well a trace fits one profile.
+public struct ProfileConformance: Hashable, Sendable {
+    public var profile: KernelProfile
+    public var objects: ObjectConformance
+    public var divergenceCount: Int
+    /// One per object kind that diverged, in trace order.
+    public var firstDivergences: [FirstDivergence]
+    /// The earliest divergence of all.
+    public var first: FirstDivergence? { firstDivergences.first }
+    /// Objects without divergence over all objects.
+    public var conformance: Double { objects.overall }
+}
+
+/// `wbreplay diff FILE`: the trace replayed under each profile.
+public struct ProfileDiffReport: Hashable, Sendable {
+    public var trace: String
+    public var events: Int
+    public var lostEvents: UInt64
+    public var recordedRelease: String?
+    public var profiles: [ProfileConformance]
+    public var bestProfile: KernelProfile
+    public var reason: String
+
+    public var best: ProfileConformance { profiles.first { $0.profile == bestProfile }! }
+}
+
+public enum ProfileDiff {
+    /// Replays `reader` under `profiles` (all, newest first, when empty) in
+    /// one pass, then once more for the inodes whose objects diverged first,
+    /// to give their state histories. Throws what the reader throws.
+    public static func run(_ reader: some TraceReader, profiles: [KernelProfile] = [],
+                           stableWrites: Bool = false) throws -> ProfileDiffReport {
+        let meta = reader.metadata
+        let stable = stableWrites || meta.recording["stable_writes"] == "1"
+        let chosen = profiles.isEmpty ? KernelProfile.newestFirst : profiles
+        let first = try Replay.run(reader, replays: chosen.map { ProfileReplay(profile: $0, stableWrites: stable, historyInode: nil) })
+
+        // Second pass: one history replay per (profile, inode) of a first divergence.
+        var wanted: [(KernelProfile, UInt64)] = []
+        for r in first.replays {
+            for d in r.firstDivergence.values {
+                guard let ino = d.inode?.ino, !wanted.contains(where: { $0 == (r.profile, ino) }) else { continue }
+                wanted.append((r.profile, ino))
+            }
+        }
+        var histories: [KernelProfile: [ObjectHistory]] = [:]
+        if !wanted.isEmpty {
+            let second = try Replay.run(reader, replays: wanted.map {
+                ProfileReplay(profile: $0.0, stableWrites: stable, historyInode: $0.1)
+            })
+            for r in second.replays { histories[r.profile, default: []] += r.history?.all ?? [] }
+        }
+
+        let results = first.replays.map { r in
+            ProfileConformance(
+                profile: r.profile, objects: r.conformance, divergenceCount: r.divergenceCount,
+                firstDivergences: r.firstDivergence.values.sorted { $0.eventIndex < $1.eventIndex }.map { d in
+                    FirstDivergence(divergence: d, history: history(of: d, in: histories[r.profile] ?? []))
+                })
+        }
+        let (best, reason) = bestFit(results, release: meta.kernelRelease)
+        return ProfileDiffReport(trace: reader.path, events: first.events, lostEvents: first.reliability.lostEventCount,
+                                 recordedRelease: meta.kernelRelease, profiles: results, bestProfile: best, reason: reason)
+    }
+
+    /// The diverging object's states up to (and including) the divergence.
+    static func history(of d: Divergence, in all: [ObjectHistory]) -> [StateChange] {
+        guard let inode = d.inode, let label = d.historyLabel,
+              let h = all.first(where: { $0.object == label && $0.generation == inode.generation }) else { return [] }
+        return h.changes.filter { $0.eventIndex <= d.eventIndex }
+    }
+
+    /// Highest conformance wins; then fewer divergences; then the newer profile.
+    static func bestFit(_ results: [ProfileConformance], release: String?) -> (KernelProfile, String) {
+        let ranked = results.enumerated().sorted { a, b in
+            (-a.element.conformance, a.element.divergenceCount, a.offset) < (-b.element.conformance, b.element.divergenceCount, b.offset)
+        }.map(\.element)
+        let best = ranked[0]
+        var reason = "highest conformance: \(percent(best.conformance)) of objects, \(best.divergenceCount) divergence(s)"
+        if ranked.count > 1 {
+            reason += " (next: \(ranked[1].profile) with \(percent(ranked[1].conformance)), \(ranked[1].divergenceCount))"
+        }
+        if let release, let recorded = KernelProfile.forRelease(release) {
+            reason += recorded == best.profile ? "; matches the recorded kernel \(release)"
+                                               : "; the recorded kernel \(release) maps to \(recorded)"
+        }
+        return (best.profile, reason)
+    }
+
+    static func percent(_ x: Double) -> String {
+        let tenths = Int((x * 1000).rounded(.down))
+        return "\(tenths / 10).\(tenths % 10)%"
+    }
+}
+
+extension Replay {
+    /// Streams `reader` through `replays` (reading and decoding on a second
+    /// thread) and returns the dispatcher with their final states.
+    static func run(_ reader: some TraceReader, replays: [ProfileReplay],
+                    crossCPUBound: UInt64 = 100_000) throws -> ReplayDispatcher {
+        var dispatcher = ReplayDispatcher(
+            replays: replays, reliability: TraceReliability(metadata: reader.metadata, crossCPUBound: crossCPUBound))
+        dispatcher.front = try ReplayPipeline.run(
+            reader, options: ReadOptions(fields: .named(KernelEventDecoder.fieldsUsed), keepRawText: false),
+            front: dispatcher.front) { dispatcher.apply($0) }
+        return dispatcher
+    }
+}
