@@ -65,6 +65,7 @@ extension ProfileReplay {
         if !profile.workPerInode, state.superblocks[inode.dev]?.worker == nil,
            let serial = state.inodes[inode]?.ioEnds.filter({ $0.value.workQueued }).keys.min() {
             let io = IoEndRef(inode: inode, serial: serial)
+            runs[now.pid]?.converted.append(io)
             drive(.ext4EndIoWork(io))
             note(io, "ext4_end_io_work: the io_end's work runs")
         }
@@ -232,17 +233,18 @@ extension ProfileReplay {
             note(done, "ext4_release_io_end: folio_end_writeback")
             pruneTrails(of: inode)
         }
-        if profile.endsWritebackBeforeConversion, let run = runs[now.pid], run.inode == inode,
-           let io = run.converted.last {
+        if profile.endsWritebackBeforeConversion, let run = runs[now.pid], run.inode == inode {
             // ≤3.10 ext4_end_bio ends page writeback at bio completion,
             // before the io_end is even queued: a worker that ends it after
             // converting is the deferred end of writeback of 3.11+.
+            let object = run.converted.last.map { ReplayObject.ioEnd($0) }
+                ?? ReplayObject(kind: .inode, key: "\(inode)", inode: inode, historyLabel: "inode")
             record(Divergence(eventIndex: now.index, timestamp: now.timestamp, kernelFunction: "sb_clear_inode_writeback",
-                              kind: .ioEnd, object: "\(io)",
+                              kind: object.kind, object: object.key,
                               reason: "writeback of an unwritten range ended after its conversion, in the conversion worker",
                               expected: ["folio_end_writeback in ext4_end_bio (bio completion), before ext4_add_complete_io"],
                               observed: "sb_clear_inode_writeback on the conversion worker after ext4_convert_unwritten_io_end_vec"),
-                   object: .ioEnd(io))
+                   object: object)
         }
         let still = writebackFolios(inode)
         guard !still.isEmpty else { return }

@@ -88,7 +88,10 @@ public enum ProfileDiff {
         }.map(\.element)
         let best = ranked[0]
         var reason = "highest conformance: \(percent(best.conformance)) of objects, \(best.divergenceCount) divergence(s)"
-        if ranked.count > 1 {
+        let tied = ranked.dropFirst().filter { $0.conformance == best.conformance && $0.divergenceCount == best.divergenceCount }
+        if !tied.isEmpty {
+            reason += "; tied with \(tied.map(\.profile.rawValue).joined(separator: ", ")), which this trace cannot tell apart"
+        } else if ranked.count > 1 {
             reason += " (next: \(ranked[1].profile) with \(percent(ranked[1].conformance)), \(ranked[1].divergenceCount))"
         }
         if let release, let recorded = KernelProfile.forRelease(release) {
