@@ -47,6 +47,11 @@ public struct CheckReport: Sendable {
 }
 
 public enum Replay {
+    /// A best-fit replay drops, every this many events, the profiles that
+    /// diverged more often than the best so far: a long trace is replayed
+    /// under the few profiles that still fit it, not under all seven.
+    static let pruneInterval = 250_000
+
     /// Replays `reader`'s events against the model (every profile when the
     /// trace does not name its kernel and none is given) and returns the
     /// findings of the chosen profile. Throws what the reader throws.
@@ -59,7 +64,10 @@ public enum Replay {
             reliability: TraceReliability(metadata: meta, crossCPUBound: options.crossCPUBound))
         dispatcher.front = try ReplayPipeline.run(
             reader, options: ReadOptions(fields: .named(KernelEventDecoder.fieldsUsed), keepRawText: false),
-            front: dispatcher.front) { dispatcher.apply($0) }
+            front: dispatcher.front) { prepared in
+            dispatcher.apply(prepared)
+            if prepared.stamp.index % pruneInterval == pruneInterval - 1 { dispatcher.pruneProfiles(atEvent: prepared.stamp.index + 1) }
+        }
         return report(dispatcher, trace: reader.path, given: given, options: options)
     }
 
@@ -85,14 +93,17 @@ public enum Replay {
         } else {
             let (p, why) = ProfileSelection.bestFit(counts)
             chosen = d.replays.first { $0.profile == p }!
-            reason = why
+            reason = why + (d.pruned.isEmpty ? "" : "; dropped early: " + d.pruned.map {
+                "\($0.profile) (\($0.divergences) divergence(s) in the first \($0.atEvent) events)"
+            }.joined(separator: ", "))
         }
         let rules = options.rules.isEmpty ? Set(RuleID.allCases) : options.rules
         let findings = FindingBuilder(reliability: d.reliability, comms: d.comms)
             .findings(from: chosen.findings.filter { rules.contains($0.violation.rule) }, profile: chosen.profile)
         return CheckReport(
             trace: trace,
-            choice: ProfileChoice(profile: chosen.profile, reason: reason, divergences: Dictionary(uniqueKeysWithValues: counts)),
+            choice: ProfileChoice(profile: chosen.profile, reason: reason,
+                                  divergences: Dictionary(uniqueKeysWithValues: counts + d.pruned.map { ($0.profile, $0.divergences) })),
             events: d.events, lostEvents: d.reliability.lostEventCount, lostWindows: d.reliability.windows,
             clock: d.reliability.clock, findings: findings, divergences: chosen.divergences,
             divergenceCount: chosen.divergenceCount, histories: chosen.history?.all ?? [])

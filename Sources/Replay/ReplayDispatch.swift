@@ -18,6 +18,8 @@ struct ReplayDispatcher {
     var blockSizes: [DeviceNumber: UInt64] = [:]
     var pid: Int32 = 0
     var replays: [ProfileReplay]
+    /// Profiles dropped by `pruneProfiles`: divergences when dropped, at which event count.
+    var pruned: [(profile: KernelProfile, divergences: Int, atEvent: Int)] = []
 
     init(replays: [ProfileReplay], reliability: TraceReliability) {
         self.replays = replays
@@ -197,5 +199,15 @@ struct ReplayDispatcher {
             }
         default: break
         }
+    }
+}
+
+extension ReplayDispatcher {
+    /// Keeps only the replays with the fewest divergences so far (best fit).
+    mutating func pruneProfiles(atEvent events: Int) {
+        guard replays.count > 1, let best = replays.map(\.divergenceCount).min() else { return }
+        let kept = replays.filter { $0.divergenceCount == best }
+        pruned += replays.filter { $0.divergenceCount != best }.map { ($0.profile, $0.divergenceCount, events) }
+        replays = kept
     }
 }
