@@ -7,7 +7,7 @@ import WritebackModel
 @Suite struct ProfileDiffTests {
     /// Real 6.18 traces with buffered writes into unwritten extents.
     static let conversionTraces = ["fsync_unwritten.dat", "punch_hole.dat", "reclaim_reread.dat",
-                                   "rename_over_dirty.dat", "mmap_during_writeback.dat", "diff_default_a.dat"]
+                                   "rename_over_dirty.dat", "mmap_during_writeback.dat", "diff/diff_default_a.dat"]
 
     /// Point 1: a real trace conforms to ext4-6.x (≥ 99 % of objects, every
     /// diverging object with its reason, expected and observed steps) and
@@ -38,7 +38,7 @@ import WritebackModel
     /// written) gives 3.6 nothing to disagree with: conformance is not a
     /// constant verdict.
     @Test func withoutConversionsEveryProfileConforms() throws {
-        let r = try ProfileDiff.run(TraceFile.open(path: Paths.trace("diff_dioread_lock.dat")), profiles: [.ext4_6_x, .ext4_3_6])
+        let r = try ProfileDiff.run(TraceFile.open(path: Paths.trace("diff/diff_dioread_lock.dat")), profiles: [.ext4_6_x, .ext4_3_6])
         #expect(r.profiles.allSatisfy { $0.divergenceCount == 0 })
     }
 
@@ -57,14 +57,14 @@ import WritebackModel
         #expect(r.bestProfile.endsWritebackBeforeConversion)
         #expect(r.reason.contains("ext4-3.6"))
         // The unedited recording: the verdict goes the other way.
-        let real = try ProfileDiff.run(TraceFile.open(path: Paths.trace("diff_default_a.txt")))
+        let real = try ProfileDiff.run(TraceFile.open(path: Paths.trace("diff/diff_default_a.txt")))
         #expect(real.bestProfile == .ext4_6_x)
         #expect(real.profiles.first { $0.profile == .ext4_3_6 }!.divergenceCount == 8)
     }
 
     /// Per-kind counts: every io_end of the trace is counted once.
     @Test func objectCounts() throws {
-        let r = try ProfileDiff.run(TraceFile.open(path: Paths.trace("diff_default_a.dat")), profiles: [.ext4_6_x])
+        let r = try ProfileDiff.run(TraceFile.open(path: Paths.trace("diff/diff_default_a.dat")), profiles: [.ext4_6_x])
         #expect(r.best.objects.objects[.ioEnd] == 8)
         #expect(r.best.objects.objects[.fsync] == 8)
         #expect(r.best.objects.conformance(.ioEnd) == 1)
@@ -73,7 +73,7 @@ import WritebackModel
 
 @Suite struct TraceDiffTests {
     static func lifecycles(_ name: String) throws -> TraceLifecycles {
-        try TraceDiff.lifecycles(TraceFile.open(path: Paths.trace(name)))
+        try TraceDiff.lifecycles(TraceFile.open(path: Paths.trace("diff/" + name)))
     }
 
     /// Point 3: default (dioread_nolock) against dioread_lock: the
@@ -99,7 +99,7 @@ import WritebackModel
     /// The same trace as .dat and .txt: identical lifecycles.
     @Test func datAndTextAgree() throws {
         let dat = try Self.lifecycles("diff_default_a.dat")
-        let txt = try TraceDiff.lifecycles(TraceFile.open(path: Paths.trace("diff_default_a.txt")), profile: .ext4_6_x)
+        let txt = try TraceDiff.lifecycles(TraceFile.open(path: Paths.trace("diff/diff_default_a.txt")), profile: .ext4_6_x)
         #expect(dat.kinds == txt.kinds)
     }
 

@@ -21,7 +21,7 @@ from make_bug_traces import read, keep, event, write, LINE
 WORK = re.compile(r'work struct[= ]([0-9a-f]+)')
 
 def writeback_end_at_completion():
-    header, body = read('diff_default_a.txt')
+    header, body = read('diff/diff_default_a.txt')
     body = [l for l in body if keep(l)]
     moved = {}      # index of the completion line -> sb_clear lines to put after it
     drop = set()
