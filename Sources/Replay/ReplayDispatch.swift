@@ -134,17 +134,24 @@ struct ReplayDispatcher {
 
     mutating func filemap(_ e: FilemapEvent) {
         switch e {
-        case .addToPageCache(let key, let index, _):
+        case .addToPageCache(let key, let index, let order):
             guard fsDevices.contains(key.dev) else { return }
             let inode = resolve(key)
-            each { $0.folioAdded(FolioRef(inode: inode, index: index)) }
-        case .deleteFromPageCache(let key, let index, _):
+            for page in pages(index, order) { each { $0.folioAdded(FolioRef(inode: inode, index: page)) } }
+        case .deleteFromPageCache(let key, let index, let order):
             guard fsDevices.contains(key.dev) else { return }
             let inode = resolve(key)
-            each { $0.folioDeleted(FolioRef(inode: inode, index: index)) }
+            for page in pages(index, order) { each { $0.folioDeleted(FolioRef(inode: inode, index: page)) } }
         case .fault, .getPages:
             break
         }
+    }
+
+    /// The pages of a large folio: the model keeps one folio per page
+    /// (bios and writeback count pages), so an order-9 folio leaving or
+    /// entering the page cache is 512 of them.
+    func pages(_ index: UInt64, _ order: UInt8) -> Range<UInt64> {
+        index..<(index + (1 << UInt64(min(order, 20))))
     }
 
     mutating func block(_ e: BlockEvent) {
