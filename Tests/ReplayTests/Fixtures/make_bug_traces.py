@@ -47,6 +47,77 @@ def write(name, header, body, how):
         f.write('\n'.join(header) + '\n' + '\n'.join(body) + '\n')
     print(name, len(body), 'events:', how)
 
+# Work items and counters no rule reads: also left out of the newer cuts.
+OTHER_WORK = re.compile(r'workqueue_\w+: work struct[= ]\w+:? function[= ](?!ext4_end_io|wb_workfn)')
+
+def quiet(l):
+    return keep(l) and not OTHER_WORK.search(l) and 'global_dirty_state' not in l
+
+def cut_between(body, first, last):
+    """The kept (non-noise) lines from the first line matching `first` to the
+    first line matching `last` after it, inclusive."""
+    a = next(i for i, l in enumerate(body) if first(l))
+    b = next(i for i in range(a, len(body)) if last(body[i]))
+    return [l for l in body[a:b + 1] if quiet(l)]
+
+def splice(lines, after, moved, gap=0.000002, then=0.0):
+    """Puts `moved` (already taken out of `lines`) right after lines[after],
+    retimed from that line's time on, 1 µs apart; every later line keeps
+    its spacing, shifted as much as needed to stay `then` seconds after the
+    moved ones."""
+    _, t0, _ = event(lines[after])
+    placed = [retime(l, t0 + gap + 0.000001 * k) for k, l in enumerate(moved)]
+    tail = lines[after + 1:]
+    if tail and placed:
+        last = t0 + gap + 0.000001 * (len(moved) - 1)
+        shift = max(0.0, last + 0.000001 + then - event(tail[0])[1])
+        tail = [retime(l, event(l)[1] + shift) for l in tail]
+    return lines[:after + 1] + placed + tail
+
+def as_task(l, task, cpu, flags):
+    """The same event printed by another task (what an irq-context caller
+    would show)."""
+    m = LINE.match(l)
+    return '%16s [%s] %s %s%s%s' % (task, cpu, flags, m.group(2), m.group(3), m.group(4))
+
+def stale_read_before_conversion():
+    """seed 000 (Kara: "what prevents mm from reclaiming the page (and
+    possibly loading zeros from disk) before we finish the conversion?"),
+    the <=3.10 ordering: end_page_writeback ran in ext4_end_bio, before the
+    conversion, so nothing kept the written folios of an unwritten extent in
+    the page cache. Cut: reclaim_reread from the sync's writeback of inode 12
+    (one 2048-block unwritten io_end) to cmp's re-read of its first 16 KiB.
+    Bug: drop_caches (bash's four large-folio deletions) and cmp's re-read
+    move to right after the last data completion and its queue_work, before
+    the conversion worker runs (the workload ran them concurrently with the
+    sync). Writeback ended at completion, so sb_clear_inode_writeback moves
+    into that irq (ksoftirqd) and sync's three folio_wait_writeback after the
+    completions go (it found nothing to wait for); the read sees the blocks
+    still unwritten and zero-fills the folios, so its RA bio goes too. The
+    conversion runs 2 ms after the re-read, then sync's ext4_sync_fs(wait 1)
+    (its flush_workqueue waits for that run). Twin: the real cut, where the
+    conversion ran before drop_caches."""
+    header, body = read('reclaim_reread.txt')
+    cut = cut_between(body, lambda l: 'writeback_queue:' in l and 'reason=sync' in l,
+                      lambda l: 'mm_filemap_get_pages' in l and 'ino=c ' in l)
+    write('stale_read_twin.txt', header, cut, 'the real cut (sync writeback of ino 12 .. cmp re-read), unmodified')
+    last_complete = max(i for i, l in enumerate(cut) if re.search(r'block_rq_complete: 7,0 W \(\) \d+ \+ [1-9]', l))
+    queued = next(i for i in range(last_complete, len(cut)) if 'workqueue_activate_work' in cut[i] and 'ext4_end_io_rsv_work' in cut[i])
+    first_delete = next(i for i, l in enumerate(cut) if 'ext4_release_folio' in l)
+    reread = [l for l in cut[first_delete:] if pid_of(l) in (pid_of(cut[first_delete]), pid_of(cut[-1]))
+              and 'block_' not in l and 'ino 1 ' not in l]
+    irq = cut[last_complete]
+    clear = [as_task(l, '     ksoftirqd/1-22', '001', 'd.s2.') for l in cut if 'sb_clear_inode_writeback' in l]
+    dropped = set(reread) | {l for l in cut if 'sb_clear_inode_writeback' in l}
+    dropped |= {l for l in cut[queued:] if 'folio_wait_writeback' in l}
+    dropped |= {l for l in cut[first_delete:] if pid_of(l) == pid_of(cut[-1]) or 'block_rq_complete: 7,0 RA' in l}
+    rest = [l for l in cut if l not in dropped]
+    at = rest.index(cut[queued])
+    # The worker, preempted, runs 2 ms after the re-read.
+    bug = splice(rest, at, clear + reread, then=0.002)
+    write('stale_read_bug.txt', header, bug,
+          f'{len(reread)} drop_caches/re-read lines moved before the conversion worker')
+
 def fsync_before_conversion():
     """seed 002, the 3.6/3.7 ordering (Dmitry's diagram): writeback ended at
     bio completion, so fdatasync found nothing to wait for and returned while
@@ -82,3 +153,4 @@ def fsync_before_conversion():
 
 if __name__ == '__main__':
     fsync_before_conversion()
+    stale_read_before_conversion()
