@@ -60,10 +60,16 @@ extension ProfileReplay {
 
     /// `ext4_writepages`: the flusher, sync_file_range or a sync. Inside
     /// fsync the model's own cursor already covers it.
+    ///
+    /// 6.x `ext4_do_writepages` first submits the folios whose blocks are
+    /// all mapped, with an io_end of its own and no
+    /// `ext4_da_write_folios_start` (that span only wraps the mapping
+    /// loop): its bios belong to an implicit span from the start of the
+    /// range, so an msync of written pages maps its bios to its dirty folios.
     mutating func writepages(_ inode: ModelInode, syncAll: Bool) {
         ensure(inode)
         let pid = Int(now.pid)
-        spans[now.pid] = nil
+        spans[now.pid] = WritebackSpan(inode: inode, cursor: 0, start: now)
         if case .syncFile(let p)? = state.tasks[pid]?.operation, p.inode == inode { return }
         if case .freeze? = state.tasks[pid]?.operation { return }
         drive(.ext4Writepages(task: pid, inode, syncAll: syncAll))
