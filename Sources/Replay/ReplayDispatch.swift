@@ -121,7 +121,7 @@ struct ReplayDispatcher {
     mutating func writeback(_ e: WritebackEvent) {
         switch e {
         case .dirtyFolio(let bdi, let ino, let index):
-            guard let dev = device(bdi: bdi) else { return }
+            guard let dev = device(bdi: bdi), !isBlockDeviceInode(ino, of: dev) else { return }
             let inode = resolve(InodeKey(dev: dev, ino: ino))
             each { $0.dirtyFolio(FolioRef(inode: inode, index: index)) }
         case .clearInodeWriteback(let key):
@@ -130,6 +130,14 @@ struct ReplayDispatcher {
         case .waitOnWriteback, .markInodeWriteback:
             break
         }
+    }
+
+    /// The block device's own page cache (buffer heads of bitmaps, inode
+    /// tables, the journal) shares the bdi: `bdev_alloc` numbers its inode
+    /// with the kernel dev_t, `major << 20 | minor`. Its folios are written by
+    /// `sync_blockdev`, not by ext4 writeback, so they are not the model's.
+    func isBlockDeviceInode(_ ino: UInt64, of dev: DeviceNumber) -> Bool {
+        ino == UInt64(dev.major) << 20 | UInt64(dev.minor)
     }
 
     mutating func filemap(_ e: FilemapEvent) {
