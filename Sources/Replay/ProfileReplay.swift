@@ -181,7 +181,13 @@ struct ProfileReplay {
             trail.append(TrailEntry(stamp: f, role: "FIFREEZE returned: the file system is frozen"))
         }
         trail.append(TrailEntry(stamp: now, role: "\(v.transition.kernelFunction): \(v.rule)"))
-        let pending = state.ioEnd(v.ioEnd ?? IoEndRef(inode: ModelInode(dev: v.dev, ino: 0), serial: -1)) != nil ? v.ioEnd : nil
+        // Only the conversion rules wait for an io_end's late conversion; a
+        // write on a frozen fs or to a page under writeback is decided by
+        // the freeze / the writeback, not by the io_end's completion.
+        let waitsForConversion: Set<RuleID> = [.fsyncBeforeConversion, .staleReadBeforeConversion,
+                                                .truncateDuringConversion, .evictWithPendingIO]
+        let pending = waitsForConversion.contains(v.rule)
+            && state.ioEnd(v.ioEnd ?? IoEndRef(inode: ModelInode(dev: v.dev, ino: 0), serial: -1)) != nil ? v.ioEnd : nil
         findings.append(PendingFinding(violation: v, at: now, trail: trail, pendingIoEnd: pending))
     }
 
