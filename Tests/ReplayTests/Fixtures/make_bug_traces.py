@@ -118,6 +118,88 @@ def stale_read_before_conversion():
     write('stale_read_bug.txt', header, bug,
           f'{len(reread)} drop_caches/re-read lines moved before the conversion worker')
 
+def work_run(lines, work):
+    """The lines of the kworker runs of one conversion work struct: from its
+    execute_start to its execute_end, on that kworker."""
+    out, pid = [], None
+    for l in lines:
+        if pid is None and 'workqueue_execute_start: work struct ' + work in l:
+            pid = pid_of(l)
+        if pid is not None and pid_of(l) == pid:
+            out.append(l)
+            if 'workqueue_execute_end: work struct ' + work in l:
+                pid = None
+    return out
+
+def evict_with_pending_io():
+    """seed 000 / f7ad6d2e9201a / CVE-2025-38580: an inode freed while its
+    io_end still awaits conversion. Cut: rename_over_dirty from the
+    allocation of inode 13 ("tmp" of the first round: one 14-byte write,
+    written back by auto_da_alloc at the rename into a new unwritten block)
+    to the free of inode 13 in the next round (as "target" it is renamed
+    over and evicted). Bug: the kernel of seed 000's days, where writeback
+    ended in ext4_end_bio before the conversion and evict did not wait for
+    pending io_ends: the conversion worker, stalled, runs its queued works
+    only after ext4_free_inode of inode 13 — the run for inode 13, then the
+    one for inode 12 queued after it (the workqueue runs one work at a time,
+    in order). sb_clear_inode_writeback of each moves into the completing
+    irq (writeback ended there). Twin: the real cut, where the conversion ran
+    50 µs after the completion, long before the evict."""
+    header, body = read('rename_over_dirty.txt')
+    cut = cut_between(body, lambda l: 'ext4_allocate_inode: dev 7,0 ino 13 ' in l,
+                      lambda l: 'ext4_free_inode: dev 7,0 ino 13 ' in l)
+    write('evict_pending_io_twin.txt', header, cut, 'the real cut (inode 13 allocated .. inode 13 freed), unmodified')
+    works = []
+    for l in cut:
+        m = re.search(r'workqueue_queue_work: work struct=(\w+) function=ext4_end_io_rsv_work', l)
+        if m and m.group(1) not in works:
+            works.append(m.group(1))
+    runs = [work_run(cut, w) for w in works]
+    moved = [l for run in runs for l in run if 'sb_clear_inode_writeback' not in l]
+    rest = [l for l in cut if not any(l in run for run in runs)]
+    # Each inode's writeback ends in the irq that completed its bio.
+    for run in runs:
+        for l in run:
+            if 'sb_clear_inode_writeback' in l:
+                ino = re.search(r' ino (\d+) ', l).group(1)
+                work = re.search(r'work struct (\w+)', run[0]).group(1)
+                at = next(i for i, x in enumerate(rest) if 'workqueue_activate_work: work struct ' + work in x)
+                rest = splice(rest, at, [as_task(l, '     ksoftirqd/0-14', '000', 'd.s2.')])
+    freed = next(i for i, l in enumerate(rest) if 'ext4_free_inode: dev 7,0 ino 13 ' in l)
+    # The stalled worker resumes 1 ms after the free.
+    bug = splice(rest, freed, moved, gap=0.001)
+    write('evict_pending_io_bug.txt', header, bug,
+          f'{len(runs)} conversion runs ({len(moved)} lines) moved after ext4_free_inode of inode 13')
+
+def write_while_frozen():
+    """seed 001 (Okajima/Kara): after FIFREEZE returned, nothing may dirty a
+    folio of the fs until FITHAW; page_mkwrite must block. Cut: freeze_mmap
+    from the first msync (the mapped pages written "before!!") to the return
+    of FITHAW. In the real trace the second round of stores ("frozen!!",
+    one per 64 KiB: 64 write faults) and its msync ran while FIFREEZE was
+    still inside freeze_super (before SB_FREEZE_PAGEFAULT): legal, the twin.
+    Bug: the kernel before sb_start_pagefault, whose ext4_page_mkwrite did
+    not wait for a freeze — the same stores and their msync (its writeback,
+    completions and conversion) came 1 ms after FIFREEZE returned, as they
+    would have had python been a little slower; freeze's own sync had found
+    inode 12 clean either way."""
+    header, body = read('freeze_mmap.txt')
+    thaw = next(i for i, l in enumerate(body) if '0xc0045878' in l)
+    thawed = next(i for i in range(thaw, len(body)) if 'sys_ioctl -> ' in body[i] and pid_of(body[i]) == pid_of(body[thaw]))
+    start = next(i for i, l in enumerate(body) if 'sys_msync(' in l)
+    cut = [l for l in body[start:thawed + 1] if quiet(l)]
+    write('freeze_write_twin.txt', header, cut, 'the real cut (first msync .. FITHAW returned), unmodified')
+    enter = next(i for i, l in enumerate(cut) if '0xc0045877' in l)
+    writer = pid_of(cut[0])
+    first = next(i for i in range(enter, len(cut)) if pid_of(cut[i]) == writer)
+    last = next(i for i in range(first, len(cut)) if 'sys_msync -> ' in cut[i])
+    moved = cut[first:last + 1]
+    rest = cut[:first] + cut[last + 1:]
+    frozen = next(i for i in range(first, len(rest)) if 'sys_ioctl -> ' in rest[i] and 'fsfreeze' in rest[i])
+    bug = splice(rest, frozen, moved, gap=0.001)
+    write('freeze_write_bug.txt', header, bug,
+          f'{len(moved)} lines (stores, msync) moved 1 ms after FIFREEZE returned')
+
 def fsync_before_conversion():
     """seed 002, the 3.6/3.7 ordering (Dmitry's diagram): writeback ended at
     bio completion, so fdatasync found nothing to wait for and returned while
@@ -154,3 +236,5 @@ def fsync_before_conversion():
 if __name__ == '__main__':
     fsync_before_conversion()
     stale_read_before_conversion()
+    evict_with_pending_io()
+    write_while_frozen()
