@@ -200,6 +200,32 @@ def write_while_frozen():
     write('freeze_write_bug.txt', header, bug,
           f'{len(moved)} lines (stores, msync) moved 1 ms after FIFREEZE returned')
 
+def conversion_after_io_error():
+    """e856f93e0fb2 ("do not convert the unwritten extents if data writeback
+    fails"): before it, an io_end whose write failed was converted all the
+    same, exposing stale disk contents. Cut: reclaim_reread from the sync's
+    writeback of inode 12 (one 2048-block unwritten io_end, its bio split in
+    seven requests) to the end of the conversion worker's run. Both files
+    carry the same injected failure: the first request completes with
+    -EIO (block_rq_complete error -5), as a failing disk would report it.
+    Bug: the worker converts as recorded (the kernels before e856f93e0fb2).
+    Twin: the worker's run without its conversion lines (reserved handle,
+    CONVERT map/handle events, es W): what 6.15+ do with a FAILED io_end —
+    release it without converting."""
+    header, body = read('reclaim_reread.txt')
+    cut = cut_between(body, lambda l: 'writeback_queue:' in l and 'reason=sync' in l,
+                      lambda l: 'workqueue_execute_end' in l and 'ext4_end_io_rsv_work' in l)
+    first = next(i for i, l in enumerate(cut) if re.search(r'block_rq_complete: 7,0 W \(\) \d+ \+ [1-9]', l))
+    failed = list(cut)
+    failed[first] = re.sub(r'\[0\]$', '[-5]', cut[first])
+    write('io_error_conversion_bug.txt', header, failed, 'the first data request fails with -5; the worker converts as recorded')
+    worker = pid_of(next(l for l in cut if 'workqueue_execute_start' in l and 'ext4_end_io_rsv_work' in l))
+    conversion = ('ext4_journal_start_reserved', 'CONVERT', 'status W', 'jbd2_handle_start', 'ext4_journal_stop')
+    twin = [l for l in failed if not (pid_of(l) == worker and any(c in l for c in conversion)
+                                      and event(l)[1] >= event(cut[first])[1])]
+    write('io_error_conversion_twin.txt', header, twin,
+          f'the same failure; {len(failed) - len(twin)} conversion lines of the worker left out (6.15+)')
+
 def fsync_before_conversion():
     """seed 002, the 3.6/3.7 ordering (Dmitry's diagram): writeback ended at
     bio completion, so fdatasync found nothing to wait for and returned while
@@ -238,3 +264,4 @@ if __name__ == '__main__':
     stale_read_before_conversion()
     evict_with_pending_io()
     write_while_frozen()
+    conversion_after_io_error()
