@@ -44,6 +44,12 @@ struct SectorKey: Hashable {
     var sector: UInt64
 }
 
+/// A write fault held at `folio_wait_stable` (see `taskMoved`).
+struct HeldStore {
+    var folio: FolioRef
+    var waited: Bool
+}
+
 /// A conversion work item running on a kworker.
 struct WorkRun {
     var work: UInt64
@@ -88,6 +94,9 @@ struct ProfileReplay {
     /// CONVERTs a task made itself (inline, or a ≤3.7 flush), since its fsync / truncate began.
     var taskConversions: [Int32: [BlockRange]] = [:]
     var freezeEnter: [Int32: (Stamp, DeviceNumber?)] = [:]
+    /// Write faults on a folio under writeback (stable device) whose store
+    /// waits on the task's next event: did it wait for the writeback?
+    var heldStores: [Int32: HeldStore] = [:]
     var frozenAt: [DeviceNumber: Stamp] = [:]
     var history: HistoryRecorder?
     /// Per file system: block size and partition start (from the dispatcher).

@@ -35,6 +35,21 @@ struct ReplayDispatcher {
         for i in replays.indices {
             replays[i].now = stamp
         }
+        // Inode dirtying and journal handles inside `folio_mark_dirty` (decoded
+        // as .other / .jbd2) do not show the fault returned.
+        var insideFault = false
+        switch prepared.event {
+        case .other, .jbd2, .sched: insideFault = true
+        default: break
+        }
+        if !insideFault, replays.contains(where: { $0.heldStores[stamp.pid] != nil }) {
+            var waitedOn: FolioRef? = nil
+            if case .writeback(.waitOnWriteback(let bdi, let ino, let index)) = prepared.event,
+               let dev = device(bdi: bdi) {
+                waitedOn = FolioRef(inode: resolve(InodeKey(dev: dev, ino: ino)), index: index)
+            }
+            each { $0.taskMoved(waitingOn: waitedOn) }
+        }
         switch prepared.event {
         case .ext4(let e): ext4(e)
         case .writeback(let e): writeback(e)
