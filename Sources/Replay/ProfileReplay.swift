@@ -182,7 +182,12 @@ struct ProfileReplay {
 
     mutating func recordViolation(_ v: RuleViolation) {
         var trail: [TrailEntry] = []
-        if let io = v.ioEnd { trail += trails[io] ?? [] }
+        if let io = v.ioEnd {
+            trail += trails[io] ?? []
+        } else if let folio = v.folio, let serial = state.inodes[folio.inode]?.ioEnds.first(where: { $0.value.folios.contains(folio.index) })?.key {
+            // A folio rule: the io_end writing the folio shows its writeback.
+            trail += trails[IoEndRef(inode: folio.inode, serial: serial)] ?? []
+        }
         if case .task(let id) = v.transition.actor {
             if let s = syncEnter[Int32(id)] { trail.append(TrailEntry(stamp: s, role: "ext4_sync_file entered")) }
         }
