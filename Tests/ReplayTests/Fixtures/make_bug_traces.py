@@ -226,6 +226,89 @@ def conversion_after_io_error():
     write('io_error_conversion_twin.txt', header, twin,
           f'the same failure; {len(failed) - len(twin)} conversion lines of the worker left out (6.15+)')
 
+def truncate_during_conversion():
+    """seed 002 (Kara on Monakhov's V4 "completed_io locking cleanup"): the
+    worker takes i_completed_io_list with list_replace_init, so a punch
+    hole's ext4_flush_completed_IO finds the list empty and removes the
+    blocks while their conversion is still pending. Cut: punch_after_writeback
+    from sync_file_range(WRITE) (one 256-block unwritten io_end submitted, no
+    wait) to the return of the punch of that range. Bug: the order of that
+    kernel, where writeback ended in ext4_end_bio: the punch's folio wait
+    ends with the completion (sb_clear_inode_writeback moves into that irq),
+    the worker has started (its execute_start stays) but is preempted, and
+    the rest of its run (reserved handle, CONVERT, es W, execute_end) comes
+    1 ms after the punch returned. Twin: the real cut, where 6.18's punch
+    waited in truncate_pagecache_range until the conversion released the
+    folio, then removed the blocks."""
+    header, body = read('punch_after_writeback.txt')
+    a = next(i for i, l in enumerate(body) if 'sys_sync_file_range(' in l)
+    punch = next(i for i in range(a, len(body)) if 'sys_fallocate(' in body[i] and 'mode: 3' in body[i])
+    b = next(i for i in range(punch, len(body)) if 'sys_fallocate -> ' in body[i])
+    cut = [l for l in body[a:b + 1] if quiet(l)]
+    write('truncate_conversion_twin.txt', header, cut, 'the real cut (sync_file_range .. punch returned), unmodified')
+    start = next(i for i, l in enumerate(cut) if 'workqueue_execute_start' in l and 'ext4_end_io_rsv_work' in l)
+    worker = pid_of(cut[start])
+    work = re.search(r'work struct (\w+)', cut[start]).group(1)
+    run = work_run(cut, work)[1:]
+    moved = [l for l in run if 'sb_clear_inode_writeback' not in l]
+    clear = [as_task(l, '     ksoftirqd/1-22', '001', 'd.s2.') for l in run if 'sb_clear_inode_writeback' in l]
+    rest = [l for l in cut if l not in run]
+    queued = next(i for i, l in enumerate(rest) if 'workqueue_activate_work: work struct ' + work in l)
+    rest = splice(rest, queued, clear)
+    bug = splice(rest, len(rest) - 1, moved, gap=0.001)
+    write('truncate_conversion_bug.txt', header, bug,
+          f'{len(moved)} lines of the worker run moved 1 ms after the punch returned')
+
+def unstable_page_write():
+    """seed 003 (stable pages): on a device that needs stable writes, a
+    write fault on a folio under writeback must wait (block_page_mkwrite:
+    folio_mark_dirty, then folio_wait_stable) before the store lands. Cut:
+    stable_mmap (recorded with STABLE=1: a second process stores into the
+    mapped pages while msync writes them back) — the first msync whose
+    writeback the storing process ran into, from the return of the msync
+    before the storer's first store (its stores dirty the folios this
+    msync writes) to that msync's return.
+    Twin: that cut, unmodified (the storer waits in folio_wait_writeback on
+    folio after folio). Bug: a kernel without stable pages (before 3.0)
+    never waits: the storer's folio_wait_writeback lines go and from its
+    first wait on it runs without stalling — each of its lines follows the
+    previous one after its recorded gap, at most 2 µs — so its stores land
+    while the msync's writeback of those folios is still in flight."""
+    header, body = read('stable_mmap.txt')
+    first_wait = None
+    for i, l in enumerate(body):
+        if 'folio_wait_writeback' in l and 'sys_msync' not in l:
+            msync = max(j for j in range(i) if 'sys_msync(' in body[j])
+            if pid_of(l) != pid_of(body[msync]):
+                first_wait = i
+                break
+    msync = max(j for j in range(first_wait) if 'sys_msync(' in body[j])
+    storer = pid_of(body[first_wait])
+    # From the return of the msync before the storer's first event: the
+    # stores that dirtied the folios this msync writes are in the cut.
+    first_store = next(j for j, l in enumerate(body) if pid_of(l) == storer)
+    a = max(j for j in range(first_store) if 'sys_msync -> ' in body[j])
+    b = next(j for j in range(first_wait, len(body)) if 'sys_msync -> ' in body[j] and pid_of(body[j]) == pid_of(body[msync]))
+    cut = [l for l in body[a:b + 1] if quiet(l)]
+    write('unstable_write_twin.txt', header, cut, 'the real cut (the msync the storer waited on), unmodified')
+    lines = [l for l in cut if not (pid_of(l) == storer and 'folio_wait_writeback' in l)]
+    waited_at = event(body[first_wait])[1]
+    timed, prev_old, prev_new = [], None, None
+    for k, l in enumerate(lines):
+        t = event(l)[1]
+        if pid_of(l) == storer and t < waited_at:
+            prev_old, prev_new = t, t
+        elif pid_of(l) == storer and prev_old is not None:
+            new = prev_new + min(t - prev_old, 0.000002)
+            prev_old, prev_new = t, new
+            t = new
+        elif pid_of(l) == storer:
+            prev_old, prev_new = t, t
+        timed.append((t, k, retime(l, t) if pid_of(l) == storer else l))
+    bug = [l for _, _, l in sorted(timed)]
+    write('unstable_write_bug.txt', header, bug,
+          f'the storer never waits: {len(cut) - len(lines)} folio_wait_writeback lines dropped, its lines without stalls')
+
 def fsync_before_conversion():
     """seed 002, the 3.6/3.7 ordering (Dmitry's diagram): writeback ended at
     bio completion, so fdatasync found nothing to wait for and returned while
@@ -265,3 +348,5 @@ if __name__ == '__main__':
     evict_with_pending_io()
     write_while_frozen()
     conversion_after_io_error()
+    truncate_during_conversion()
+    unstable_page_write()
