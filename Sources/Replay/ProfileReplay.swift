@@ -44,6 +44,12 @@ struct SectorKey: Hashable {
     var sector: UInt64
 }
 
+/// A write fault held at `folio_wait_stable` (see `taskMoved`).
+struct HeldStore {
+    var folio: FolioRef
+    var waited: Bool
+}
+
 /// A conversion work item running on a kworker.
 struct WorkRun {
     var work: UInt64
@@ -96,6 +102,9 @@ struct ProfileReplay {
     /// CONVERTs a task made itself (inline, or a ≤3.7 flush), since its fsync / truncate began.
     var taskConversions: [Int32: [BlockRange]] = [:]
     var freezeEnter: [Int32: (Stamp, DeviceNumber?)] = [:]
+    /// Write faults on a folio under writeback (stable device) whose store
+    /// waits on the task's next event: did it wait for the writeback?
+    var heldStores: [Int32: HeldStore] = [:]
     var frozenAt: [DeviceNumber: Stamp] = [:]
     var history: HistoryRecorder?
     /// Per file system: block size and partition start (from the dispatcher).
@@ -205,7 +214,12 @@ struct ProfileReplay {
 
     mutating func recordViolation(_ v: RuleViolation) {
         var trail: [TrailEntry] = []
-        if let io = v.ioEnd { trail += trails[io] ?? [] }
+        if let io = v.ioEnd {
+            trail += trails[io] ?? []
+        } else if let folio = v.folio, let serial = state.inodes[folio.inode]?.ioEnds.first(where: { $0.value.folios.contains(folio.index) })?.key {
+            // A folio rule: the io_end writing the folio shows its writeback.
+            trail += trails[IoEndRef(inode: folio.inode, serial: serial)] ?? []
+        }
         if case .task(let id) = v.transition.actor {
             if let s = syncEnter[Int32(id)] { trail.append(TrailEntry(stamp: s, role: "ext4_sync_file entered")) }
         }
@@ -213,7 +227,13 @@ struct ProfileReplay {
             trail.append(TrailEntry(stamp: f, role: "FIFREEZE returned: the file system is frozen"))
         }
         trail.append(TrailEntry(stamp: now, role: "\(v.transition.kernelFunction): \(v.rule)"))
-        let pending = state.ioEnd(v.ioEnd ?? IoEndRef(inode: ModelInode(dev: v.dev, ino: 0), serial: -1)) != nil ? v.ioEnd : nil
+        // Only the conversion rules wait for an io_end's late conversion; a
+        // write on a frozen fs or to a page under writeback is decided by
+        // the freeze / the writeback, not by the io_end's completion.
+        let waitsForConversion: Set<RuleID> = [.fsyncBeforeConversion, .staleReadBeforeConversion,
+                                                .truncateDuringConversion, .evictWithPendingIO]
+        let pending = waitsForConversion.contains(v.rule)
+            && state.ioEnd(v.ioEnd ?? IoEndRef(inode: ModelInode(dev: v.dev, ino: 0), serial: -1)) != nil ? v.ioEnd : nil
         findings.append(PendingFinding(violation: v, at: now, trail: trail, pendingIoEnd: pending))
     }
 

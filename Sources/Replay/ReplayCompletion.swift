@@ -163,9 +163,32 @@ extension ProfileReplay {
             if state.superblocks[dev]?.worker == nil { return }  // 3.6 converted and freed it
         }
         if state.superblocks[dev]?.worker?.local.first == io {
+            if failedConversionDisagrees(io, traceConverts: true) { return }
             drive(.ext4ConvertUnwrittenIoEndVec(io))
             note(io, "ext4_convert_unwritten_io_end_vec: unwritten → written")
         }
+    }
+
+    /// Whether the trace and the profile disagree about converting a FAILED
+    /// io_end (e856f93e0fb2: 6.15+ leave its blocks unwritten). If they do,
+    /// records the divergence and takes the conversion step the trace shows
+    /// — with (CONVERT seen) or without (no CONVERT) the conversion — under a
+    /// model of the other behaviour, so the rules judge what happened.
+    mutating func failedConversionDisagrees(_ io: IoEndRef, traceConverts: Bool) -> Bool {
+        guard let ioState = state.ioEnd(io), ioState.flags.contains(.failed),
+              !ioState.unwrittenRanges.isEmpty, profile.skipsConversionOfFailedIO == traceConverts else { return false }
+        let t = Transition.ext4ConvertUnwrittenIoEndVec(io)
+        diverge(t, object: "\(io)", reason: traceConverts
+                ? "the trace converts an io_end whose write failed; this profile leaves it unwritten (e856f93e0fb2)"
+                : "the trace shows no conversion of an io_end whose write failed; this profile converts it")
+        let other = WritebackModel(profile: traceConverts ? .ext4_3_11 : .ext4_6_x)
+        do {
+            applied(t, try other.apply(t, in: &state))
+            note(io, traceConverts ? "ext4_convert_unwritten_io_end_vec: a FAILED io_end converted" : "ext4_end_io_end: FAILED, not converted")
+        } catch {
+            return false
+        }
+        return true
     }
 
     /// The trace converted blocks the model had no way to convert here:
@@ -207,6 +230,7 @@ extension ProfileReplay {
                     drive(.ext4ReleaseIoEnd(done))
                     note(done, "ext4_release_io_end: folio_end_writeback")
                 } else if let next = worker.local.first {
+                    if failedConversionDisagrees(next, traceConverts: false) { continue }
                     drive(.ext4ConvertUnwrittenIoEndVec(next))
                     note(next, "ext4_end_io_end (no CONVERT event: nothing left to convert or FAILED)")
                 } else {
@@ -227,6 +251,14 @@ extension ProfileReplay {
     /// just converted.
     mutating func inodeWritebackCleared(_ inode: ModelInode) {
         ensure(inode)
+        if let run = runs[now.pid], run.inode == inode, profile.workPerInode,
+           state.superblocks[inode.dev]?.worker?.converted.isEmpty == true,
+           let next = state.superblocks[inode.dev]?.worker?.local.first {
+            // Writeback ended without a CONVERT: the worker ended the io_end
+            // without converting (FAILED, or nothing left unwritten).
+            if !failedConversionDisagrees(next, traceConverts: false) { drive(.ext4ConvertUnwrittenIoEndVec(next)) }
+            note(next, "ext4_end_io_end (no CONVERT event: nothing left to convert or FAILED)")
+        }
         if let run = runs[now.pid], run.inode == inode, profile.workPerInode,
            let done = state.superblocks[inode.dev]?.worker?.converted.first {
             drive(.ext4ReleaseIoEnd(done))

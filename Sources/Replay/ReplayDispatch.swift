@@ -37,6 +37,21 @@ struct ReplayDispatcher {
         for i in replays.indices {
             replays[i].now = stamp
         }
+        // Inode dirtying and journal handles inside `folio_mark_dirty` (decoded
+        // as .other / .jbd2) do not show the fault returned.
+        var insideFault = false
+        switch prepared.event {
+        case .other, .jbd2, .sched: insideFault = true
+        default: break
+        }
+        if !insideFault, replays.contains(where: { $0.heldStores[stamp.pid] != nil }) {
+            var waitedOn: FolioRef? = nil
+            if case .writeback(.waitOnWriteback(let bdi, let ino, let index)) = prepared.event,
+               let dev = device(bdi: bdi) {
+                waitedOn = FolioRef(inode: resolve(InodeKey(dev: dev, ino: ino)), index: index)
+            }
+            each { $0.taskMoved(waitingOn: waitedOn) }
+        }
         switch prepared.event {
         case .ext4(let e): ext4(e)
         case .writeback(let e): writeback(e)
@@ -123,7 +138,7 @@ struct ReplayDispatcher {
     mutating func writeback(_ e: WritebackEvent) {
         switch e {
         case .dirtyFolio(let bdi, let ino, let index):
-            guard let dev = device(bdi: bdi) else { return }
+            guard let dev = device(bdi: bdi), !isBlockDeviceInode(ino, of: dev) else { return }
             let inode = resolve(InodeKey(dev: dev, ino: ino))
             each { $0.dirtyFolio(FolioRef(inode: inode, index: index)) }
         case .clearInodeWriteback(let key):
@@ -134,19 +149,34 @@ struct ReplayDispatcher {
         }
     }
 
+    /// The block device's own page cache (buffer heads of bitmaps, inode
+    /// tables, the journal) shares the bdi: `bdev_alloc` numbers its inode
+    /// with the kernel dev_t, `major << 20 | minor`. Its folios are written by
+    /// `sync_blockdev`, not by ext4 writeback, so they are not the model's.
+    func isBlockDeviceInode(_ ino: UInt64, of dev: DeviceNumber) -> Bool {
+        ino == UInt64(dev.major) << 20 | UInt64(dev.minor)
+    }
+
     mutating func filemap(_ e: FilemapEvent) {
         switch e {
-        case .addToPageCache(let key, let index, _):
+        case .addToPageCache(let key, let index, let order):
             guard fsDevices.contains(key.dev) else { return }
             let inode = resolve(key)
-            each { $0.folioAdded(FolioRef(inode: inode, index: index)) }
-        case .deleteFromPageCache(let key, let index, _):
+            for page in pages(index, order) { each { $0.folioAdded(FolioRef(inode: inode, index: page)) } }
+        case .deleteFromPageCache(let key, let index, let order):
             guard fsDevices.contains(key.dev) else { return }
             let inode = resolve(key)
-            each { $0.folioDeleted(FolioRef(inode: inode, index: index)) }
+            for page in pages(index, order) { each { $0.folioDeleted(FolioRef(inode: inode, index: page)) } }
         case .fault, .getPages:
             break
         }
+    }
+
+    /// The pages of a large folio: the model keeps one folio per page
+    /// (bios and writeback count pages), so an order-9 folio leaving or
+    /// entering the page cache is 512 of them.
+    func pages(_ index: UInt64, _ order: UInt8) -> Range<UInt64> {
+        index..<(index + (1 << UInt64(min(order, 20))))
     }
 
     mutating func block(_ e: BlockEvent) {

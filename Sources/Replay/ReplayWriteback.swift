@@ -46,24 +46,65 @@ extension ProfileReplay {
         do {
             applied(.ext4PageMkwrite(task: pid, folio), try model.apply(.ext4PageMkwrite(task: pid, folio), in: &state))
         } catch {
-            if !error.reason.contains("already writable") {
-                diverge(.ext4PageMkwrite(task: pid, folio), object: "\(folio)", reason: error.reason)
+            if error.reason.contains("waits for the folio's writeback") {
+                // `block_page_mkwrite` marks the folio dirty, then
+                // `folio_wait_stable`: whether the store waited shows in
+                // this task's next event (`taskMoved`).
+                heldStores[now.pid] = HeldStore(folio: folio, waited: false)
+                return
             }
-            // The fault went through (or no fault was needed): the store
-            // lands through a writable PTE and the folio becomes dirty.
-            state.inodes[folio.inode]?.folios[folio.index]?.pte = .writable
-            state.inodes[folio.inode]?.folios[folio.index]?.lockedBy = nil
-            drive(.userStore(task: pid, folio))
-            drive(.zapPteRange(task: pid, folio))
+            forceStore(folio, reason: error.reason)
         }
+    }
+
+    /// The event after a write fault that found its folio under writeback
+    /// on a stable device. A `folio_wait_writeback` on that folio: the fault
+    /// waits (the store is still held). Any other event of the task: the
+    /// fault returned — after the wait, writeback had ended (bound 4) and the
+    /// store lands on a stable folio; without one, the store landed while
+    /// the folio was under writeback.
+    mutating func taskMoved(waitingOn waited: FolioRef?) {
+        guard let held = heldStores[now.pid] else { return }
+        if !held.waited, let waited, waited == held.folio {
+            heldStores[now.pid]!.waited = true
+            return
+        }
+        heldStores[now.pid] = nil
+        let pid = Int(now.pid)
+        if held.waited { endWritebackSeen(held.folio.inode, only: [held.folio.index]) }
+        do {
+            applied(.ext4PageMkwrite(task: pid, held.folio), try model.apply(.ext4PageMkwrite(task: pid, held.folio), in: &state))
+        } catch {
+            forceStore(held.folio, reason: error.reason)
+        }
+    }
+
+    /// The trace shows a store the model would not make here: it lands.
+    mutating func forceStore(_ folio: FolioRef, reason: String) {
+        let pid = Int(now.pid)
+        if !reason.contains("already writable") {
+            diverge(.ext4PageMkwrite(task: pid, folio), object: "\(folio)", reason: reason)
+        }
+        // The fault went through (or no fault was needed): the store
+        // lands through a writable PTE and the folio becomes dirty.
+        state.inodes[folio.inode]?.folios[folio.index]?.pte = .writable
+        state.inodes[folio.inode]?.folios[folio.index]?.lockedBy = nil
+        drive(.userStore(task: pid, folio))
+        drive(.zapPteRange(task: pid, folio))
     }
 
     /// `ext4_writepages`: the flusher, sync_file_range or a sync. Inside
     /// fsync the model's own cursor already covers it.
+    ///
+    /// 6.x `ext4_do_writepages` first submits the folios whose blocks are
+    /// all mapped, with an io_end of its own and no
+    /// `ext4_da_write_folios_start` (that span only wraps the mapping
+    /// loop): its bios belong to an implicit span from the start of the
+    /// range, so an msync of written pages maps its bios to its dirty folios.
     mutating func writepages(_ inode: ModelInode, syncAll: Bool) {
         ensure(inode)
         let pid = Int(now.pid)
-        spans[now.pid] = nil
+        spans[now.pid] = WritebackSpan(inode: inode, cursor: 0, start: now)
         if case .syncFile(let p)? = state.tasks[pid]?.operation, p.inode == inode { return }
         if case .freeze? = state.tasks[pid]?.operation { return }
         drive(.ext4Writepages(task: pid, inode, syncAll: syncAll))
