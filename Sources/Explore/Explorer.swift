@@ -1,0 +1,155 @@
+import WritebackModel
+
+/// How far the search goes.
+public struct ExploreBound: Hashable, Sendable {
+    /// Transitions after the set-up; states this deep are not expanded.
+    public var depth: Int
+    /// Distinct states at most (a safety net for large scenarios).
+    public var maxStates: Int
+
+    public init(depth: Int, maxStates: Int = 2_000_000) {
+        self.depth = depth
+        self.maxStates = maxStates
+    }
+}
+
+/// What a search found.
+public struct ExploreResult: Sendable {
+    public var scenario: String
+    public var profile: KernelProfile
+    public var bound: ExploreBound
+    /// Distinct states reached (set-up state included).
+    public var states: Int
+    /// Transitions applied.
+    public var transitions: Int
+    /// Transitions the sleep sets did not take again (partial-order reduction).
+    public var prunedBySleepSets: Int
+    /// Deepest level expanded.
+    public var depthReached: Int
+    /// The bound stopped the search (depth or state count): "nothing found"
+    /// holds only within it.
+    public var truncated: Bool
+    public var seconds: Double
+    /// The shortest counterexample for each rule broken, in rule order.
+    public var counterexamples: [Counterexample]
+
+    public var statesPerSecond: Double { seconds > 0 ? Double(states) / seconds : Double(states) }
+    public var violated: Bool { !counterexamples.isEmpty }
+}
+
+/// Exhaustive breadth-first search of a scenario's interleavings with state
+/// hashing and sleep sets (Godefroid's partial-order reduction: a step
+/// already explored from a state is not re-taken after an independent
+/// step). Breadth-first, so the first violation found of each rule has a
+/// shortest schedule. Every step is checked with the same rules as `check`
+/// (`WritebackModel.apply`).
+public struct Explorer {
+    public let scenario: Scenario
+    public let model: WritebackModel
+
+    public init(scenario: Scenario, profile: KernelProfile) {
+        self.scenario = scenario
+        self.model = WritebackModel(profile: profile)
+    }
+
+    private struct Node {
+        var parent: Int
+        var step: Step?
+        var depth: Int
+        /// Steps asleep here (explored from an earlier state, independent since).
+        var sleep: Set<Transition>
+    }
+
+    private struct Work {
+        var node: Int
+        /// Only these transitions (a re-expansion after the sleep set shrank).
+        var only: Set<Transition>?
+    }
+
+    public func run(bound: ExploreBound) throws(ScenarioError) -> ExploreResult {
+        let clock = ContinuousClock()
+        let started = clock.now
+        let system = ScenarioSystem(scenario, model)
+        let (initialModel, setup) = try scenario.start(model)
+        let root = system.initial(initialModel)
+
+        var index: [ExploreState: Int] = [root: 0]
+        var states: [ExploreState] = [root]
+        var nodes = [Node(parent: -1, step: nil, depth: 0, sleep: [])]
+        var queue = [Work(node: 0, only: nil)]
+        var head = 0
+        var found: [RuleID: Counterexample] = [:]
+        var transitions = 0, pruned = 0, depthReached = 0
+        var truncated = false
+        let setupViolations = setup.flatMap(\.violations)
+        if !setupViolations.isEmpty {
+            throw ScenarioError("scenario \(scenario.name): its set-up already breaks \(setupViolations[0].rule) under \(model.profile)")
+        }
+
+        while head < queue.count {
+            let work = queue[head]
+            head += 1
+            let node = nodes[work.node]
+            if node.depth >= bound.depth {
+                if !system.successors(of: states[work.node]).isEmpty { truncated = true }
+                continue
+            }
+            depthReached = max(depthReached, node.depth)
+            let here = states[work.node]
+            let successors = system.successors(of: here)
+            let prints = successors.map { Independence.footprint(of: $0.0.transition, in: here.model) }
+            let sleepHere = node.sleep
+            var done: [Int] = []
+            for (k, (step, next)) in successors.enumerated() {
+                let t = step.transition
+                if sleepHere.contains(t) { pruned += 1; continue }
+                defer { done.append(k) }
+                if let only = work.only, !only.contains(t) { continue }
+                transitions += 1
+                for v in step.violations where (found[v.rule]?.steps.count ?? Int.max) > node.depth + 1 {
+                    found[v.rule] = counterexample(setup: setup, nodes: nodes, from: work.node, last: step, violation: v)
+                }
+                // Asleep in the successor: what was asleep here, or explored
+                // here before this step, if independent of this step.
+                var sleep = Set<Transition>()
+                for u in sleepHere where Independence.independent(Independence.footprint(of: u, in: here.model), prints[k]) {
+                    sleep.insert(u)
+                }
+                for j in done where Independence.independent(prints[j], prints[k]) {
+                    sleep.insert(successors[j].0.transition)
+                }
+                if let seen = index[next] {
+                    let old = nodes[seen].sleep
+                    guard !old.isSubset(of: sleep) else { continue }
+                    nodes[seen].sleep = old.intersection(sleep)
+                    queue.append(Work(node: seen, only: old.subtracting(sleep)))
+                    continue
+                }
+                guard states.count < bound.maxStates else { truncated = true; continue }
+                index[next] = states.count
+                states.append(next)
+                nodes.append(Node(parent: work.node, step: step, depth: node.depth + 1, sleep: sleep))
+                queue.append(Work(node: states.count - 1, only: nil))
+            }
+        }
+        let elapsed = clock.now - started
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        return ExploreResult(
+            scenario: scenario.name, profile: model.profile, bound: bound, states: states.count,
+            transitions: transitions, prunedBySleepSets: pruned, depthReached: depthReached,
+            truncated: truncated, seconds: seconds,
+            counterexamples: RuleID.allCases.compactMap { found[$0] })
+    }
+
+    private func counterexample(setup: [Step], nodes: [Node], from node: Int, last: Step,
+                                violation: RuleViolation) -> Counterexample {
+        var path: [Step] = [last]
+        var i = node
+        while i > 0, let step = nodes[i].step {
+            path.append(step)
+            i = nodes[i].parent
+        }
+        return Counterexample(scenario: scenario.name, profile: model.profile, rule: violation.rule,
+                              violation: violation, setup: setup, steps: path.reversed())
+    }
+}

@@ -1,0 +1,49 @@
+import TraceIO
+import WritebackModel
+
+/// The independence relation of the partial-order reduction: two steps
+/// commute — either order reaches the same state and breaks the same rules —
+/// when different actors take them and they touch different objects.
+///
+/// Objects are inodes (an inode's folios, io_ends, extents, lists and
+/// `i_mutex` live in its `InodeState`). Anything that reads or writes a whole
+/// file system is dependent on every step on that device: FIFREEZE / FITHAW
+/// (the freeze level every writer checks, `sync_filesystem` walking every
+/// inode), the conversion worker (one per fs, max_active 1), and a step
+/// whose footprint names no inode. Rules look only at the footprint
+/// (`ModelState.footprint`) and the superblock, so disjoint footprints also
+/// give identical violations in either order.
+enum Independence {
+    struct Footprint: Hashable {
+        var actor: ActorRef
+        var inodes: [InodeRef]
+        /// Touches state shared by every inode of `device`.
+        var wholeDevice: Bool
+        var device: DeviceNumber?
+    }
+
+    static func footprint(of t: Transition, in s: ModelState) -> Footprint {
+        let (dev, inodes) = s.footprint(of: t)
+        var whole = inodes.isEmpty || t.actor == .worker
+        switch t {
+        case .freezeSuper, .ext4Freeze, .thawSuper, .ext4Unfreeze: whole = true
+        default: break
+        }
+        if case .task(let id) = t.actor, let task = s.tasks[id] {
+            if case .device? = task.writeback?.scope { whole = true }
+            switch task.operation {
+            case .freeze, .thaw: whole = true
+            default: break
+            }
+        }
+        return Footprint(actor: t.actor, inodes: inodes, wholeDevice: whole,
+                         device: dev)
+    }
+
+    static func independent(_ a: Footprint, _ b: Footprint) -> Bool {
+        guard a.actor != b.actor else { return false }
+        if a.device != b.device, a.device != nil, b.device != nil { return true }
+        if a.wholeDevice || b.wholeDevice { return false }
+        return !a.inodes.contains(where: b.inodes.contains)
+    }
+}
