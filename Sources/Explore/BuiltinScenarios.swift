@@ -70,7 +70,7 @@ public enum BuiltinScenarios {
         rule: .truncateDuringConversion,
         bugProfiles: [.ext4_3_7_v4], fixedProfiles: [.ext4_3_7, .ext4_6_x],
         defaultBound: 16,
-        actors: [ScenarioActor(.task(2), role: "truncate", comm: "truncate", pid: 4802, cpu: 0), worker],
+        actors: [ScenarioActor(.task(2), role: "truncate", comm: "truncate", pid: 4802, cpu: 0), worker, flusher, irq],
         scripts: [2: [.ext4Setattr(task: 2, inode, newSizeBlocks: 0)]],
         setup: [.apply(.ext4Writepages(task: 3, inode, syncAll: false)), .run(.task(3)), .run(.blockDevice)],
         device: dev, dataStartBlock: dataStart,

@@ -54,6 +54,13 @@ extension TraceEmitter {
                     + " start_pos 0x\(FieldText.hex(f.index * 4096)) next_pos 0x\(FieldText.hex(f.index * 4096)) nr_to_write \(nrToWrite(cursor.syncAll)) sync_mode \(cursor.syncAll ? 1 : 0)")
         case .ext4BioWriteFolio(_, let f):
             mapForWriteback(f, s, c, &out)
+            // __folio_start_writeback: the inode's first folio under writeback tags it.
+            if s.inodes[f.inode]?.folios.values.contains(where: \.writeback) == false {
+                var d = c
+                d.flags = "d..2."
+                out.add(d, "sb_mark_inode_writeback", FieldText.ext4(f.inode.dev, f.inode.ino)
+                        + " dirtied 4295186682 state I_DIRTY_PAGES mode 0100644")
+            }
         case .ext4IoSubmit(let id, let io):
             guard let state = a.ioEnd(io), let bio = state.bios.last else { break }
             let sync = s.tasks[id]?.writeback?.syncAll == true
