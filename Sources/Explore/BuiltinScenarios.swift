@@ -50,15 +50,17 @@ public enum BuiltinScenarios {
     /// ends writeback only after the conversion.
     public static let fsyncVsConversion = Scenario(
         name: "fsync-vs-conversion",
-        summary: "write(2) into a fallocated block, then fsync, racing the bio completion and the conversion worker",
+        summary: "write(2) into two fallocated blocks, then fsync, racing the flusher, the bio completions and the conversion worker",
         source: "seed 002 (Monakhov, Kara 2012): the fsync diagrams before and with the V4 patch",
         rule: .fsyncBeforeConversion,
         bugProfiles: [.ext4_3_6, .ext4_3_7_v4], fixedProfiles: [.ext4_3_7, .ext4_3_11, .ext4_6_x],
-        defaultBound: 24,
-        actors: [ScenarioActor(.task(1), role: "fsync", comm: "xfs_io", pid: 4739, cpu: 1), irq, worker],
-        scripts: [1: [.ext4DaWriteBegin(task: 1, folio(0)), .ext4SyncFile(task: 1, inode, datasync: false)]],
+        defaultBound: 40,
+        actors: [ScenarioActor(.task(1), role: "fsync", comm: "xfs_io", pid: 4739, cpu: 1), flusher, irq, worker],
+        scripts: [1: [.ext4DaWriteBegin(task: 1, folio(0)), .ext4DaWriteBegin(task: 1, folio(1)),
+                      .ext4SyncFile(task: 1, inode, datasync: false)],
+                  3: [.ext4Writepages(task: 3, inode, syncAll: false)]],
         device: dev, dataStartBlock: dataStart,
-        initialState: { fallocated($0) })
+        initialState: { fallocated($0, blocks: 2) })
 
     /// Jan Kara's CPU1/CPU2 against the V4 patch: the worker has taken the
     /// list (`list_replace_init`) when truncate's `ext4_flush_completed_IO`

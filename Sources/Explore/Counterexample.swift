@@ -12,6 +12,9 @@ public struct Counterexample: Sendable {
     public var setup: [Step]
     /// The searched steps, shortest first found; the last one breaks `rule`.
     public var steps: [Step]
+    /// When the search found it: seconds since it started, and states by then.
+    public var foundAfterSeconds: Double = 0
+    public var statesWhenFound: Int = 0
 
     /// Set-up and search, in order.
     public var allSteps: [Step] { setup + steps }

@@ -66,7 +66,10 @@ public struct Explorer {
         var only: Set<Transition>?
     }
 
-    public func run(bound: ExploreBound) throws(ScenarioError) -> ExploreResult {
+    /// Explores every interleaving within `bound`. `reduce: false` turns the
+    /// sleep sets off (same states and violations, more transitions: the
+    /// tests compare both).
+    public func run(bound: ExploreBound, reduce: Bool = true) throws(ScenarioError) -> ExploreResult {
         let clock = ContinuousClock()
         let started = clock.now
         let system = ScenarioSystem(scenario, model)
@@ -102,12 +105,24 @@ public struct Explorer {
             var done: [Int] = []
             for (k, (step, next)) in successors.enumerated() {
                 let t = step.transition
-                if sleepHere.contains(t) { pruned += 1; continue }
+                if reduce, sleepHere.contains(t) { pruned += 1; continue }
                 defer { done.append(k) }
                 if let only = work.only, !only.contains(t) { continue }
                 transitions += 1
                 for v in step.violations where (found[v.rule]?.steps.count ?? Int.max) > node.depth + 1 {
-                    found[v.rule] = counterexample(setup: setup, nodes: nodes, from: work.node, last: step, violation: v)
+                    var c = counterexample(setup: setup, nodes: nodes, from: work.node, last: step, violation: v)
+                    c.foundAfterSeconds = Self.seconds(clock.now - started)
+                    c.statesWhenFound = states.count
+                    found[v.rule] = c
+                }
+                guard reduce else {
+                    if index[next] == nil, states.count < bound.maxStates {
+                        index[next] = states.count
+                        states.append(next)
+                        nodes.append(Node(parent: work.node, step: step, depth: node.depth + 1, sleep: []))
+                        queue.append(Work(node: states.count - 1, only: nil))
+                    } else if index[next] == nil { truncated = true }
+                    continue
                 }
                 // Asleep in the successor: what was asleep here, or explored
                 // here before this step, if independent of this step.
@@ -132,13 +147,16 @@ public struct Explorer {
                 queue.append(Work(node: states.count - 1, only: nil))
             }
         }
-        let elapsed = clock.now - started
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        let seconds = Self.seconds(clock.now - started)
         return ExploreResult(
             scenario: scenario.name, profile: model.profile, bound: bound, states: states.count,
             transitions: transitions, prunedBySleepSets: pruned, depthReached: depthReached,
             truncated: truncated, seconds: seconds,
             counterexamples: RuleID.allCases.compactMap { found[$0] })
+    }
+
+    static func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
     }
 
     private func counterexample(setup: [Step], nodes: [Node], from node: Int, last: Step,

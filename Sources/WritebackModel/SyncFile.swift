@@ -15,8 +15,14 @@ extension WritebackModel {
     func ext4SyncFile(_ task: Int, _ inode: InodeRef, _ datasync: Bool, _ s: inout ModelState) -> String? {
         if let r = idle(task, s) ?? live(inode, s) { return r }
         let dirty = s.sortedFolios(of: inode).filter { s.folio($0)!.dirty }
+        // The DIRTY tag outlives PG_dirty until __folio_start_writeback: a
+        // folio another writeback has locked and cleaned but not yet put
+        // under writeback is still tagged, so tag_pages_for_writeback makes
+        // it this fsync's too (found by `explore`).
+        let tagged = s.tasks.values.compactMap { $0.writeback?.lockedFolio }.filter { $0.inode == inode }
+        let covered = Set(dirty.map(\.index)).union(tagged.map(\.index)).sorted()
         let progress = SyncFileProgress(inode: inode, datasync: datasync, step: .writeAndWait,
-                                        covered: dirty.map(\.index), preexisting: s.inodes[inode]!.pendingIoEnds)
+                                        covered: covered, preexisting: s.inodes[inode]!.pendingIoEnds)
         s.tasks[task] = TaskState(operation: .syncFile(progress),
                                   writeback: WritebackCursor(scope: .inode(inode), syncAll: true, toWrite: dirty))
         return nil
@@ -29,6 +35,16 @@ extension WritebackModel {
             return "task \(task) is not in file_write_and_wait_range"
         }
         guard s.writebackIdle(c) else { return "the fsync's writeback is not finished" }
+        // write_cache_pages (WB_SYNC_ALL) locks every folio still tagged
+        // TOWRITE; another writeback holds the lock from
+        // folio_clear_dirty_for_io to __folio_start_writeback (which clears
+        // the tag), a writer from write_begin to write_end: fsync waits for
+        // it, then finds the folio under writeback (found by `explore`).
+        for index in p.covered {
+            if let holder = s.folio(FolioRef(inode: p.inode, index: index))?.lockedBy, holder != .task(task) {
+                return "folio_lock: a folio fsync must write is locked by \(holder)"
+            }
+        }
         if s.inodes[p.inode]!.folios.values.contains(where: { $0.writeback }) {
             return "folio_wait_writeback: a folio is under writeback"
         }
