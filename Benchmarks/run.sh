@@ -29,7 +29,7 @@ explore_bench() { # SCENARIO PROFILE
   { "$WBR" explore --scenario "$1" --profile "$2" --format json 2>/dev/null || true; } | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
-found = ",".join(v["rule"] for v in d["violations"]) or "none"
+found = ",".join("%s (found after %.3f s)" % (v["rule"], v["found_after_seconds"]) for v in d["violations"]) or "none"
 print("%-28s %-12s %8d %9.3f %10.0f  %s" % (d["scenario"], d["profile"], d["states"], d["seconds"], d["states_per_second"], found))'
 }
 printf "%-28s %-12s %8s %9s %10s  %s\n" "explore scenario" "profile" "states" "seconds" "states/s" "violations"

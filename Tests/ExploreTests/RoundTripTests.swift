@@ -37,7 +37,7 @@ import WritebackModel
 
     @Test(arguments: cases)
     func emittedTraceIsFlaggedWithTheSameRule(_ name: String, _ profile: KernelProfile) throws {
-        let (scenario, _, text) = try Self.emitted(name, profile)
+        let (scenario, c, text) = try Self.emitted(name, profile)
         let path = try Self.write(text, "\(name)-\(profile)")
         defer { try? FileManager.default.removeItem(atPath: path) }
         let report = try Replay.check(TraceFile.open(path: path), options: ReplayOptions(profile: profile))
@@ -48,6 +48,10 @@ import WritebackModel
             }
         } else {
             #expect(flagged, "\(name) on \(profile): \(report.findings.map(\.rule)), divergences \(report.divergences)")
+            // The same objects: the inode and first block the explorer's violation names.
+            let f = report.findings.first { $0.rule == scenario.rule }
+            #expect(f?.ino == c.violation.inode?.ino)
+            #expect(f?.lblk == c.violation.range?.lblk)
         }
     }
 

@@ -15,7 +15,8 @@ struct TextExploreFormatter: OutputFormatter {
         }
         for c in x.counterexamples {
             out.write("\nviolation \(c.rule): \(c.violation.detail)\n")
-            out.write("shortest schedule: \(c.steps.count) steps after a \(c.setup.count)-step set-up\n\n")
+            out.write("shortest schedule: \(c.steps.count) steps after a \(c.setup.count)-step set-up; ")
+            out.write("found after \(Self.fixed(c.foundAfterSeconds, 3)) s (\(c.statesWhenFound) states)\n\n")
             diagram(ColumnDiagram(c, scenario: r.scenario), out)
         }
         if let path = r.tracePath { out.write("\ncounterexample trace written to \(path)\n") }
@@ -67,6 +68,8 @@ struct JSONExploreFormatter: OutputFormatter {
         var rule: String
         var detail: String
         var setup_steps: Int
+        var found_after_seconds: Double
+        var states_when_found: Int
         var steps: [StepDoc]
     }
     struct StepDoc: Encodable {
@@ -81,6 +84,7 @@ struct JSONExploreFormatter: OutputFormatter {
         let violations = x.counterexamples.map { c in
             let d = ColumnDiagram(c, scenario: r.scenario)
             return Violation(rule: c.rule.rawValue, detail: c.violation.detail, setup_steps: c.setup.count,
+                             found_after_seconds: c.foundAfterSeconds, states_when_found: c.statesWhenFound,
                              steps: d.rows.map { StepDoc(actor: d.columns[$0.column], function: $0.text, setup: $0.isSetup,
                                                           broke: $0.broke.map(\.rawValue)) })
         }
