@@ -12,6 +12,10 @@ public struct Counterexample: Sendable {
     public var setup: [Step]
     /// The searched steps, shortest first found; the last one breaks `rule`.
     public var steps: [Step]
+    /// What the actors do after the violation when each in turn takes its
+    /// first step, until all are done (the late conversion of seed 002's
+    /// diagrams): emitted traces end with it, as a recording would.
+    public var completion: [Step] = []
     /// When the search found it: seconds since it started, and states by then.
     public var foundAfterSeconds: Double = 0
     public var statesWhenFound: Int = 0

@@ -113,6 +113,7 @@ public struct Explorer {
                     var c = counterexample(setup: setup, nodes: nodes, from: work.node, last: step, violation: v)
                     c.foundAfterSeconds = Self.seconds(clock.now - started)
                     c.statesWhenFound = states.count
+                    c.completion = completion(from: next, system)
                     found[v.rule] = c
                 }
                 guard reduce else {
@@ -153,6 +154,17 @@ public struct Explorer {
             transitions: transitions, prunedBySleepSets: pruned, depthReached: depthReached,
             truncated: truncated, seconds: seconds,
             counterexamples: RuleID.allCases.compactMap { found[$0] })
+    }
+
+    /// The rest of a run: the first possible step each time, at most 64.
+    private func completion(from start: ExploreState, _ system: ScenarioSystem) -> [Step] {
+        var s = start
+        var out: [Step] = []
+        while out.count < 64, let (step, next) = system.successors(of: s).first {
+            out.append(step)
+            s = next
+        }
+        return out
     }
 
     static func seconds(_ d: Duration) -> Double {

@@ -31,7 +31,7 @@ public struct TraceEmitter {
         var state = scenario.initialState(profile)
         marker(state, &out)
         prologue(state, &out)
-        for step in c.allSteps {
+        for step in c.allSteps + c.completion {
             out.nextStep()
             events(before: state, step: step, &out)
             state = step.state
