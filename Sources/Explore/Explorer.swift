@@ -7,7 +7,7 @@ public struct ExploreBound: Hashable, Sendable {
     /// Distinct states at most (a safety net for large scenarios).
     public var maxStates: Int
 
-    public init(depth: Int, maxStates: Int = 2_000_000) {
+    public init(depth: Int, maxStates: Int = 1_000_000) {
         self.depth = depth
         self.maxStates = maxStates
     }

@@ -27,6 +27,9 @@ struct ExploreCommand: ParsableCommand {
     @Option(help: "Depth bound: transitions after the scenario's set-up (default: the scenario's own).")
     var bound: Int?
 
+    @Option(help: "Stop after this many distinct states (the report then says the bound cut the search).")
+    var maxStates: Int = 1_000_000
+
     @Option(help: "Write the shortest counterexample as an ftrace text trace to this file.")
     var emitTrace: String?
 
@@ -48,11 +51,12 @@ struct ExploreCommand: ParsableCommand {
             throw CommandError("unknown scenario '\(name)'; scenarios: \(BuiltinScenarios.all.map(\.name).joined(separator: ", "))")
         }
         if let bound, bound < 1 { throw CommandError("--bound must be at least 1") }
+        if maxStates < 1 { throw CommandError("--max-states must be at least 1") }
         let profile = self.profile ?? scenario.bugProfiles.first ?? .ext4_6_x
         let result: ExploreResult
         do {
             result = try Explorer(scenario: scenario, profile: profile)
-                .run(bound: ExploreBound(depth: bound ?? scenario.defaultBound))
+                .run(bound: ExploreBound(depth: bound ?? scenario.defaultBound, maxStates: maxStates))
         } catch {
             throw CommandError(error.description)
         }
