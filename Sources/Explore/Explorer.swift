@@ -54,7 +54,8 @@ public struct Explorer {
 
     private struct Node {
         var parent: Int
-        var step: Step?
+        /// How the search got here (the state itself is in `states`).
+        var transition: Transition?
         var depth: Int
         /// Steps asleep here (explored from an earlier state, independent since).
         var sleep: Set<Transition>
@@ -67,8 +68,8 @@ public struct Explorer {
     }
 
     /// Explores every interleaving within `bound`. `reduce: false` turns the
-    /// sleep sets off (same states and violations, more transitions: the
-    /// tests compare both).
+    /// sleep sets off: the same states and violations are reached (the tests
+    /// compare both), each re-ordering of independent steps taken again.
     public func run(bound: ExploreBound, reduce: Bool = true) throws(ScenarioError) -> ExploreResult {
         let clock = ContinuousClock()
         let started = clock.now
@@ -78,7 +79,7 @@ public struct Explorer {
 
         var index: [ExploreState: Int] = [root: 0]
         var states: [ExploreState] = [root]
-        var nodes = [Node(parent: -1, step: nil, depth: 0, sleep: [])]
+        var nodes = [Node(parent: -1, transition: nil, depth: 0, sleep: [])]
         var queue = [Work(node: 0, only: nil)]
         var head = 0
         var found: [RuleID: Counterexample] = [:]
@@ -110,7 +111,7 @@ public struct Explorer {
                 if let only = work.only, !only.contains(t) { continue }
                 transitions += 1
                 for v in step.violations where (found[v.rule]?.steps.count ?? Int.max) > node.depth + 1 {
-                    var c = counterexample(setup: setup, nodes: nodes, from: work.node, last: step, violation: v)
+                    var c = counterexample(setup: setup, start: initialModel, nodes: nodes, from: work.node, last: step, violation: v)
                     c.foundAfterSeconds = Self.seconds(clock.now - started)
                     c.statesWhenFound = states.count
                     c.completion = completion(from: next, system)
@@ -120,7 +121,7 @@ public struct Explorer {
                     if index[next] == nil, states.count < bound.maxStates {
                         index[next] = states.count
                         states.append(next)
-                        nodes.append(Node(parent: work.node, step: step, depth: node.depth + 1, sleep: []))
+                        nodes.append(Node(parent: work.node, transition: t, depth: node.depth + 1, sleep: []))
                         queue.append(Work(node: states.count - 1, only: nil))
                     } else if index[next] == nil { truncated = true }
                     continue
@@ -144,7 +145,7 @@ public struct Explorer {
                 guard states.count < bound.maxStates else { truncated = true; continue }
                 index[next] = states.count
                 states.append(next)
-                nodes.append(Node(parent: work.node, step: step, depth: node.depth + 1, sleep: sleep))
+                nodes.append(Node(parent: work.node, transition: t, depth: node.depth + 1, sleep: sleep))
                 queue.append(Work(node: states.count - 1, only: nil))
             }
         }
@@ -171,15 +172,24 @@ public struct Explorer {
         Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
     }
 
-    private func counterexample(setup: [Step], nodes: [Node], from node: Int, last: Step,
+    /// The path to `node` replayed from the start (nodes keep transitions,
+    /// not states), then the violating step.
+    private func counterexample(setup: [Step], start: ModelState, nodes: [Node], from node: Int, last: Step,
                                 violation: RuleViolation) -> Counterexample {
-        var path: [Step] = [last]
+        var transitions: [Transition] = []
         var i = node
-        while i > 0, let step = nodes[i].step {
-            path.append(step)
+        while i > 0, let t = nodes[i].transition {
+            transitions.append(t)
             i = nodes[i].parent
         }
+        var state = start
+        var path: [Step] = []
+        for t in transitions.reversed() {
+            guard let step = try? model.apply(t, to: state) else { break }
+            path.append(step)
+            state = step.state
+        }
         return Counterexample(scenario: scenario.name, profile: model.profile, rule: violation.rule,
-                              violation: violation, setup: setup, steps: path.reversed())
+                              violation: violation, setup: setup, steps: path + [last])
     }
 }
