@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "EventGraph", targets: ["EventGraph"]),
         .library(name: "WritebackModel", targets: ["WritebackModel"]),
         .library(name: "Replay", targets: ["Replay"]),
+        .library(name: "Explore", targets: ["Explore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -33,6 +34,9 @@ let package = Package(
         // Drives the model from a trace: invisible transitions inferred,
         // findings with honest verdicts (lost events, per-CPU clocks).
         .target(name: "Replay", dependencies: ["WritebackModel", "EventGraph", "KernelEvents", "TraceIO"]),
+        // Exhaustive search of a scenario's interleavings over the same model;
+        // emits counterexamples as ftrace text. Never imports Replay.
+        .target(name: "Explore", dependencies: ["WritebackModel", "TraceIO"]),
         .executableTarget(
             name: "wbreplay",
             dependencies: [
@@ -40,6 +44,7 @@ let package = Package(
                 "KernelEvents",
                 "EventGraph",
                 "Replay",
+                "Explore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -47,6 +52,8 @@ let package = Package(
         .testTarget(name: "KernelEventsTests", dependencies: ["KernelEvents", "TraceIO"]),
         .testTarget(name: "EventGraphTests", dependencies: ["EventGraph", "KernelEvents", "TraceIO"]),
         .testTarget(name: "WritebackModelTests", dependencies: ["WritebackModel", "TraceIO"]),
+        // The round trip: Explore's emitted traces replayed by Replay.
+        .testTarget(name: "ExploreTests", dependencies: ["Explore", "Replay", "WritebackModel", "TraceIO"]),
         .testTarget(name: "ReplayTests", dependencies: ["Replay", "WritebackModel", "TraceIO"],
                     resources: [.copy("Fixtures")]),
         // Depends on the executable so that `swift test` builds the binary the live tests run.

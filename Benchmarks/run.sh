@@ -23,6 +23,22 @@ measure() { # CMD... ; prints "seconds peak_kib"
   tail -1 "$t"; rm -f "$t"
 }
 
+# explore: states/s of the exhaustive search (no recording needed). The seed-002
+# fsync race (fsync-vs-conversion under ext4-3.6) must be found well under 1 s.
+explore_bench() { # SCENARIO PROFILE
+  { "$WBR" explore --scenario "$1" --profile "$2" --format json 2>/dev/null || true; } | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+found = ",".join("%s (found after %.3f s)" % (v["rule"], v["found_after_seconds"]) for v in d["violations"]) or "none"
+print("%-28s %-12s %8d %9.3f %10.0f  %s" % (d["scenario"], d["profile"], d["states"], d["seconds"], d["states_per_second"], found))'
+}
+printf "%-28s %-12s %8s %9s %10s  %s\n" "explore scenario" "profile" "states" "seconds" "states/s" "violations"
+explore_bench fsync-vs-conversion ext4-3.6
+explore_bench fsync-vs-conversion ext4-6.x
+explore_bench freeze-vs-mmap ext4-2.6.39
+explore_bench freeze-vs-mmap ext4-6.x
+[ "${BENCH:-all}" = explore ] && exit 0
+
 record small 2
 record large 8
 

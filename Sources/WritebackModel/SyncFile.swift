@@ -17,8 +17,14 @@ extension WritebackModel {
         // Sets, not sorted lists: a large fsync covers thousands of folios,
         // and the rules ask "is this one covered" once per io_end folio.
         let dirty = s.inodes[inode]!.folios.dirtyIndexes
+        // The DIRTY tag outlives PG_dirty until __folio_start_writeback: a
+        // folio another writeback has locked and cleaned but not yet put
+        // under writeback is still tagged, so tag_pages_for_writeback makes
+        // it this fsync's too (found by `explore`).
+        let tagged = s.tasks.values.compactMap { $0.writeback?.lockedFolio }.filter { $0.inode == inode }
         let progress = SyncFileProgress(inode: inode, datasync: datasync, step: .writeAndWait,
-                                        covered: dirty, preexisting: Set(s.inodes[inode]!.ioEnds.keys))
+                                        covered: dirty.union(tagged.map(\.index)),
+                                        preexisting: Set(s.inodes[inode]!.ioEnds.keys))
         s.tasks[task] = TaskState(operation: .syncFile(progress),
                                   writeback: WritebackCursor(scope: .inode(inode), syncAll: true,
                                                              toWrite: dirty))
@@ -32,6 +38,16 @@ extension WritebackModel {
             return "task \(task) is not in file_write_and_wait_range"
         }
         guard s.writebackIdle(c) else { return "the fsync's writeback is not finished" }
+        // write_cache_pages (WB_SYNC_ALL) locks every folio still tagged
+        // TOWRITE; another writeback holds the lock from
+        // folio_clear_dirty_for_io to __folio_start_writeback (which clears
+        // the tag), a writer from write_begin to write_end: fsync waits for
+        // it, then finds the folio under writeback (found by `explore`).
+        for index in p.covered {
+            if let holder = s.folio(FolioRef(inode: p.inode, index: index))?.lockedBy, holder != .task(task) {
+                return "folio_lock: a folio fsync must write is locked by \(holder)"
+            }
+        }
         if !s.inodes[p.inode]!.folios.writebackIndexes.isEmpty {
             return "folio_wait_writeback: a folio is under writeback"
         }

@@ -9,7 +9,7 @@ struct WBReplay: ParsableCommand {
         abstract: "Record, read and replay ext4 writeback traces; flag ordering bugs.",
         discussion: "Exit status: 0 clean, 1 findings, 2 error (bad input, bad usage).",
         version: "0.1.0",
-        subcommands: [RecordCommand.self, EventsCommand.self, StatsCommand.self, GraphCommand.self, WhyCommand.self, CheckCommand.self, ReplayCommand.self, DiffCommand.self]
+        subcommands: [RecordCommand.self, EventsCommand.self, StatsCommand.self, GraphCommand.self, WhyCommand.self, CheckCommand.self, ReplayCommand.self, DiffCommand.self, ExploreCommand.self]
     )
 
     /// Like a linter: usage errors and unreadable input exit 2 with one line

@@ -130,3 +130,47 @@ import Testing
         #expect(d.violations.isEmpty)
     }
 }
+
+/// Found by `wbreplay explore` (fsync-vs-conversion with the flusher): the
+/// flusher cleared folio 1's dirty bit and holds its lock, not yet under
+/// writeback, when fsync's own pass ends. The kernel's WB_SYNC_ALL pass
+/// still finds the folio tagged TOWRITE and waits for its lock, so fsync
+/// cannot reach its wait before the folio is under writeback.
+@Suite struct FsyncWaitsForLockedFolioTests {
+    typealias F = Fixture
+
+    @Test(arguments: [KernelProfile.ext4_3_6, .ext4_6_x])
+    func fsyncWaitsWhileFlusherHoldsTheFolio(_ profile: KernelProfile) {
+        var s = F.dirtyFolioOverUnwritten()
+        let folio1 = FolioRef(inode: F.inode, index: 1)
+        s.setExtent(F.inode, BlockRange(lblk: 1, len: 1), .unwritten)
+        s.addFolio(folio1, dirty: true)
+        var d = ModelDriver(profile, s)
+        d.step(.ext4SyncFile(task: 1, F.inode, datasync: false))
+        d.step(.mpageSubmitFolio(task: 1, F.folio0))
+        d.step(.ext4BioWriteFolio(task: 1, F.folio0))
+        d.step(.ext4Writepages(task: 3, F.inode, syncAll: false))
+        d.step(.mpageSubmitFolio(task: 3, folio1))
+        d.run(.task(1), limit: 3)
+        #expect(!d.isEnabled(.filemapFdatawaitRange(task: 1)))
+        d.run(.task(3))
+        d.run(.blockDevice)
+        d.run(.worker)
+        d.run(.task(1))
+        #expect(d.state.tasks[1] == nil)
+        #expect(d.violations.isEmpty)
+    }
+
+    /// The flusher locked and cleaned folio 0 before fsync began: PG_dirty is
+    /// clear but the DIRTY tag is not, so the folio is fsync's obligation.
+    @Test(arguments: [KernelProfile.ext4_3_11, .ext4_6_x])
+    func folioCleanedButTaggedIsCovered(_ profile: KernelProfile) {
+        var d = ModelDriver(profile, F.dirtyFolioOverUnwritten())
+        d.step(.ext4Writepages(task: 3, F.inode, syncAll: false))
+        d.step(.mpageSubmitFolio(task: 3, F.folio0))
+        d.step(.ext4SyncFile(task: 1, F.inode, datasync: false))
+        guard case .syncFile(let p)? = d.state.tasks[1]?.operation else { Issue.record("not syncing"); return }
+        #expect(p.covered == [0])
+        #expect(!d.isEnabled(.filemapFdatawaitRange(task: 1)))
+    }
+}
