@@ -95,6 +95,8 @@ struct ProfileReplay {
     var runs: [Int32: WorkRun] = [:]
     var workInodes: [UInt64: ModelInode] = [:]
     var lastQueuedInode: [Int: ModelInode] = [:]
+    /// ≤3.10: io_ends whose `ext4_add_complete_io` is still to come on this CPU.
+    var pendingAddComplete: [Int: [IoEndRef]] = [:]
     var syncEnter: [Int32: Stamp] = [:]
     /// Blocks the model converted inside a caller's `ext4_flush_completed_IO`
     /// (≤3.7), which the trace did not show there.

@@ -25,8 +25,11 @@ extension ProfileReplay {
         }
     }
 
-    /// `block_rq_complete` → `ext4_end_bio`, and (≤3.10) the rest of the irq
-    /// handler, `ext4_add_complete_io`, right after on the same CPU.
+    /// `block_rq_complete` → `ext4_end_bio`. ≤3.10 the handler goes on with
+    /// `end_page_writeback` (`sb_clear_inode_writeback`) and only then
+    /// `ext4_add_complete_io` (`workqueue_queue_work ext4_end_io_work`):
+    /// another CPU can run in between, so the queueing is applied at this
+    /// CPU's next event that is not part of ending writeback.
     mutating func requestCompleted(_ io: BlockIO, error: Int64) {
         guard io.range.count > 0 else { return }
         for (key, live) in biosCovering(io.range) {
@@ -38,7 +41,7 @@ extension ProfileReplay {
             drive(.ext4EndBio(live.bio, error: error != 0))
             if profile.endsWritebackBeforeConversion, state.ioEnd(live.bio.ioEnd)?.phase == .bioDone,
                state.ioEnd(live.bio.ioEnd)?.flags.contains(.unwritten) == true {
-                drive(.ext4AddCompleteIo(live.bio.ioEnd))
+                pendingAddComplete[now.cpu, default: []].append(live.bio.ioEnd)
             }
             if let phase = state.ioEnd(live.bio.ioEnd)?.phase, phase == .queued {
                 note(live.bio.ioEnd, "ext4_add_complete_io: queued for conversion")
@@ -46,6 +49,17 @@ extension ProfileReplay {
             if !wasQueued, state.inodes[inode]?.rsvWorkQueued == true { lastQueuedInode[now.cpu] = inode }
             if !profile.workPerInode, state.ioEnd(live.bio.ioEnd)?.workQueued == true { lastQueuedInode[now.cpu] = inode }
             if state.ioEnd(live.bio.ioEnd) == nil { pruneTrails(of: inode) }
+        }
+    }
+
+    /// ≤3.10: the `ext4_add_complete_io` calls a completion on `cpu` left
+    /// for after its `end_page_writeback`.
+    mutating func flushAddComplete(cpu: Int) {
+        guard let ios = pendingAddComplete.removeValue(forKey: cpu) else { return }
+        for io in ios where state.ioEnd(io)?.phase == .bioDone {
+            drive(.ext4AddCompleteIo(io))
+            if state.ioEnd(io)?.phase == .queued { note(io, "ext4_add_complete_io: queued for conversion") }
+            if !profile.workPerInode, state.ioEnd(io)?.workQueued == true { lastQueuedInode[cpu] = io.inode }
         }
     }
 
@@ -129,6 +143,17 @@ extension ProfileReplay {
         }
         runs[now.pid]?.converted.append(io)
         convertInRun(io)
+        // One CONVERT covers an io_end's whole mapped range; where the model
+        // split the writeback pass into several io_ends (6.x submits a bio
+        // when it is full and keeps building the same io_end), every one of
+        // them under this range is converted by this run.
+        var converted: Set<IoEndRef> = [io]
+        while let next = ioEndAwaitingConversion(inode, range), !converted.contains(next),
+              state.superblocks[inode.dev]?.worker?.local.first == next {
+            converted.insert(next)
+            runs[now.pid]?.converted.append(next)
+            convertInRun(next)
+        }
     }
 
     /// The worker converts `io`: release what it converted before, take
@@ -259,9 +284,13 @@ extension ProfileReplay {
             if !failedConversionDisagrees(next, traceConverts: false) { drive(.ext4ConvertUnwrittenIoEndVec(next)) }
             note(next, "ext4_end_io_end (no CONVERT event: nothing left to convert or FAILED)")
         }
-        if let run = runs[now.pid], run.inode == inode, profile.workPerInode,
-           let done = state.superblocks[inode.dev]?.worker?.converted.first {
-            drive(.ext4ReleaseIoEnd(done))
+        // The inode's last writeback folio ended: every io_end the run has
+        // converted so far was released (ext4_release_io_end → folio_end_writeback).
+        var released = 0
+        while let run = runs[now.pid], run.inode == inode, profile.workPerInode, released < 4096,
+              let done = state.superblocks[inode.dev]?.worker?.converted.first {
+            released += 1
+            guard drive(.ext4ReleaseIoEnd(done)) else { break }
             note(done, "ext4_release_io_end: folio_end_writeback")
             pruneTrails(of: inode)
         }

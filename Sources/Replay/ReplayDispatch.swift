@@ -36,6 +36,9 @@ struct ReplayDispatcher {
         pid = stamp.pid
         for i in replays.indices {
             replays[i].now = stamp
+            if !replays[i].pendingAddComplete.isEmpty, stamp.name != "sb_clear_inode_writeback" {
+                replays[i].flushAddComplete(cpu: stamp.cpu)
+            }
         }
         // Inode dirtying and journal handles inside `folio_mark_dirty` (decoded
         // as .other / .jbd2) do not show the fault returned.

@@ -15,8 +15,6 @@ import WritebackModel
     /// prints (see `knownReplayGaps`); their tests stay honest: they expect
     /// the finding and record the known issue while it is missing.
     static let knownReplayGaps: [String: String] = [
-        "fsync-vs-conversion": "≤3.10 ext4_add_complete_io runs after end_page_writeback in the irq; Replay applies it at block_rq_complete, not at the workqueue_queue_work that follows, so an fsync or truncate between them finds the io_end queued",
-        "truncate-vs-conversion": "same gap: Replay queues the io_end at block_rq_complete",
         "mkwrite-vs-writeback": "PG_writeback is set in ext4_bio_write_folio (sb_mark_inode_writeback) before block_bio_queue; Replay starts the folio's writeback only at block_bio_queue, so a write fault in between is not seen under writeback",
     ]
 
