@@ -144,7 +144,10 @@ final class DatHandle: @unchecked Sendable {
             throw TraceError.unreadable(path: path, reason: "trace.dat version \(version) is not supported (6 and 7 are)")
         }
         if version == 6 { try DatV6Truncation.check(path: path) }
-        if version == 7 { try DatV7Header.check(path: path) }
+        if version == 7 {
+            try DatV7Header.check(path: path)
+            try DatV7Chunks.check(path: path)
+        }
         // Plugins only change how events print; fields come from the formats.
         let flags = Int32(TRACECMD_FL_LOAD_NO_PLUGINS.rawValue)
         guard let handle = openLock.withLock({ _ in tracecmd_open(path, flags) }) else {
