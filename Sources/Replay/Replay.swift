@@ -40,6 +40,10 @@ public struct CheckReport: Sendable {
     public var divergenceCount: Int
     /// The objects of `ReplayOptions.historyIno`, if asked.
     public var histories: [ObjectHistory]
+    /// Damaged records the reader skipped (`TraceReader.damagedEvents`).
+    public var damagedEvents: Int = 0
+    /// How much of the trace's time lies in lost windows (see `LostCoverage`).
+    public var lostCoverage = LostCoverage()
 
     public var violated: Int { findings.filter { $0.verdict == .violated }.count }
     public var inconclusive: Int { findings.filter { $0.verdict == .inconclusive }.count }
@@ -56,8 +60,16 @@ public enum Replay {
         var dispatcher = ReplayDispatcher(
             replays: profiles.map { ProfileReplay(profile: $0, stableWrites: stable, historyInode: options.historyIno) },
             reliability: TraceReliability(metadata: meta, crossCPUBound: options.crossCPUBound))
-        try reader.forEach(ReadOptions(fields: .all, keepRawText: false)) { dispatcher.add($0) }
-        return report(dispatcher, trace: reader.path, given: given, options: options)
+        var coverage = LostCoverage()
+        try reader.forEach(ReadOptions(fields: .all, keepRawText: false)) {
+            coverage.observe($0)
+            dispatcher.add($0)
+        }
+        var result = report(dispatcher, trace: reader.path, given: given, options: options)
+        coverage.measure(dispatcher.reliability)
+        result.lostCoverage = coverage
+        result.damagedEvents = reader.damagedEvents
+        return result
     }
 
     /// The same over records already in memory (tests, generated scenarios).
@@ -68,8 +80,15 @@ public enum Replay {
         var dispatcher = ReplayDispatcher(
             replays: profiles.map { ProfileReplay(profile: $0, stableWrites: stable, historyInode: options.historyIno) },
             reliability: TraceReliability(metadata: metadata, crossCPUBound: options.crossCPUBound))
-        for r in records { dispatcher.add(r) }
-        return report(dispatcher, trace: trace, given: given, options: options)
+        var coverage = LostCoverage()
+        for r in records {
+            coverage.observe(r)
+            dispatcher.add(r)
+        }
+        var result = report(dispatcher, trace: trace, given: given, options: options)
+        coverage.measure(dispatcher.reliability)
+        result.lostCoverage = coverage
+        return result
     }
 
     static func report(_ d: ReplayDispatcher, trace: String, given: String?, options: ReplayOptions) -> CheckReport {

@@ -6,6 +6,11 @@ struct DatEventFormat {
     let name: String
     let system: String?
     let fields: [DatFieldPlan]
+    /// The file has a format for this event id.
+    let known: Bool
+    /// The payload size every record of the format has at least: the end of
+    /// its last fixed field (a `__data_loc` field's 4-byte locator counts).
+    let minimumSize: Int
 }
 
 /// Turns libtracecmd records into `TraceEvent`s. One decoder belongs to one
@@ -46,8 +51,10 @@ struct DatRecordDecoder {
         self.pidField = pidField
     }
 
-    /// The event in `record`, read on `cpu`.
-    mutating func decode(_ record: UnsafeMutablePointer<tep_record>, cpu: Int) -> TraceEvent {
+    /// The event in `record`, read on `cpu`; nil for a damaged record — an
+    /// event id the file has no format for, or a payload shorter than its
+    /// format's fields — which readers skip and count (`damagedEvents`).
+    mutating func decode(_ record: UnsafeMutablePointer<tep_record>, cpu: Int) -> TraceEvent? {
         let size = Int(record.pointee.size)
         let raw = wbr_record_data(record).map(UnsafeRawPointer.init)
         let id: Int
@@ -63,6 +70,7 @@ struct DatRecordDecoder {
             pid = Int32(tep_data_pid(tep, record))
         }
         let format = self.format(id: id)
+        guard format.known, size >= format.minimumSize else { return nil }
         var fields = EventFields()
         if !format.fields.isEmpty, size > 0, let raw {
             fields.storage.reserveCapacity(format.fields.count)
@@ -107,8 +115,8 @@ struct DatRecordDecoder {
 
     private func buildFormat(id: Int) -> DatEventFormat {
         guard id >= 0, let event = tep_find_event(tep, Int32(truncatingIfNeeded: id)) else {
-            // An id with no format in the file: keep the event, name it by id.
-            return DatEventFormat(name: "unknown_event_\(id)", system: nil, fields: [])
+            // An id with no format in the file: a damaged record.
+            return DatEventFormat(name: "unknown_event_\(id)", system: nil, fields: [], known: false, minimumSize: 0)
         }
         let name = event.pointee.name.map { String(cString: $0) } ?? "unknown_event_\(id)"
         let system = event.pointee.system.map { String(cString: $0) }
@@ -126,6 +134,14 @@ struct DatRecordDecoder {
                 field = f.pointee.next
             }
         }
-        return DatEventFormat(name: name, system: system, fields: plans)
+        var minimumSize = 0
+        for first in [event.pointee.format.common_fields, event.pointee.format.fields] {
+            var field = first
+            while let f = field {
+                minimumSize = max(minimumSize, Int(f.pointee.offset) + max(0, Int(f.pointee.size)))
+                field = f.pointee.next
+            }
+        }
+        return DatEventFormat(name: name, system: system, fields: plans, known: true, minimumSize: minimumSize)
     }
 }
