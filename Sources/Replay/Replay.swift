@@ -66,6 +66,7 @@ public enum Replay {
             dispatcher.add($0)
         }
         var result = report(dispatcher, trace: reader.path, given: given, options: options)
+        result.lostEvents = lostEventTotal(dispatcher.reliability, metadata: meta)
         coverage.measure(dispatcher.reliability)
         result.lostCoverage = coverage
         result.damagedEvents = reader.damagedEvents
@@ -86,9 +87,25 @@ public enum Replay {
             dispatcher.add(r)
         }
         var result = report(dispatcher, trace: trace, given: given, options: options)
+        result.lostEvents = lostEventTotal(dispatcher.reliability, metadata: metadata)
         coverage.measure(dispatcher.reliability)
         result.lostCoverage = coverage
         return result
+    }
+
+    /// Lost events, each loss counted once: a trace.dat's per-CPU statistics
+    /// (`metadata.lostByCPU`) and its missed-events marks describe the same
+    /// drops, so per CPU the larger of the two counts is taken (as
+    /// `TraceStatistics.include` does), plus what a text header says was
+    /// overwritten. (`TraceReliability.lostEventCount` adds both.)
+    static func lostEventTotal(_ r: TraceReliability, metadata: TraceMetadata) -> UInt64 {
+        var byCPU = metadata.lostByCPU
+        var marked: [Int: UInt64] = [:]
+        for w in r.windows { marked[w.cpu, default: 0] += w.count ?? 0 }
+        for (cpu, n) in marked where n > byCPU[cpu] ?? 0 { byCPU[cpu] = n }
+        let written = metadata.entriesWritten ?? 0
+        let inBuffer = metadata.entriesInBuffer ?? written
+        return byCPU.values.reduce(0, +) + (written > inBuffer ? written - inBuffer : 0)
     }
 
     static func report(_ d: ReplayDispatcher, trace: String, given: String?, options: ReplayOptions) -> CheckReport {
