@@ -51,7 +51,7 @@ fuzz-build:
 fuzz: fuzz-build
 	rm -rf fuzz-out/seeds && Fuzz/seed-corpus.sh fuzz-out/seeds
 	@set -e; for t in $(FUZZ_TARGETS); do \
-		case $$t in FuzzTextReader) seeds=text; maxlen=65536;; FuzzDatReader) seeds=dat; maxlen=1500000;; esac; \
+		case $$t in FuzzTextReader) seeds=text; maxlen=65536;; FuzzDatReader) seeds=dat; maxlen=131072;; esac; \
 		mkdir -p fuzz-out/corpus-$$t fuzz-out/artifacts-$$t; \
 		echo "== $$t: $(FUZZ_SECONDS) s or $(FUZZ_RUNS) runs"; \
 		SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0 \

@@ -197,8 +197,12 @@ def write_seed(path, src, formats, kallsyms, cpu_data, instance, compress):
     for cpu, pages in cpu_data:
         at = data_start + len(data_blob.b)
         if compress:
-            chunk = zstd(pages, decompress=False)
-            data_blob.u32(1); data_blob.u32(len(chunk)); data_blob.u32(len(pages)); data_blob.b += chunk
+            # One chunk per page (trace-cmd packs ten): several chunks per CPU.
+            page_chunks = [pages[i:i + src.page_size] for i in range(0, len(pages), src.page_size)]
+            data_blob.u32(len(page_chunks))
+            for page in page_chunks:
+                chunk = zstd(page, decompress=False)
+                data_blob.u32(len(chunk)); data_blob.u32(len(page)); data_blob.b += chunk
             size = len(data_blob.b) - (at - data_start) - 4
         else:
             data_blob.b += pages

@@ -31,6 +31,9 @@ struct DatRecordDecoder {
     /// the same for all formats of a file); nil falls back to libtraceevent.
     private let typeField: (offset: Int, size: Int)?
     private let pidField: (offset: Int, size: Int)?
+    /// A record never spans pages: a larger claimed size is a damaged length
+    /// field (kbuffer takes a type_len-0 record's length from the page as is).
+    private let pageSize: Int
 
     init(tep: OpaquePointer, selection: FieldSelection) {
         self.tep = tep
@@ -49,13 +52,17 @@ struct DatRecordDecoder {
         }
         self.typeField = typeField
         self.pidField = pidField
+        let page = Int(tep_get_page_size(tep))
+        pageSize = page > 0 ? page : 1 << 20
     }
 
     /// The event in `record`, read on `cpu`; nil for a damaged record — an
-    /// event id the file has no format for, or a payload shorter than its
-    /// format's fields — which readers skip and count (`damagedEvents`).
+    /// event id the file has no format for, a payload shorter than its
+    /// format's fields or longer than a page — which readers skip and count
+    /// (`damagedEvents`).
     mutating func decode(_ record: UnsafeMutablePointer<tep_record>, cpu: Int) -> TraceEvent? {
         let size = Int(record.pointee.size)
+        guard size >= 0, size <= pageSize, Int(record.pointee.record_size) <= pageSize else { return nil }
         let raw = wbr_record_data(record).map(UnsafeRawPointer.init)
         let id: Int
         if let (offset, width) = typeField, let raw, offset + width <= size {

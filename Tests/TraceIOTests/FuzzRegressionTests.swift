@@ -27,6 +27,39 @@ import Testing
         }
     }
 
+    /// libtracecmd 3.1.6 crashed (SIGSEGV in tracecmd_close after
+    /// tracecmd_buffer_instance_handle failed) on a zstd file whose first
+    /// compressed chunk of a CPU claims a size past the end of the file — first
+    /// seen as one flipped byte of traces/rename_over_dirty.dat; the fixture is
+    /// a 44 KB seed (Fuzz/small-dat-seeds.py) with the same byte set. See DatV7Chunks.
+    @Test func datV7ChunkPastEndOfFile() throws {
+        let path = Samples.fixture("fuzz/dat-v7-chunk-past-eof.dat")
+        #expect(throws: TraceError.self) { _ = try DatReader(path: path) }
+        #expect(throws: TraceError.self) { _ = try TraceFile.open(path: path) }
+    }
+
+    /// The original find: byte 0x11D9EE of rename_over_dirty.dat (the high byte
+    /// of CPU 1's second chunk size) set to 0x34.
+    @Test func datV7ChunkPastEndOfRealFile() throws {
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: Samples.path("rename_over_dirty.dat"))))
+        bytes[0x11D9EE] = 0x34
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("wbreplay-chunk-\(UUID().uuidString).dat").path
+        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect {
+            _ = try DatReader(path: path)
+        } throws: { error in
+            "\(error)".contains("compressed chunk 1 of CPU 1")
+        }
+    }
+
+    /// Every real v7 trace passes the chunk walk, which finds its CPUs.
+    @Test(arguments: Samples.pairNames)
+    func chunkWalkAcceptsRealFiles(name: String) throws {
+        try DatV7Chunks.check(path: Samples.path(name + ".dat"))
+        _ = try DatReader(path: Samples.path(name + ".dat"))
+    }
+
     @Test func headerEndOfARealFile() throws {
         let bytes = try Data(contentsOf: URL(fileURLWithPath: Samples.path("punch_hole.dat")))
         // 10 magic, "7\0", endianness, long size, page size (4), "zstd\0", "1.5.4\0", offset (8): 37.
