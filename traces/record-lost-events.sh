@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Records traces/lost_events.{dat,txt}: the fio job workloads/lost_events.fio on a fresh
-# loop-mounted ext4, through `wbreplay record` with a deliberately tiny per-CPU ring
-# buffer (BUFFER_KB, default 4: one page) so that it overruns and the trace.dat keeps
-# missed-events marks; the .txt is `trace-cmd report` of the same file.
+# loop-mounted ext4, through `wbreplay record` with a deliberately small per-CPU ring
+# buffer (BUFFER_KB, default 512) so that it overruns and the trace.dat keeps
+# missed-events marks; it is stored zstd-compressed (`trace-cmd convert`) and the .txt is
+# `trace-cmd report` of it.
 #   traces/record-lost-events.sh [WBREPLAY_BINARY]     (root, fio, mkfs.ext4, trace-cmd)
 # The mount, the loop device and the image are removed on every way out; the recorder
 # removes its own tracefs instance.
@@ -22,8 +23,8 @@ mkdir -p "$mnt"
 truncate -s 256M "$work/fs.img"
 mkfs.ext4 -q -F "$work/fs.img"
 mount -o loop "$work/fs.img" "$mnt"
-(cd "$mnt" && "$bin" record --mount "$mnt" --buffer-kb "${BUFFER_KB:-4}" -o "$work/t.dat" -- \
+(cd "$mnt" && "$bin" record --mount "$mnt" --buffer-kb "${BUFFER_KB:-512}" -o "$work/t.dat" -- \
     fio --output=/dev/null "$here/workloads/lost_events.fio")
-cp "$work/t.dat" "$here/$name.dat"
+trace-cmd convert -i "$work/t.dat" -o "$here/$name.dat" --compression zstd >/dev/null
 trace-cmd report -i "$here/$name.dat" > "$here/$name.txt" 2>/dev/null
 echo "$name: $(stat -c %s "$here/$name.dat") bytes dat, $(wc -l < "$here/$name.txt") report lines"
