@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Records traces/lost_events.{dat,txt}: the fio job workloads/lost_events.fio on a fresh
+# Records traces/lost-events/lost_events.{dat,txt}: the fio job workloads/lost_events.fio on a fresh
 # loop-mounted ext4, through `wbreplay record` with a deliberately small per-CPU ring
 # buffer (BUFFER_KB, default 512) so that it overruns and the trace.dat keeps
 # missed-events marks; it is stored zstd-compressed (`trace-cmd convert`) and the .txt is
@@ -11,6 +11,8 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 bin=$(realpath "${1:-$here/../.build/debug/wbreplay}")
 name=${NAME:-lost_events}
+out=$here/lost-events
+mkdir -p "$out"
 work=$(mktemp -d)
 mnt=$work/mnt
 cleanup() {
@@ -25,6 +27,6 @@ mkfs.ext4 -q -F "$work/fs.img"
 mount -o loop "$work/fs.img" "$mnt"
 (cd "$mnt" && "$bin" record --mount "$mnt" --buffer-kb "${BUFFER_KB:-512}" -o "$work/t.dat" -- \
     fio --output=/dev/null "$here/workloads/lost_events.fio")
-trace-cmd convert -i "$work/t.dat" -o "$here/$name.dat" --compression zstd >/dev/null
-trace-cmd report -i "$here/$name.dat" > "$here/$name.txt" 2>/dev/null
-echo "$name: $(stat -c %s "$here/$name.dat") bytes dat, $(wc -l < "$here/$name.txt") report lines"
+trace-cmd convert -i "$work/t.dat" -o "$out/$name.dat" --compression zstd >/dev/null
+trace-cmd report -i "$out/$name.dat" > "$out/$name.txt" 2>/dev/null
+echo "$name: $(stat -c %s "$out/$name.dat") bytes dat, $(wc -l < "$out/$name.txt") report lines"

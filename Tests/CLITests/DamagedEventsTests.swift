@@ -55,7 +55,7 @@ import Testing
     /// The lost-events trace: windows with CPU, times and counts; the share of
     /// time they cover; no violated finding.
     @Test func checkReportsLostWindows() throws {
-        let r = try CLI.run(["check", "--format", "json", CLI.trace("lost_events.dat")])
+        let r = try CLI.run(["check", "--format", "json", CLI.trace("lost-events/lost_events.dat")])
         #expect(r.status == 1 || r.status == 0)
         let report = try #require(JSONSerialization.jsonObject(with: r.stdout) as? [String: Any])
         let windows = try #require(report["lost_windows"] as? [[String: Any]])

@@ -10,8 +10,8 @@ import WritebackModel
 /// `trace-cmd report` text `CPU:N [M EVENTS DROPPED]` lines. Verdicts that
 /// depend on a lost window must be inconclusive and name it; none may be violated.
 @Suite struct LostEventsTraceTests {
-    static let dat = Paths.trace("lost_events.dat")
-    static let text = Paths.trace("lost_events.txt")
+    static let dat = Paths.trace("lost-events/lost_events.dat")
+    static let text = Paths.trace("lost-events/lost_events.txt")
 
     /// Every inconclusive finding's reason names a lost window of the report
     /// (or the overwrite before the first event), and its time is inside it.
