@@ -1,16 +1,22 @@
 import Glibc
 
-/// Checks, before libtracecmd sees a trace.dat v7 file, that the CPU data of
-/// every buffer (top level and instances) lies inside the file and, in a
-/// compressed file, that every compressed chunk does.
+/// Checks, before libtracecmd sees a trace.dat v7 file, that libtracecmd can
+/// set up the CPU data of every buffer (top level and instances): the data
+/// lies inside the file, an uncompressed stream starts on a page boundary, a
+/// compressed one has chunks inside the file whose sizes are whole pages and
+/// whose first chunk decompresses, each stream's first page has a plausible
+/// size, and the page header's timestamp is the 8 bytes libtracecmd needs.
 ///
-/// Why: libtracecmd 3.1.6 reads the chunk table of a compressed CPU stream
-/// when a buffer instance is opened (`tracecmd_buffer_instance_handle`); a
-/// chunk whose size runs past the end of the file makes that open fail and
-/// the cleanup that follows (`tracecmd_close` of the half-built handle)
-/// crashes with SIGSEGV (found by FuzzDatReader: one flipped byte in a chunk
-/// size). A chunk that claims a huge uncompressed size would make it allocate
-/// that much. The walk follows trace-cmd.dat.v7(5): the first OPTIONS
+/// Why: libtracecmd 3.1.6 sets up every CPU when it opens a buffer
+/// (`init_cpu_data`: the chunk table, then the first page, mmapped at its
+/// offset or decompressed); when one CPU fails, the cleanup that follows
+/// (`tracecmd_close` of the half-built handle) walks list heads of the CPUs
+/// not set up yet, which are NULL, and crashes with SIGSEGV. FuzzDatReader
+/// found it through a chunk size past the end of the file (one flipped byte)
+/// and a damaged zstd chunk; an unaligned stream (no mmap, and no read
+/// fallback after CPU 0) and an oversized first page fail the same way. A
+/// chunk that claims a huge uncompressed size would make it allocate that
+/// much. The walk follows trace-cmd.dat.v7(5): the first OPTIONS
 /// section's offset after the file header; each OPTIONS section's DONE option
 /// gives the next one; a BUFFER option lists, per CPU, the offset and size of
 /// its data; compressed data is a chunk count, then per chunk the compressed
@@ -30,7 +36,13 @@ struct DatV7Chunks {
     private let fd: Int32
     private let fileSize: UInt64
     private let bigEndian: Bool
-    private let compressed: Bool
+    /// "none", "zstd", "zlib".
+    private let compression: String
+    private var compressed: Bool { compression != "none" }
+    /// The page size of the file header, for buffers that do not give theirs.
+    private let pageSize: UInt64
+    /// A ring-buffer page header's commit word: the data size in the low bits.
+    private static let commitMask: UInt64 = (1 << 27) - 1
 
     private struct Failure: Error { let reason: String }
 
@@ -39,6 +51,14 @@ struct DatV7Chunks {
         var cpu: UInt64
         var offset: UInt64
         var size: UInt64
+        var pageSize: UInt64
+    }
+
+    /// What the options sections say: the CPU streams, and where the header
+    /// formats (HEADER_INFO) are.
+    struct Layout {
+        var cpus: [CPUData] = []
+        var headerInfo: UInt64?
     }
 
     /// Throws `TraceError.corrupt` naming the first CPU stream or chunk that
@@ -60,11 +80,17 @@ struct DatV7Chunks {
         let nameStart = versionEnd + 1 + 1 + 1 + 4
         let nameEnd = head[nameStart...].firstIndex(of: 0)!
         let compression = String(decoding: head[nameStart..<nameEnd], as: UTF8.self)
+        let pageSizeBytes = Array(head[(versionEnd + 3)..<(versionEnd + 7)])
         let walker = DatV7Chunks(
-            fd: fd, fileSize: UInt64(st.st_size), bigEndian: bigEndian, compressed: compression != "none")
+            fd: fd, fileSize: UInt64(st.st_size), bigEndian: bigEndian, compression: compression,
+            pageSize: decode(pageSizeBytes, bigEndian: bigEndian))
         do {
             let optionsOffset = walker.number(Array(head[(headerEnd - 8)..<headerEnd]))
-            for cpu in try walker.cpuData(firstOptions: optionsOffset) {
+            let layout = try walker.layout(firstOptions: optionsOffset)
+            if layout.cpus.contains(where: { $0.size > 0 }), let headerInfo = layout.headerInfo {
+                try walker.checkTimestampSize(section: headerInfo)
+            }
+            for cpu in layout.cpus {
                 try walker.checkCPU(cpu)
             }
         } catch let failure as Failure {
@@ -72,9 +98,10 @@ struct DatV7Chunks {
         }
     }
 
-    /// Every CPU stream the BUFFER options of the options-section chain list.
-    func cpuData(firstOptions: UInt64) throws -> [CPUData] {
-        var result: [CPUData] = []
+    /// Every CPU stream the BUFFER options of the options-section chain list,
+    /// and the HEADER_INFO section's offset.
+    func layout(firstOptions: UInt64) throws -> Layout {
+        var result = Layout()
         var next = firstOptions
         var visited: Set<UInt64> = []
         while next != 0, visited.count < Self.maximumSections, visited.insert(next).inserted {
@@ -102,7 +129,8 @@ struct DatV7Chunks {
                     if data.count >= 8 { next = number(Array(data[0..<8])) }
                     break
                 }
-                if id == 3 { result += bufferCPUs(data) } // BUFFER
+                if id == 3 { result.cpus += bufferCPUs(data) } // BUFFER
+                if id == 16, data.count >= 8 { result.headerInfo = number(Array(data[0..<8])) } // HEADER_INFO
             }
         }
         return result
@@ -114,8 +142,10 @@ struct DatV7Chunks {
         guard let nameEnd = data[min(p, data.count)...].firstIndex(of: 0) else { return [] }
         let name = String(decoding: data[p..<nameEnd], as: UTF8.self)
         guard let clockEnd = data[(nameEnd + 1)...].firstIndex(of: 0) else { return [] }
-        p = clockEnd + 1 + 4 // page size
-        guard p + 4 <= data.count else { return [] }
+        p = clockEnd + 1
+        guard p + 8 <= data.count else { return [] }
+        let bufferPageSize = number(Array(data[p..<(p + 4)]))
+        p += 4
         let cpus = number(Array(data[p..<(p + 4)]))
         p += 4
         var result: [CPUData] = []
@@ -124,7 +154,7 @@ struct DatV7Chunks {
             result.append(CPUData(
                 buffer: name.isEmpty ? "top level" : "buffer instance \"\(name)\"",
                 cpu: number(Array(data[p..<(p + 4)])), offset: number(Array(data[(p + 4)..<(p + 12)])),
-                size: number(Array(data[(p + 12)..<(p + 20)]))))
+                size: number(Array(data[(p + 12)..<(p + 20)])), pageSize: bufferPageSize > 0 ? bufferPageSize : pageSize))
             p += 20
         }
         return result
@@ -137,21 +167,79 @@ struct DatV7Chunks {
         guard !overflow, end <= fileSize else {
             throw Failure(reason: "truncated: CPU \(c.cpu) data of the \(c.buffer) needs \(overflow ? UInt64.max : end) bytes, the file has \(fileSize)")
         }
-        guard compressed else { return }
+        guard c.pageSize >= 64, c.pageSize <= Self.maximumUncompressedChunk else {
+            throw Failure(reason: "damaged: the \(c.buffer) has a page size of \(c.pageSize) bytes")
+        }
+        let where_ = "CPU \(c.cpu) of the \(c.buffer)"
+        guard compressed else {
+            guard c.offset % c.pageSize == 0 else {
+                throw Failure(reason: "damaged: the data of \(where_) does not start on a page boundary (byte \(c.offset))")
+            }
+            try checkFirstPage(read(at: c.offset, count: min(16, c.size)), of: where_, pageSize: c.pageSize)
+            return
+        }
         let chunks = number(try read(at: c.offset, count: 4))
         var p = c.offset + 4
         for index in 0..<chunks {
             let header = try read(at: p, count: 8)
             let packed = number(Array(header[0..<4]))
             let unpacked = number(Array(header[4..<8]))
+            guard p + 8 + packed <= fileSize else {
+                throw Failure(reason: "truncated or damaged: compressed chunk \(index) of \(where_) claims \(packed) bytes, past the end of the file (\(fileSize) bytes)")
+            }
+            guard unpacked > 0, unpacked % c.pageSize == 0, unpacked <= Self.maximumUncompressedChunk else {
+                throw Failure(reason: "damaged: compressed chunk \(index) of \(where_) claims \(unpacked) bytes uncompressed, not whole pages")
+            }
+            if index == 0 {
+                // libtracecmd decompresses the first chunk when it opens the buffer.
+                guard let pages = DatDecompression.decompress(
+                    try read(at: p + 8, count: packed), algorithm: compression, size: Int(unpacked))
+                else {
+                    throw Failure(reason: "damaged: the first compressed chunk of \(where_) does not decompress (\(compression))")
+                }
+                try checkFirstPage(Array(pages.prefix(16)), of: where_, pageSize: c.pageSize)
+            }
             p += 8 + packed
-            guard p <= fileSize else {
-                throw Failure(reason: "truncated or damaged: compressed chunk \(index) of CPU \(c.cpu) of the \(c.buffer) claims \(packed) bytes, past the end of the file (\(fileSize) bytes)")
-            }
-            guard unpacked <= Self.maximumUncompressedChunk else {
-                throw Failure(reason: "damaged: compressed chunk \(index) of CPU \(c.cpu) of the \(c.buffer) claims \(unpacked) bytes uncompressed")
-            }
         }
+    }
+
+    /// A page header is a timestamp (8 bytes) and a commit word whose low
+    /// bits are the data size: libtracecmd refuses a first page larger than a page.
+    private func checkFirstPage(_ header: [UInt8], of where_: String, pageSize: UInt64) throws {
+        guard header.count >= 16 else { return } // shorter data: libtracecmd reads zeros
+        let commit = number(Array(header[8..<16])) & Self.commitMask
+        guard commit <= pageSize else {
+            throw Failure(reason: "damaged: the first page of \(where_) claims \(commit) bytes of events in a \(pageSize)-byte page")
+        }
+    }
+
+    /// libtracecmd decodes pages only when the page header's timestamp field
+    /// is 8 bytes (header_page format: `u64 timestamp; offset:0; size:8;`).
+    func checkTimestampSize(section: UInt64) throws {
+        let header = try read(at: section, count: 16)
+        let flags = number(Array(header[2..<4]))
+        let size = number(Array(header[8..<16]))
+        guard size <= Self.maximumOptionsSection else { return }
+        var body = try read(at: section + 16, count: size)
+        if flags & 1 != 0 {
+            guard body.count >= 8 else { return }
+            let packed = Int(number(Array(body[0..<4])))
+            let unpacked = Int(number(Array(body[4..<8])))
+            guard packed <= body.count - 8, unpacked <= Int(Self.maximumOptionsSection),
+                  let plain = DatDecompression.decompress(Array(body[8..<(8 + packed)]), algorithm: compression, size: unpacked)
+            else {
+                throw Failure(reason: "damaged: the header formats section does not decompress (\(compression))")
+            }
+            body = plain
+        }
+        // "field: u64 timestamp;\toffset:0;\tsize:8;\tsigned:0;"
+        let text = String(decoding: body.prefix(4096), as: UTF8.self)
+        guard let field = text.firstRange(of: " timestamp;") else { return }
+        let rest = text[field.upperBound...].prefix(64)
+        guard let sizeKey = rest.firstRange(of: "size:") else { return }
+        let digits = rest[sizeKey.upperBound...].prefix { $0.isNumber }
+        guard let width = Int(digits), width != 8 else { return }
+        throw Failure(reason: "damaged: the ring-buffer page header's timestamp is \(width) bytes, not 8")
     }
 
     // MARK: - Reading
@@ -167,7 +255,9 @@ struct DatV7Chunks {
         return buffer
     }
 
-    private func number(_ raw: [UInt8]) -> UInt64 {
+    private func number(_ raw: [UInt8]) -> UInt64 { Self.decode(raw, bigEndian: bigEndian) }
+
+    private static func decode(_ raw: [UInt8], bigEndian: Bool) -> UInt64 {
         var value: UInt64 = 0
         for (i, byte) in raw.enumerated() {
             let shift = bigEndian ? UInt64(raw.count - 1 - i) * 8 : UInt64(i) * 8

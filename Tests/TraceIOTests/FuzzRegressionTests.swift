@@ -53,6 +53,19 @@ import Testing
         }
     }
 
+    /// FuzzDatReader's find: a zstd seed with bytes changed inside CPU 0's
+    /// first compressed chunk of an instance. libtracecmd could not decompress
+    /// it while opening the instance and crashed in the cleanup (SIGSEGV in
+    /// tracecmd_close). See DatV7Chunks.
+    @Test func datV7FirstChunkDoesNotDecompress() throws {
+        let path = Samples.fixture("fuzz/dat-v7-first-chunk-corrupt.dat")
+        #expect {
+            _ = try DatReader(path: path)
+        } throws: { error in
+            "\(error)".contains("does not decompress")
+        }
+    }
+
     /// Every real v7 trace passes the chunk walk, which finds its CPUs.
     @Test(arguments: Samples.pairNames)
     func chunkWalkAcceptsRealFiles(name: String) throws {
