@@ -35,8 +35,14 @@ bench: release
 # instrumentation to the compiles, hence the explicit -sanitize-coverage.
 # Each target runs for FUZZ_SECONDS or FUZZ_RUNS executions, whichever ends
 # first (FUZZ_RUNS=-1: no limit); a crash, an ASan report, a 30 s hang or 2 GB
-# of memory fails the run and leaves the input in fuzz-out/artifacts-TARGET/.
+# of resident memory fails the run and leaves the input in fuzz-out/artifacts-TARGET/.
 # Leak detection is off: these runs look for crashes, hangs and runaway memory.
+# libtracecmd mallocs whatever a size field in the file says (up to 2^64) and
+# handles a NULL: allocator_may_return_null makes ASan fail such a request the
+# way glibc does instead of aborting, and the per-malloc limit is raised to
+# ASan's own maximum, so that memory is judged by what is resident (rss_limit_mb).
+# The build description is regenerated every time: SwiftPM does not notice
+# files added to the parent package otherwise.
 FUZZ_SECONDS ?= 600
 FUZZ_RUNS ?= -1
 FUZZ_TARGETS = FuzzTextReader FuzzDatReader
@@ -46,6 +52,7 @@ FUZZ_FLAGS = --sanitize fuzzer --sanitize address \
              -Xswiftc -sanitize-coverage=edge,inline-8bit-counters,pc-table,trace-cmp
 
 fuzz-build:
+	rm -f $(FUZZ_SCRATCH)/$(FUZZ_CONFIG).yaml $(FUZZ_SCRATCH)/*/$(FUZZ_CONFIG)/description.json
 	cd Fuzz && $(SWIFT) build -c $(FUZZ_CONFIG) $(FUZZ_FLAGS) --scratch-path ../$(FUZZ_SCRATCH)
 
 fuzz: fuzz-build
@@ -54,9 +61,9 @@ fuzz: fuzz-build
 		case $$t in FuzzTextReader) seeds=text; maxlen=65536;; FuzzDatReader) seeds=dat; maxlen=131072;; esac; \
 		mkdir -p fuzz-out/corpus-$$t fuzz-out/artifacts-$$t; \
 		echo "== $$t: $(FUZZ_SECONDS) s or $(FUZZ_RUNS) runs"; \
-		SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0 \
+		SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1 \
 		$(FUZZ_SCRATCH)/$(FUZZ_CONFIG)/$$t -max_total_time=$(FUZZ_SECONDS) -runs=$(FUZZ_RUNS) \
-			-max_len=$$maxlen -timeout=30 -rss_limit_mb=2048 -print_final_stats=1 \
+			-max_len=$$maxlen -timeout=30 -rss_limit_mb=2048 -malloc_limit_mb=1048576 -print_final_stats=1 \
 			-artifact_prefix=fuzz-out/artifacts-$$t/ \
 			fuzz-out/corpus-$$t fuzz-out/seeds/$$seeds; \
 	done

@@ -166,6 +166,11 @@ final class DatHandle: @unchecked Sendable {
         case .topLevel:
             return reopenTopLevel ? try openTop(path: path) : top
         case .instance(let index, let name):
+            // libtracecmd cannot decode pages without an 8-byte page timestamp,
+            // and when setting up an instance fails it crashes (see DatV7Chunks).
+            if let tep = tracecmd_get_tep(top), tep_get_header_timestamp_size(tep) != 8 {
+                throw TraceError.corrupt(path: path, reason: "damaged: the ring-buffer page header (header_page) has no 8-byte timestamp")
+            }
             guard let handle = tracecmd_buffer_instance_handle(top, Int32(index)) else {
                 throw TraceError.corrupt(path: path, reason: "cannot read the data of buffer instance \"\(name)\" (truncated or damaged file)")
             }

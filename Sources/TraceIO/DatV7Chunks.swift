@@ -4,8 +4,9 @@ import Glibc
 /// set up the CPU data of every buffer (top level and instances): the data
 /// lies inside the file, an uncompressed stream starts on a page boundary, a
 /// compressed one has chunks inside the file whose sizes are whole pages and
-/// whose first chunk decompresses, each stream's first page has a plausible
-/// size, and the page header's timestamp is the 8 bytes libtracecmd needs.
+/// whose first chunk decompresses, and each stream's first page has a plausible
+/// size (`DatHandle` checks the page timestamp's size once libtraceevent has
+/// parsed the header formats).
 ///
 /// Why: libtracecmd 3.1.6 sets up every CPU when it opens a buffer
 /// (`init_cpu_data`: the chunk table, then the first page, mmapped at its
@@ -54,11 +55,9 @@ struct DatV7Chunks {
         var pageSize: UInt64
     }
 
-    /// What the options sections say: the CPU streams, and where the header
-    /// formats (HEADER_INFO) are.
+    /// What the options sections say: the CPU streams.
     struct Layout {
         var cpus: [CPUData] = []
-        var headerInfo: UInt64?
     }
 
     /// Throws `TraceError.corrupt` naming the first CPU stream or chunk that
@@ -87,9 +86,6 @@ struct DatV7Chunks {
         do {
             let optionsOffset = walker.number(Array(head[(headerEnd - 8)..<headerEnd]))
             let layout = try walker.layout(firstOptions: optionsOffset)
-            if layout.cpus.contains(where: { $0.size > 0 }), let headerInfo = layout.headerInfo {
-                try walker.checkTimestampSize(section: headerInfo)
-            }
             for cpu in layout.cpus {
                 try walker.checkCPU(cpu)
             }
@@ -98,8 +94,7 @@ struct DatV7Chunks {
         }
     }
 
-    /// Every CPU stream the BUFFER options of the options-section chain list,
-    /// and the HEADER_INFO section's offset.
+    /// Every CPU stream the BUFFER options of the options-section chain list.
     func layout(firstOptions: UInt64) throws -> Layout {
         var result = Layout()
         var next = firstOptions
@@ -130,7 +125,6 @@ struct DatV7Chunks {
                     break
                 }
                 if id == 3 { result.cpus += bufferCPUs(data) } // BUFFER
-                if id == 16, data.count >= 8 { result.headerInfo = number(Array(data[0..<8])) } // HEADER_INFO
             }
         }
         return result
@@ -211,35 +205,6 @@ struct DatV7Chunks {
         guard commit <= pageSize else {
             throw Failure(reason: "damaged: the first page of \(where_) claims \(commit) bytes of events in a \(pageSize)-byte page")
         }
-    }
-
-    /// libtracecmd decodes pages only when the page header's timestamp field
-    /// is 8 bytes (header_page format: `u64 timestamp; offset:0; size:8;`).
-    func checkTimestampSize(section: UInt64) throws {
-        let header = try read(at: section, count: 16)
-        let flags = number(Array(header[2..<4]))
-        let size = number(Array(header[8..<16]))
-        guard size <= Self.maximumOptionsSection else { return }
-        var body = try read(at: section + 16, count: size)
-        if flags & 1 != 0 {
-            guard body.count >= 8 else { return }
-            let packed = Int(number(Array(body[0..<4])))
-            let unpacked = Int(number(Array(body[4..<8])))
-            guard packed <= body.count - 8, unpacked <= Int(Self.maximumOptionsSection),
-                  let plain = DatDecompression.decompress(Array(body[8..<(8 + packed)]), algorithm: compression, size: unpacked)
-            else {
-                throw Failure(reason: "damaged: the header formats section does not decompress (\(compression))")
-            }
-            body = plain
-        }
-        // "field: u64 timestamp;\toffset:0;\tsize:8;\tsigned:0;"
-        let text = String(decoding: body.prefix(4096), as: UTF8.self)
-        guard let field = text.firstRange(of: " timestamp;") else { return }
-        let rest = text[field.upperBound...].prefix(64)
-        guard let sizeKey = rest.firstRange(of: "size:") else { return }
-        let digits = rest[sizeKey.upperBound...].prefix { $0.isNumber }
-        guard let width = Int(digits), width != 8 else { return }
-        throw Failure(reason: "damaged: the ring-buffer page header's timestamp is \(width) bytes, not 8")
     }
 
     // MARK: - Reading

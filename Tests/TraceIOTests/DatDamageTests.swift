@@ -66,3 +66,20 @@ import Testing
         #expect(reader.damagedEvents == damaged)
     }
 }
+
+/// Damage libtracecmd cannot set a buffer up with (it would crash in its
+/// cleanup when this happens in a buffer instance): one clear TraceError.
+@Suite struct DatSetupDamageTests {
+    @Test(arguments: [
+        ("unaligned-cpu-data.dat", "page boundary"),
+        ("oversized-first-page.dat", "first page"),
+        ("timestamp-4-bytes.dat", ""),
+    ])
+    func refused(name: String, mentions: String) throws {
+        #expect {
+            _ = try DatReader(path: Samples.fixture("damaged/\(name)"))
+        } throws: { error in
+            error is TraceError && "\(error)".contains(mentions)
+        }
+    }
+}

@@ -11,6 +11,7 @@ trace-cmd.dat.v7(5) describes it:
   bad-format.dat         one event format's print fmt and field lines are garbage
   huge-field.dat         one event format declares a 1 GB char array
   huge-record-length.dat the first long record of CPU 0 claims 4 GB of payload
+  unaligned-cpu-data.dat, oversized-first-page.dat, timestamp-4-bytes.dat: refused (see the end)
 """
 import os
 import re
@@ -115,3 +116,20 @@ header = struct.unpack_from("<I", d, p)[0]
 struct.pack_into("<I", d, p, header & ~31)
 struct.pack_into("<I", d, p + 4, 0xFFFFFFF0)
 write("huge-record-length.dat", d)
+
+# What libtracecmd needs to set up a buffer's CPUs (see DatV7Chunks): each is refused
+# with one error before libtracecmd sees it.
+cpus = cpu_offsets(base)
+d = bytearray(base)
+entry = d.find(struct.pack("<IQQ", *cpus[1]))
+struct.pack_into("<Q", d, entry + 4, cpus[1][1] + 8)
+write("unaligned-cpu-data.dat", d)
+
+d = bytearray(base)
+struct.pack_into("<Q", d, cpus[0][1] + 8, 0x3000)
+write("oversized-first-page.dat", d)
+
+d = bytearray(base)
+m = re.search(rb" timestamp;\toffset:0;\tsize:8;", d)
+d[m.end() - 2:m.end() - 1] = b"4"
+write("timestamp-4-bytes.dat", d)
