@@ -61,7 +61,7 @@ final class DatHandle: @unchecked Sendable {
 
     /// Opens `path` again for another reader of the buffer chosen before.
     convenience init(path: String, buffer: Buffer) throws {
-        try self.init(path: path, top: DatHandle.openTop(path: path), buffer: buffer)
+        try self.init(path: path, top: DatHandle.openTop(path: path, probed: true), buffer: buffer)
     }
 
     private init(path: String, top: OpaquePointer, buffer: Buffer) throws {
@@ -131,7 +131,9 @@ final class DatHandle: @unchecked Sendable {
     /// compression protocols in a global list: opens are serialised.
     private static let openLock = Mutex<Void>(())
 
-    private static func openTop(path: String) throws -> OpaquePointer {
+    /// `probed`: the file was opened in a child before (`DatOpenProbe`), so a
+    /// second handle of the same file (parallel readers, renewal) skips it.
+    private static func openTop(path: String, probed: Bool = false) throws -> OpaquePointer {
         // The library reports problems through the thrown error, never on stderr.
         tracecmd_set_loglevel(TEP_LOG_NONE)
         tep_set_loglevel(TEP_LOG_NONE)
@@ -150,6 +152,7 @@ final class DatHandle: @unchecked Sendable {
         }
         // Plugins only change how events print; fields come from the formats.
         let flags = Int32(TRACECMD_FL_LOAD_NO_PLUGINS.rawValue)
+        if !probed { try DatOpenProbe.check(path: path, flags: flags) }
         guard let handle = openLock.withLock({ _ in tracecmd_open(path, flags) }) else {
             throw TraceError.corrupt(path: path, reason: "libtracecmd cannot open it (truncated or damaged trace.dat v\(version))")
         }
@@ -164,7 +167,7 @@ final class DatHandle: @unchecked Sendable {
     ) throws -> OpaquePointer {
         switch buffer {
         case .topLevel:
-            return reopenTopLevel ? try openTop(path: path) : top
+            return reopenTopLevel ? try openTop(path: path, probed: true) : top
         case .instance(let index, let name):
             // libtracecmd cannot decode pages without an 8-byte page timestamp,
             // and when setting up an instance fails it crashes (see DatV7Chunks).

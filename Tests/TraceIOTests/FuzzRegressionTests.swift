@@ -79,6 +79,19 @@ import Testing
         }
     }
 
+    /// FuzzDatReader's find: an event format that libtraceevent's parser
+    /// dereferences NULL on (`trace-cmd report` crashes on this file too).
+    /// No check can foresee parser bugs: DatOpenProbe opens the file in a
+    /// child first and refuses it when the child dies.
+    @Test func datFormatThatCrashesLibtraceevent() throws {
+        let path = Samples.fixture("fuzz/dat-v7-format-crashes-libtraceevent.dat")
+        #expect {
+            _ = try DatReader(path: path)
+        } throws: { error in
+            "\(error)".contains("libtracecmd crashes on it")
+        }
+    }
+
     /// Every real v7 trace passes the chunk walk, which finds its CPUs.
     @Test(arguments: Samples.pairNames)
     func chunkWalkAcceptsRealFiles(name: String) throws {
