@@ -38,9 +38,11 @@ bench: release
 # of resident memory fails the run and leaves the input in fuzz-out/artifacts-TARGET/.
 # Leak detection is off: these runs look for crashes, hangs and runaway memory.
 # libtracecmd mallocs whatever a size field in the file says (up to 2^64) and
-# handles a NULL: allocator_may_return_null makes ASan fail such a request the
-# way glibc does instead of aborting, and the per-malloc limit is raised to
-# ASan's own maximum, so that memory is judged by what is resident (rss_limit_mb).
+# handles a NULL: with allocator_may_return_null and max_allocation_size_mb a
+# request above 512 MB fails as on a small machine instead of aborting, and
+# memory is judged by what is resident (rss_limit_mb). allow_user_segv_handler
+# lets DatOpenProbe's child die by the signal of a libtracecmd crash (the
+# parent refuses the file) instead of running libFuzzer's crash handler.
 # The build description is regenerated every time: SwiftPM does not notice
 # files added to the parent package otherwise.
 FUZZ_SECONDS ?= 600
@@ -61,9 +63,9 @@ fuzz: fuzz-build
 		case $$t in FuzzTextReader) seeds=text; maxlen=65536;; FuzzDatReader) seeds=dat; maxlen=131072;; esac; \
 		mkdir -p fuzz-out/corpus-$$t fuzz-out/artifacts-$$t; \
 		echo "== $$t: $(FUZZ_SECONDS) s or $(FUZZ_RUNS) runs"; \
-		SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1 \
+		SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1:max_allocation_size_mb=512:allow_user_segv_handler=1:quarantine_size_mb=16 \
 		$(FUZZ_SCRATCH)/$(FUZZ_CONFIG)/$$t -max_total_time=$(FUZZ_SECONDS) -runs=$(FUZZ_RUNS) \
-			-max_len=$$maxlen -timeout=30 -rss_limit_mb=2048 -malloc_limit_mb=1048576 -print_final_stats=1 \
+			-max_len=$$maxlen -timeout=30 -rss_limit_mb=2048 -print_final_stats=1 \
 			-artifact_prefix=fuzz-out/artifacts-$$t/ \
 			fuzz-out/corpus-$$t fuzz-out/seeds/$$seeds; \
 	done

@@ -40,7 +40,10 @@ enum DatOpenProbe {
             }
             _exit(opened)
         }
-        guard pid > 0 else { return } // cannot fork: open in process as before
+        guard pid > 0 else {
+            // Opening unchecked could take the caller down: refuse, saying why.
+            throw TraceError.unreadable(path: path, reason: "cannot check it before opening (fork: \(String(cString: strerror(errno))))")
+        }
         var status: Int32 = 0
         var waited: UInt64 = 0
         var pause: UInt64 = 50_000
