@@ -3,7 +3,7 @@
 #   make test    the test suite (live tracefs tests skip, with the reason, where not root)
 SWIFT ?= swift
 APT_PACKAGES = pkg-config libtracecmd-dev libtracefs-dev libtraceevent-dev trace-cmd \
-               graphviz fio zlib1g-dev libzstd-dev e2fsprogs util-linux python3 time
+               graphviz fio zlib1g-dev libzstd-dev zstd e2fsprogs util-linux python3 time
 
 .PHONY: setup deps build release test bench fuzz fuzz-build fuzz-ci clean
 
