@@ -152,7 +152,9 @@ final class DatHandle: @unchecked Sendable {
         }
         // Plugins only change how events print; fields come from the formats.
         let flags = Int32(TRACECMD_FL_LOAD_NO_PLUGINS.rawValue)
-        if !probed { try DatOpenProbe.check(path: path, flags: flags) }
+        // Forked while no other thread is inside libtracecmd's open (its
+        // global state would be copied half-changed into the child).
+        if !probed { try openLock.withLock { _ in try DatOpenProbe.check(path: path, flags: flags) } }
         guard let handle = openLock.withLock({ _ in tracecmd_open(path, flags) }) else {
             throw TraceError.corrupt(path: path, reason: "libtracecmd cannot open it (truncated or damaged trace.dat v\(version))")
         }
@@ -169,11 +171,6 @@ final class DatHandle: @unchecked Sendable {
         case .topLevel:
             return reopenTopLevel ? try openTop(path: path, probed: true) : top
         case .instance(let index, let name):
-            // libtracecmd cannot decode pages without an 8-byte page timestamp,
-            // and when setting up an instance fails it crashes (see DatV7Chunks).
-            if let tep = tracecmd_get_tep(top), tep_get_header_timestamp_size(tep) != 8 {
-                throw TraceError.corrupt(path: path, reason: "damaged: the ring-buffer page header (header_page) has no 8-byte timestamp")
-            }
             guard let handle = tracecmd_buffer_instance_handle(top, Int32(index)) else {
                 throw TraceError.corrupt(path: path, reason: "cannot read the data of buffer instance \"\(name)\" (truncated or damaged file)")
             }

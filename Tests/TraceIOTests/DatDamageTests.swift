@@ -73,7 +73,7 @@ import Testing
     @Test(arguments: [
         ("unaligned-cpu-data.dat", "page boundary"),
         ("oversized-first-page.dat", "first page"),
-        ("timestamp-4-bytes.dat", ""),
+        ("timestamp-4-bytes.dat", "corrupt trace"), // libtracecmd crashes on it: DatOpenProbe
     ])
     func refused(name: String, mentions: String) throws {
         #expect {
