@@ -28,7 +28,7 @@ struct DatRecordDecoder {
     private var lastComm = ""
     private var symbols: DatSymbolTable
     /// Where every record keeps its event id and pid (the common_* fields,
-    /// the same for all formats of a file); nil falls back to libtraceevent.
+    /// the same for all formats of a file); nil: no record can be decoded.
     private let typeField: (offset: Int, size: Int)?
     private let pidField: (offset: Int, size: Int)?
     /// A record never spans pages: a larger claimed size is a damaged length
@@ -64,22 +64,17 @@ struct DatRecordDecoder {
         let size = Int(record.pointee.size)
         guard size >= 0, size <= pageSize, Int(record.pointee.record_size) <= pageSize else { return nil }
         let raw = wbr_record_data(record).map(UnsafeRawPointer.init)
-        let id: Int
-        if let (offset, width) = typeField, let raw, offset + width <= size {
-            id = Int(reader.unsigned(raw, offset, width))
-        } else {
-            id = Int(tep_data_type(tep, record))
-        }
-        let pid: Int32
-        if let (offset, width) = pidField, let raw, offset + width <= size {
-            pid = Int32(truncatingIfNeeded: reader.signed(raw, offset, width))
-        } else {
-            pid = Int32(tep_data_pid(tep, record))
-        }
+        // A record too short for its common fields is damaged; libtraceevent's
+        // tep_data_type/tep_data_pid would read them regardless of its size.
+        guard let raw, let (typeOffset, typeWidth) = typeField, typeOffset + typeWidth <= size,
+              let (pidOffset, pidWidth) = pidField, pidOffset + pidWidth <= size
+        else { return nil }
+        let id = Int(reader.unsigned(raw, typeOffset, typeWidth))
+        let pid = Int32(truncatingIfNeeded: reader.signed(raw, pidOffset, pidWidth))
         let format = self.format(id: id)
         guard format.known, size >= format.minimumSize else { return nil }
         var fields = EventFields()
-        if !format.fields.isEmpty, size > 0, let raw {
+        if !format.fields.isEmpty, size > 0 {
             fields.storage.reserveCapacity(format.fields.count)
             for plan in format.fields {
                 if let value = reader.value(plan, data: raw, size: size, symbols: &symbols) {

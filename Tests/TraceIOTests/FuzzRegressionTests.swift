@@ -92,6 +92,17 @@ import Testing
         }
     }
 
+    /// OPEN (not fixed): FuzzDatReader's find after 21 753 runs — reading
+    /// this file's records (after it opens cleanly, also in DatOpenProbe's
+    /// child) makes libtraceevent's kbuffer read ~128 MB past a page: SIGSEGV
+    /// in the reader process. Needs a check of every page's record headers
+    /// before libtracecmd walks them, or the probe reading all records.
+    @Test(.disabled("open: libtraceevent kbuffer reads past a damaged page (crashes the test process)"))
+    func datKbufferReadsPastDamagedPage() throws {
+        let reader = try DatReader(path: Samples.fixture("fuzz/open-kbuffer-reads-past-page.dat"))
+        #expect(throws: TraceError.self) { try reader.forEach(ReadOptions()) { _ in } }
+    }
+
     /// Every real v7 trace passes the chunk walk, which finds its CPUs.
     @Test(arguments: Samples.pairNames)
     func chunkWalkAcceptsRealFiles(name: String) throws {
