@@ -3,7 +3,7 @@
 #   make test    the test suite (live tracefs tests skip, with the reason, where not root)
 SWIFT ?= swift
 APT_PACKAGES = pkg-config libtracecmd-dev libtracefs-dev libtraceevent-dev trace-cmd \
-               graphviz fio zlib1g-dev libzstd-dev e2fsprogs util-linux python3 time
+               graphviz fio zlib1g-dev libzstd-dev zstd e2fsprogs util-linux python3 time
 
 .PHONY: setup deps build release test bench fuzz fuzz-build fuzz-ci clean
 
@@ -35,8 +35,16 @@ bench: release
 # instrumentation to the compiles, hence the explicit -sanitize-coverage.
 # Each target runs for FUZZ_SECONDS or FUZZ_RUNS executions, whichever ends
 # first (FUZZ_RUNS=-1: no limit); a crash, an ASan report, a 30 s hang or 2 GB
-# of memory fails the run and leaves the input in fuzz-out/artifacts-TARGET/.
+# of resident memory fails the run and leaves the input in fuzz-out/artifacts-TARGET/.
 # Leak detection is off: these runs look for crashes, hangs and runaway memory.
+# libtracecmd mallocs whatever a size field in the file says (up to 2^64) and
+# handles a NULL: with allocator_may_return_null and max_allocation_size_mb a
+# request above 512 MB fails as on a small machine instead of aborting, and
+# memory is judged by what is resident (rss_limit_mb). allow_user_segv_handler
+# lets DatOpenProbe's child die by the signal of a libtracecmd crash (the
+# parent refuses the file) instead of running libFuzzer's crash handler.
+# The build description is regenerated every time: SwiftPM does not notice
+# files added to the parent package otherwise.
 FUZZ_SECONDS ?= 600
 FUZZ_RUNS ?= -1
 FUZZ_TARGETS = FuzzTextReader FuzzDatReader
@@ -46,15 +54,16 @@ FUZZ_FLAGS = --sanitize fuzzer --sanitize address \
              -Xswiftc -sanitize-coverage=edge,inline-8bit-counters,pc-table,trace-cmp
 
 fuzz-build:
+	rm -f $(FUZZ_SCRATCH)/$(FUZZ_CONFIG).yaml $(FUZZ_SCRATCH)/*/$(FUZZ_CONFIG)/description.json
 	cd Fuzz && $(SWIFT) build -c $(FUZZ_CONFIG) $(FUZZ_FLAGS) --scratch-path ../$(FUZZ_SCRATCH)
 
 fuzz: fuzz-build
 	rm -rf fuzz-out/seeds && Fuzz/seed-corpus.sh fuzz-out/seeds
 	@set -e; for t in $(FUZZ_TARGETS); do \
-		case $$t in FuzzTextReader) seeds=text; maxlen=65536;; FuzzDatReader) seeds=dat; maxlen=1500000;; esac; \
+		case $$t in FuzzTextReader) seeds=text; maxlen=65536;; FuzzDatReader) seeds=dat; maxlen=131072;; esac; \
 		mkdir -p fuzz-out/corpus-$$t fuzz-out/artifacts-$$t; \
 		echo "== $$t: $(FUZZ_SECONDS) s or $(FUZZ_RUNS) runs"; \
-		SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0 \
+		SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1:max_allocation_size_mb=512:allow_user_segv_handler=1:quarantine_size_mb=16 \
 		$(FUZZ_SCRATCH)/$(FUZZ_CONFIG)/$$t -max_total_time=$(FUZZ_SECONDS) -runs=$(FUZZ_RUNS) \
 			-max_len=$$maxlen -timeout=30 -rss_limit_mb=2048 -print_final_stats=1 \
 			-artifact_prefix=fuzz-out/artifacts-$$t/ \

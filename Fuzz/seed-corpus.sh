@@ -3,8 +3,11 @@
 #   Fuzz/seed-corpus.sh OUT_DIR      -> OUT_DIR/text, OUT_DIR/dat
 # Text seeds: small slices (header, first lines, slices from the middle) of every
 # .txt, each prefixed with the dialect byte the text target reads first (0: tracefs
-# `trace` file, 1: `trace-cmd report`). Dat seeds: every .dat whole, and its first
-# 64 KiB (the headers and the start of the CPU data) so small inputs exist too.
+# `trace` file, 1: `trace-cmd report`). Dat seeds: small trace.dat files made from
+# each .dat by Fuzz/small-dat-seeds.py (the formats of the events present, one or
+# two pages per CPU, plain and zstd-compressed, top level and instance: 30-60 KB,
+# so that libtracecmd opens hundreds per second instead of one), and every .dat's
+# first 64 KiB (the headers of a real file, cut).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 traces="$here/../traces"
@@ -27,6 +30,6 @@ for f in "$traces"/*.dat; do
     if command -v trace-cmd >/dev/null; then
         { printf '\1'; (trace-cmd report -i "$f" 2>/dev/null || true) | head -n 40 || true; } > "$out/text/$name-trace-cmd-report"
     fi
-    cp "$f" "$out/dat/$name"
+    python3 "$here/small-dat-seeds.py" "$f" "$out/dat"
     head -c 65536 "$f" > "$out/dat/$name-64k"
 done

@@ -9,6 +9,10 @@
 #include <traceevent/event-parse.h>
 #include <traceevent/kbuffer.h>
 #include <tracefs/tracefs.h>
+// The two compressions trace.dat v7 uses, for checking a file before libtracecmd
+// opens it (see DatV7Chunks).
+#include <zlib.h>
+#include <zstd.h>
 
 // Exported by libtracecmd.so.1 but declared only in trace-cmd's private header
 // (lib/trace-cmd/include/private/trace-cmd-private.h, trace-cmd 3.1.x). The

@@ -41,6 +41,10 @@ public struct CheckReport: Sendable {
     public var divergenceCount: Int
     /// The objects of `ReplayOptions.historyIno`, if asked.
     public var histories: [ObjectHistory]
+    /// Damaged records the reader skipped (`TraceReader.damagedEvents`).
+    public var damagedEvents: Int = 0
+    /// How much of the trace's time lies in lost windows (see `LostCoverage`).
+    public var lostCoverage = LostCoverage()
 
     public var violated: Int { findings.filter { $0.verdict == .violated }.count }
     public var inconclusive: Int { findings.filter { $0.verdict == .inconclusive }.count }
@@ -68,7 +72,13 @@ public enum Replay {
             dispatcher.apply(prepared)
             if prepared.stamp.index % pruneInterval == pruneInterval - 1 { dispatcher.pruneProfiles(atEvent: prepared.stamp.index + 1) }
         }
-        return report(dispatcher, trace: reader.path, given: given, options: options)
+        var result = report(dispatcher, trace: reader.path, given: given, options: options)
+        result.lostEvents = lostEventTotal(dispatcher.reliability, metadata: meta)
+        var coverage = dispatcher.front.coverage
+        coverage.measure(dispatcher.reliability)
+        result.lostCoverage = coverage
+        result.damagedEvents = reader.damagedEvents
+        return result
     }
 
     /// The same over records already in memory (tests, generated scenarios).
@@ -79,8 +89,31 @@ public enum Replay {
         var dispatcher = ReplayDispatcher(
             replays: profiles.map { ProfileReplay(profile: $0, stableWrites: stable, historyInode: options.historyIno) },
             reliability: TraceReliability(metadata: metadata, crossCPUBound: options.crossCPUBound))
-        for r in records { dispatcher.add(r) }
-        return report(dispatcher, trace: trace, given: given, options: options)
+        var coverage = LostCoverage()
+        for r in records {
+            coverage.observe(r)
+            dispatcher.add(r)
+        }
+        var result = report(dispatcher, trace: trace, given: given, options: options)
+        result.lostEvents = lostEventTotal(dispatcher.reliability, metadata: metadata)
+        coverage.measure(dispatcher.reliability)
+        result.lostCoverage = coverage
+        return result
+    }
+
+    /// Lost events, each loss counted once: a trace.dat's per-CPU statistics
+    /// (`metadata.lostByCPU`) and its missed-events marks describe the same
+    /// drops, so per CPU the larger of the two counts is taken (as
+    /// `TraceStatistics.include` does), plus what a text header says was
+    /// overwritten. (`TraceReliability.lostEventCount` adds both.)
+    static func lostEventTotal(_ r: TraceReliability, metadata: TraceMetadata) -> UInt64 {
+        var byCPU = metadata.lostByCPU
+        var marked: [Int: UInt64] = [:]
+        for w in r.windows { marked[w.cpu, default: 0] += w.count ?? 0 }
+        for (cpu, n) in marked where n > byCPU[cpu] ?? 0 { byCPU[cpu] = n }
+        let written = metadata.entriesWritten ?? 0
+        let inBuffer = metadata.entriesInBuffer ?? written
+        return byCPU.values.reduce(0, +) + (written > inBuffer ? written - inBuffer : 0)
     }
 
     static func report(_ d: ReplayDispatcher, trace: String, given: String?, options: ReplayOptions) -> CheckReport {

@@ -16,6 +16,8 @@ struct ReplayFrontEnd: Sendable {
     var reliability: TraceReliability
     var comms: [Int32: String] = [:]
     var events = 0
+    /// The time span read, for the share of it lost windows cover.
+    var coverage = LostCoverage()
 
     init(reliability: TraceReliability) {
         self.reliability = reliability
@@ -24,6 +26,7 @@ struct ReplayFrontEnd: Sendable {
     /// The typed event of `record`; nil for a lost-events record, which only
     /// the reliability needs.
     mutating func prepare(_ record: TraceRecord) -> PreparedEvent? {
+        coverage.observe(record)
         switch record {
         case .lost(let lost):
             reliability.observe(lost)

@@ -61,7 +61,7 @@ final class DatHandle: @unchecked Sendable {
 
     /// Opens `path` again for another reader of the buffer chosen before.
     convenience init(path: String, buffer: Buffer) throws {
-        try self.init(path: path, top: DatHandle.openTop(path: path), buffer: buffer)
+        try self.init(path: path, top: DatHandle.openTop(path: path, probed: true), buffer: buffer)
     }
 
     private init(path: String, top: OpaquePointer, buffer: Buffer) throws {
@@ -131,7 +131,9 @@ final class DatHandle: @unchecked Sendable {
     /// compression protocols in a global list: opens are serialised.
     private static let openLock = Mutex<Void>(())
 
-    private static func openTop(path: String) throws -> OpaquePointer {
+    /// `probed`: the file was opened in a child before (`DatOpenProbe`), so a
+    /// second handle of the same file (parallel readers, renewal) skips it.
+    private static func openTop(path: String, probed: Bool = false) throws -> OpaquePointer {
         // The library reports problems through the thrown error, never on stderr.
         tracecmd_set_loglevel(TEP_LOG_NONE)
         tep_set_loglevel(TEP_LOG_NONE)
@@ -144,9 +146,15 @@ final class DatHandle: @unchecked Sendable {
             throw TraceError.unreadable(path: path, reason: "trace.dat version \(version) is not supported (6 and 7 are)")
         }
         if version == 6 { try DatV6Truncation.check(path: path) }
-        if version == 7 { try DatV7Header.check(path: path) }
+        if version == 7 {
+            try DatV7Header.check(path: path)
+            try DatV7Chunks.check(path: path)
+        }
         // Plugins only change how events print; fields come from the formats.
         let flags = Int32(TRACECMD_FL_LOAD_NO_PLUGINS.rawValue)
+        // Forked while no other thread is inside libtracecmd's open (its
+        // global state would be copied half-changed into the child).
+        if !probed { try openLock.withLock { _ in try DatOpenProbe.check(path: path, flags: flags) } }
         guard let handle = openLock.withLock({ _ in tracecmd_open(path, flags) }) else {
             throw TraceError.corrupt(path: path, reason: "libtracecmd cannot open it (truncated or damaged trace.dat v\(version))")
         }
@@ -161,7 +169,7 @@ final class DatHandle: @unchecked Sendable {
     ) throws -> OpaquePointer {
         switch buffer {
         case .topLevel:
-            return reopenTopLevel ? try openTop(path: path) : top
+            return reopenTopLevel ? try openTop(path: path, probed: true) : top
         case .instance(let index, let name):
             guard let handle = tracecmd_buffer_instance_handle(top, Int32(index)) else {
                 throw TraceError.corrupt(path: path, reason: "cannot read the data of buffer instance \"\(name)\" (truncated or damaged file)")

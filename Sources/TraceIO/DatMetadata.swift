@@ -76,7 +76,7 @@ enum DatMetadata {
             seen += 1
             let event = decoder.decode(record, cpu: cpu)
             tracecmd_free_record(record)
-            guard event.name == "print", let text = event.fields.string("buf"),
+            guard let event, event.name == "print", let text = event.fields.string("buf"),
                   let pairs = parseMarker(text) else { continue }
             return pairs
         }

@@ -12,12 +12,14 @@ enum DatParallelReading {
     /// How often (in records) a worker looks whether another one failed.
     private static let stopCheckInterval = 4096
 
+    /// Returns the filled sinks and the number of damaged records skipped
+    /// (see `DatRecordDecoder.decode`).
     static func run<Sink: PerCPURecordSink>(
         primary: DatHandle, plan: DatPartitionPlan, options: ReadOptions, renewalBytes: Int?, sinks: [Sink]
-    ) throws -> [Sink] {
+    ) throws -> (sinks: [Sink], damaged: Int) {
         let count = sinks.count
         precondition(count == plan.ranges.count, "one sink per partition")
-        guard count > 0 else { return sinks }
+        guard count > 0 else { return (sinks, 0) }
         let slots = SinkSlots(sinks)
         let workers = min(count, workerCount)
         let state = SharedState()
@@ -41,7 +43,7 @@ enum DatParallelReading {
             }
         }
         if let error = state.firstError { throw error }
-        return slots.take()
+        return (slots.take(), state.damaged.load(ordering: .relaxed))
     }
 
     private static func read<Sink: PerCPURecordSink>(
@@ -55,7 +57,11 @@ enum DatParallelReading {
         while let (record, _) = stream.next() {
             defer { tracecmd_free_record(record) }
             if let lost = DatReader.lostBefore(record, cpu: cpu) { try sink.consume(.lost(lost)) }
-            try sink.consume(.event(decoder.decode(record, cpu: cpu)))
+            if let event = decoder.decode(record, cpu: cpu) {
+                try sink.consume(.event(event))
+            } else {
+                state.damaged.add(1, ordering: .relaxed)
+            }
             sinceCheck += 1
             if sinceCheck == stopCheckInterval {
                 sinceCheck = 0
@@ -72,6 +78,7 @@ enum DatParallelReading {
     private final class SharedState: Sendable {
         let nextPart = Atomic<Int>(0)
         let stop = Atomic<Bool>(false)
+        let damaged = Atomic<Int>(0)
         private let error = Mutex<(any Error)?>(nil)
 
         func fail(_ failure: any Error) {

@@ -31,6 +31,9 @@ public final class DatReader: TraceReader {
     var renewalBytes: Int?
     /// The smallest partition `forEachPartition` makes; tests lower it.
     var partitionMinimumBytes = DatPartitionPlan.minimumBytes
+    /// Records of the last pass that were skipped as damaged: an event id
+    /// the file has no format for, or a payload shorter than its format.
+    public private(set) var damagedEvents = 0
 
     /// Opens `path`. `instance` picks a buffer instance by name ("" is the top
     /// level); without it the reader takes the top level when it has events,
@@ -49,11 +52,15 @@ public final class DatReader: TraceReader {
     public func forEach(_ options: ReadOptions, _ body: (TraceRecord) throws -> Void) throws {
         var decoder = DatRecordDecoder(tep: handle.tep, selection: options.fields)
         var merge = DatCPUMerge(handle: handle, renewalBytes: renewalBytes)
-        defer { merge.release() }
+        var damaged = 0
+        defer {
+            merge.release()
+            damagedEvents = damaged
+        }
         while let (record, cpu) = merge.next() {
             defer { tracecmd_free_record(record) }
             if let lost = DatReader.lostBefore(record, cpu: cpu) { try body(.lost(lost)) }
-            try body(.event(decoder.decode(record, cpu: cpu)))
+            if let event = decoder.decode(record, cpu: cpu) { try body(.event(event)) } else { damaged += 1 }
         }
         if let error = merge.renewalError { throw error }
     }
@@ -67,8 +74,10 @@ public final class DatReader: TraceReader {
     ) throws -> [Sink] {
         let plan = DatPartitionPlan.perCPU(cpuCount: handle.cpuCount)
         let sinks = plan.ranges.map { makeSink($0.partition.cpu) }
-        return try DatParallelReading.run(
+        let (filled, damaged) = try DatParallelReading.run(
             primary: handle, plan: plan, options: options, renewalBytes: renewalBytes, sinks: sinks)
+        damagedEvents = damaged
+        return filled
     }
 
     /// Like `forEachPerCPU`, but splits busy CPUs into page ranges of about
@@ -82,8 +91,9 @@ public final class DatReader: TraceReader {
         let plan = DatPartitionPlan.balanced(
             handle: handle, workers: DatParallelReading.workerCount, minimumBytes: partitionMinimumBytes)
         let sinks = plan.ranges.map { makeSink($0.partition) }
-        let filled = try DatParallelReading.run(
+        let (filled, damaged) = try DatParallelReading.run(
             primary: handle, plan: plan, options: options, renewalBytes: renewalBytes, sinks: sinks)
+        damagedEvents = damaged
         return zip(plan.ranges, filled).map { ($0.partition, $1) }
     }
 

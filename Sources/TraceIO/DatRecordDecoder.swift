@@ -6,6 +6,11 @@ struct DatEventFormat {
     let name: String
     let system: String?
     let fields: [DatFieldPlan]
+    /// The file has a format for this event id.
+    let known: Bool
+    /// The payload size every record of the format has at least: the end of
+    /// its last fixed field (a `__data_loc` field's 4-byte locator counts).
+    let minimumSize: Int
 }
 
 /// Turns libtracecmd records into `TraceEvent`s. One decoder belongs to one
@@ -23,9 +28,12 @@ struct DatRecordDecoder {
     private var lastComm = ""
     private var symbols: DatSymbolTable
     /// Where every record keeps its event id and pid (the common_* fields,
-    /// the same for all formats of a file); nil falls back to libtraceevent.
+    /// the same for all formats of a file); nil: no record can be decoded.
     private let typeField: (offset: Int, size: Int)?
     private let pidField: (offset: Int, size: Int)?
+    /// A record never spans pages: a larger claimed size is a damaged length
+    /// field (kbuffer takes a type_len-0 record's length from the page as is).
+    private let pageSize: Int
 
     init(tep: OpaquePointer, selection: FieldSelection) {
         self.tep = tep
@@ -44,27 +52,29 @@ struct DatRecordDecoder {
         }
         self.typeField = typeField
         self.pidField = pidField
+        let page = Int(tep_get_page_size(tep))
+        pageSize = page > 0 ? page : 1 << 20
     }
 
-    /// The event in `record`, read on `cpu`.
-    mutating func decode(_ record: UnsafeMutablePointer<tep_record>, cpu: Int) -> TraceEvent {
+    /// The event in `record`, read on `cpu`; nil for a damaged record — an
+    /// event id the file has no format for, a payload shorter than its
+    /// format's fields or longer than a page — which readers skip and count
+    /// (`damagedEvents`).
+    mutating func decode(_ record: UnsafeMutablePointer<tep_record>, cpu: Int) -> TraceEvent? {
         let size = Int(record.pointee.size)
+        guard size >= 0, size <= pageSize, Int(record.pointee.record_size) <= pageSize else { return nil }
         let raw = wbr_record_data(record).map(UnsafeRawPointer.init)
-        let id: Int
-        if let (offset, width) = typeField, let raw, offset + width <= size {
-            id = Int(reader.unsigned(raw, offset, width))
-        } else {
-            id = Int(tep_data_type(tep, record))
-        }
-        let pid: Int32
-        if let (offset, width) = pidField, let raw, offset + width <= size {
-            pid = Int32(truncatingIfNeeded: reader.signed(raw, offset, width))
-        } else {
-            pid = Int32(tep_data_pid(tep, record))
-        }
+        // A record too short for its common fields is damaged; libtraceevent's
+        // tep_data_type/tep_data_pid would read them regardless of its size.
+        guard let raw, let (typeOffset, typeWidth) = typeField, typeOffset + typeWidth <= size,
+              let (pidOffset, pidWidth) = pidField, pidOffset + pidWidth <= size
+        else { return nil }
+        let id = Int(reader.unsigned(raw, typeOffset, typeWidth))
+        let pid = Int32(truncatingIfNeeded: reader.signed(raw, pidOffset, pidWidth))
         let format = self.format(id: id)
+        guard format.known, size >= format.minimumSize else { return nil }
         var fields = EventFields()
-        if !format.fields.isEmpty, size > 0, let raw {
+        if !format.fields.isEmpty, size > 0 {
             fields.storage.reserveCapacity(format.fields.count)
             for plan in format.fields {
                 if let value = reader.value(plan, data: raw, size: size, symbols: &symbols) {
@@ -107,8 +117,8 @@ struct DatRecordDecoder {
 
     private func buildFormat(id: Int) -> DatEventFormat {
         guard id >= 0, let event = tep_find_event(tep, Int32(truncatingIfNeeded: id)) else {
-            // An id with no format in the file: keep the event, name it by id.
-            return DatEventFormat(name: "unknown_event_\(id)", system: nil, fields: [])
+            // An id with no format in the file: a damaged record.
+            return DatEventFormat(name: "unknown_event_\(id)", system: nil, fields: [], known: false, minimumSize: 0)
         }
         let name = event.pointee.name.map { String(cString: $0) } ?? "unknown_event_\(id)"
         let system = event.pointee.system.map { String(cString: $0) }
@@ -126,6 +136,14 @@ struct DatRecordDecoder {
                 field = f.pointee.next
             }
         }
-        return DatEventFormat(name: name, system: system, fields: plans)
+        var minimumSize = 0
+        for first in [event.pointee.format.common_fields, event.pointee.format.fields] {
+            var field = first
+            while let f = field {
+                minimumSize = max(minimumSize, Int(f.pointee.offset) + max(0, Int(f.pointee.size)))
+                field = f.pointee.next
+            }
+        }
+        return DatEventFormat(name: name, system: system, fields: plans, known: true, minimumSize: minimumSize)
     }
 }

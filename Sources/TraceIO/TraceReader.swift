@@ -35,4 +35,11 @@ public protocol TraceReader: AnyObject {
     /// Streams every record to `body`. Throws `TraceError` for input that
     /// cannot be read, or rethrows what `body` throws.
     func forEach(_ options: ReadOptions, _ body: (TraceRecord) throws -> Void) throws
+    /// Damaged records the last pass skipped (garbled or cut text lines;
+    /// trace.dat records of an unknown event id or shorter than their format).
+    var damagedEvents: Int { get }
+}
+
+extension TraceReader {
+    public var damagedEvents: Int { 0 }
 }

@@ -13,6 +13,8 @@ public struct TraceStatistics: Sendable {
     public var lastTimestamp: UInt64?
     public var devices: Set<DeviceNumber> = []
     public var inodes: Set<InodeKey> = []
+    /// Damaged records the reader skipped (`TraceReader.damagedEvents`).
+    public var damagedEvents: UInt64 = 0
 
     public init() {}
 
@@ -54,6 +56,7 @@ public struct TraceStatistics: Sendable {
         if let t = other.lastTimestamp, lastTimestamp.map({ t > $0 }) ?? true { lastTimestamp = t }
         devices.formUnion(other.devices)
         inodes.formUnion(other.inodes)
+        damagedEvents += other.damagedEvents
     }
 
     /// Folds in the losses a file records in its header or statistics
@@ -79,11 +82,14 @@ extension TraceStatistics {
         let options = ReadOptions(fields: neededFields, keepRawText: false)
         if let dat = reader as? DatReader {
             // Page ranges, not whole CPUs: one CPU often holds most events.
-            return try dat.forEachPartition(options) { _ in TraceStatistics() }
+            var stats = try dat.forEachPartition(options) { _ in TraceStatistics() }
                 .reduce(into: TraceStatistics()) { $0.merge($1.sink) }
+            stats.damagedEvents = UInt64(dat.damagedEvents)
+            return stats
         }
         var stats = TraceStatistics()
         try reader.forEach(options) { stats.add($0) }
+        stats.damagedEvents = UInt64(reader.damagedEvents)
         return stats
     }
 }

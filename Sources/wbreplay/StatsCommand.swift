@@ -34,6 +34,7 @@ struct StatsCommand: ParsableCommand {
                 builder.add(record)
             }
             stats = counted
+            stats.damagedEvents = UInt64(reader.damagedEvents)
             summary = builder.finish().summary
         } else {
             stats = try TraceStatistics.collect(from: reader)

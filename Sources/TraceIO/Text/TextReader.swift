@@ -17,6 +17,8 @@ public final class TextReader: TraceReader {
     /// comments nor headers (garbled or cut lines), skipped. A last line
     /// without its newline counts here: the file was cut while being written.
     public private(set) var damagedLines = 0
+    /// `damagedLines`, under the name every reader reports it by.
+    public var damagedEvents: Int { damagedLines }
     /// The 1-based number of the first damaged line, for messages.
     public private(set) var firstDamagedLine: Int?
     /// Event lines whose text did not have their event's known print format

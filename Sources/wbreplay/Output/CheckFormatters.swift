@@ -12,6 +12,20 @@ struct JSONCheckFormatter: OutputFormatter {
         out.write(", \"profile_reason\": "); JSONBytes.string(r.choice.reason, to: out)
         out.write(", \"events\": "); out.write(decimal: UInt64(r.events))
         out.write(", \"lost_events\": "); out.write(decimal: r.lostEvents)
+        out.write(", \"lost_windows\": [")
+        for (i, w) in r.lostWindows.enumerated() {
+            if i > 0 { out.write(", ") }
+            out.write("{\"cpu\": "); out.write(decimal: UInt64(w.cpu))
+            out.write(", \"start_ns\": "); out.write(decimal: w.start)
+            out.write(", \"end_ns\": ")
+            if w.end == .max { out.write("null") } else { out.write(decimal: w.end) }
+            out.write(", \"count\": ")
+            if let n = w.count { out.write(decimal: n) } else { out.write("null") }
+            out.write("}")
+        }
+        out.write("], \"lost_time_ns\": "); out.write(decimal: r.lostCoverage.lostNanoseconds)
+        out.write(", \"lost_time_fraction\": "); out.write(fixed(r.lostCoverage.fraction, digits: 6))
+        out.write(", \"damaged_events\": "); out.write(decimal: UInt64(r.damagedEvents))
         out.write(", \"clock\": ")
         if let c = r.clock { JSONBytes.string(c, to: out) } else { out.write("null") }
         out.write(", \"divergences\": "); out.write(decimal: UInt64(r.divergenceCount))
@@ -58,7 +72,11 @@ struct TextCheckFormatter: OutputFormatter {
     func write(_ r: CheckReport, to out: OutputStream) {
         out.write("\(r.trace): \(r.events) events, profile \(r.choice.profile) (\(r.choice.reason))\n")
         if r.lostEvents > 0 || !r.lostWindows.isEmpty {
-            out.write("lost events: \(r.lostEvents) in \(r.lostWindows.count) window(s); verdicts in those windows are inconclusive\n")
+            let percent = fixed(r.lostCoverage.fraction * 100, digits: 1)
+            out.write("lost events: \(r.lostEvents) in \(r.lostWindows.count) window(s), covering \(percent)% of the trace's time; verdicts in those windows are inconclusive\n")
+        }
+        if r.damagedEvents > 0 {
+            out.write("damaged events: \(r.damagedEvents) skipped (garbled lines or damaged records)\n")
         }
         out.write("clock: \(r.clock ?? "unknown (text trace)")\n")
         if r.divergenceCount > 0 {
@@ -116,6 +134,15 @@ struct TextCheckFormatter: OutputFormatter {
         if line.count > indent.count { lines.append(line) }
         return lines.joined(separator: "\n") + "\n"
     }
+}
+
+/// `value` with `digits` decimals (no Foundation formatting in the output path).
+func fixed(_ value: Double, digits: Int) -> String {
+    var scale: UInt64 = 1
+    for _ in 0..<digits { scale *= 10 }
+    let scaled = UInt64((max(0, value) * Double(scale)).rounded())
+    let frac = String(scaled % scale)
+    return "\(scaled / scale)." + String(repeating: "0", count: digits - frac.count) + frac
 }
 
 func seconds(_ ns: UInt64) -> String {

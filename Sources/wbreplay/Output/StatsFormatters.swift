@@ -31,6 +31,7 @@ struct JSONStatsFormatter: OutputFormatter {
         var lost_by_cpu: [String: UInt64]
         var lost_unknown_cpus: [Int]
         var overwritten: UInt64?
+        var damaged_events: UInt64
         var first_ns: UInt64?
         var last_ns: UInt64?
         var clock: String?
@@ -68,6 +69,7 @@ struct JSONStatsFormatter: OutputFormatter {
             lost_by_cpu: Dictionary(uniqueKeysWithValues: r.stats.lostByCPU.map { (String($0.key), $0.value) }),
             lost_unknown_cpus: r.stats.unknownLossCPUs.sorted(),
             overwritten: r.overwritten,
+            damaged_events: r.stats.damagedEvents,
             first_ns: r.stats.firstTimestamp,
             last_ns: r.stats.lastTimestamp,
             clock: r.metadata.clock,
@@ -127,6 +129,7 @@ struct TextStatsFormatter: OutputFormatter {
             if let o = r.overwritten { line += " overwritten=\(o) (entries-written minus entries-in-buffer)" }
             lines.append(line)
         }
+        lines.append("damaged:  \(s.damagedEvents == 0 ? "none" : "\(s.damagedEvents) events skipped (garbled or cut lines, records with an unknown event id or too short for their format)")")
         lines.append("devices:  \(s.devices.sorted().map(\.description).joined(separator: " "))")
         lines.append("inodes:   \(s.inodes.count) (\(s.inodes.sorted().prefix(12).map(\.description).joined(separator: " "))\(s.inodes.count > 12 ? " …" : ""))")
         if let g = r.graph {

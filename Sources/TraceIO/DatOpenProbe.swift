@@ -1,0 +1,72 @@
+import CTrace
+import Glibc
+
+/// Opens a trace.dat with libtracecmd once in a child process, before the
+/// reader opens it in this one.
+///
+/// Why: libtracecmd 3.1.6 and libtraceevent 1.7 crash on some damaged files
+/// while opening them — libtraceevent's format parser dereferences NULL on
+/// some malformed print formats (FuzzDatReader found one in minutes;
+/// `trace-cmd report` crashes on it too), and libtracecmd's cleanup after a
+/// failed buffer set-up walks uninitialised lists. The checks before the open
+/// (`DatV6Truncation`, `DatV7Header`, `DatV7Chunks`) name the damage they
+/// know; this probe catches what no check can foresee: if the child dies by a
+/// signal, hangs, or ends any other way than "opened" or "refused", the file
+/// is refused with one error instead of taking the caller down. The child
+/// opens the file and each buffer instance, nothing else, and ends with
+/// `_exit`; it calls only C between `fork` and `_exit`.
+enum DatOpenProbe {
+    /// Child exit statuses; anything else (a signal, a sanitizer's exit code) is a crash.
+    private static let opened: Int32 = 0
+    private static let refused: Int32 = 3
+    /// A real file opens in well under a second; a child still running after
+    /// this is stuck in a loop.
+    private static let limitNanoseconds: UInt64 = 60_000_000_000
+
+    static func check(path: String, flags: Int32) throws {
+        let pid = path.withCString { cPath -> pid_t in
+            let pid = fork()
+            guard pid == 0 else { return pid }
+            // Child: no output, default crash handling (a crash ends it by signal).
+            let null = open("/dev/null", O_WRONLY)
+            if null >= 0 { dup2(null, 1); dup2(null, 2) }
+            for sig in [SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT] { signal(sig, SIG_DFL) }
+            tracecmd_set_loglevel(TEP_LOG_NONE)
+            tep_set_loglevel(TEP_LOG_NONE)
+            guard let handle = tracecmd_open(cPath, flags) else { _exit(refused) }
+            for index in 0..<tracecmd_buffer_instances(handle) {
+                guard let instance = tracecmd_buffer_instance_handle(handle, index) else { _exit(refused) }
+                tracecmd_close(instance)
+            }
+            _exit(opened)
+        }
+        guard pid > 0 else {
+            // Opening unchecked could take the caller down: refuse, saying why.
+            throw TraceError.unreadable(path: path, reason: "cannot check it before opening (fork: \(String(cString: strerror(errno))))")
+        }
+        var status: Int32 = 0
+        var waited: UInt64 = 0
+        var pause: UInt64 = 50_000
+        while true {
+            let r = waitpid(pid, &status, WNOHANG)
+            if r == pid { break }
+            if r < 0, errno != EINTR { return }
+            if waited > limitNanoseconds {
+                kill(pid, SIGKILL)
+                waitpid(pid, &status, 0)
+                throw TraceError.corrupt(path: path, reason: "libtracecmd does not finish opening it (damaged trace.dat)")
+            }
+            var delay = timespec(tv_sec: 0, tv_nsec: Int(pause))
+            nanosleep(&delay, nil)
+            waited += pause
+            pause = min(pause * 2, 20_000_000)
+        }
+        let signalled = status & 0x7f
+        if signalled == 0 {
+            let code = (status >> 8) & 0xff
+            if code == opened || code == refused { return }
+            throw TraceError.corrupt(path: path, reason: "libtracecmd fails on it (exit \(code) while opening: damaged trace.dat)")
+        }
+        throw TraceError.corrupt(path: path, reason: "libtracecmd crashes on it (signal \(signalled) while opening: damaged trace.dat)")
+    }
+}

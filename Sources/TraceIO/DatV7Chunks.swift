@@ -1,0 +1,232 @@
+import Glibc
+
+/// Checks, before libtracecmd sees a trace.dat v7 file, that libtracecmd can
+/// set up the CPU data of every buffer (top level and instances): the data
+/// lies inside the file, an uncompressed stream starts on a page boundary, a
+/// compressed one has chunks inside the file whose sizes are whole pages and
+/// whose first chunk decompresses, and each stream's first page has a plausible
+/// size. What no check foresees, `DatOpenProbe` catches.
+///
+/// Why: libtracecmd 3.1.6 sets up every CPU when it opens a buffer
+/// (`init_cpu_data`: the chunk table, then the first page, mmapped at its
+/// offset or decompressed); when one CPU fails, the cleanup that follows
+/// (`tracecmd_close` of the half-built handle) walks list heads of the CPUs
+/// not set up yet, which are NULL, and crashes with SIGSEGV. FuzzDatReader
+/// found it through a chunk size past the end of the file (one flipped byte)
+/// and a damaged zstd chunk; an unaligned stream (no mmap, and no read
+/// fallback after CPU 0) and an oversized first page fail the same way. A
+/// chunk that claims a huge uncompressed size would make it allocate that
+/// much. The walk follows trace-cmd.dat.v7(5): the first OPTIONS
+/// section's offset after the file header; each OPTIONS section's DONE option
+/// gives the next one; a BUFFER option lists, per CPU, the offset and size of
+/// its data; compressed data is a chunk count, then per chunk the compressed
+/// size (4), the uncompressed size (4) and the compressed bytes.
+///
+/// What it cannot see it leaves to libtracecmd: an OPTIONS section that is
+/// itself compressed (trace-cmd does not write them so) ends the walk.
+struct DatV7Chunks {
+    /// trace-cmd writes chunks of a few pages (10 by default); a chunk that
+    /// claims more than this once decompressed is damage, not data.
+    static let maximumUncompressedChunk: UInt64 = 64 << 20
+    /// Options sections in a real file: one or two per buffer.
+    private static let maximumSections = 4096
+    /// Options sections hold a few KiB (CPU stats, uname, BUFFER options).
+    private static let maximumOptionsSection: UInt64 = 16 << 20
+
+    private let fd: Int32
+    private let fileSize: UInt64
+    private let bigEndian: Bool
+    /// "none", "zstd", "zlib".
+    private let compression: String
+    private var compressed: Bool { compression != "none" }
+    /// The page size of the file header, for buffers that do not give theirs.
+    private let pageSize: UInt64
+    /// A ring-buffer page header's commit word: the data size in the low bits.
+    private static let commitMask: UInt64 = (1 << 27) - 1
+
+    private struct Failure: Error { let reason: String }
+
+    struct CPUData: Equatable {
+        var buffer: String
+        var cpu: UInt64
+        var offset: UInt64
+        var size: UInt64
+        var pageSize: UInt64
+    }
+
+    /// What the options sections say: the CPU streams.
+    struct Layout {
+        var cpus: [CPUData] = []
+    }
+
+    /// Throws `TraceError.corrupt` naming the first CPU stream or chunk that
+    /// runs past the end of the file.
+    static func check(path: String) throws {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw TraceError.unreadable(path: path, reason: String(cString: strerror(errno))) }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw TraceError.unreadable(path: path, reason: String(cString: strerror(errno))) }
+        var head = [UInt8](repeating: 0, count: 512)
+        let count = head.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 512, 0) }
+        guard count > 0, let headerEnd = DatV7Header.headerEnd(head.prefix(max(0, count))) else {
+            throw TraceError.corrupt(path: path, reason: "truncated: the file ends inside its trace.dat v7 header")
+        }
+        // Magic (10), "7\0", endianness: the compression name follows the page size.
+        let versionEnd = head[10...].firstIndex(of: 0)!
+        let bigEndian = head[versionEnd + 1] != 0
+        let nameStart = versionEnd + 1 + 1 + 1 + 4
+        let nameEnd = head[nameStart...].firstIndex(of: 0)!
+        let compression = String(decoding: head[nameStart..<nameEnd], as: UTF8.self)
+        let pageSizeBytes = Array(head[(versionEnd + 3)..<(versionEnd + 7)])
+        let walker = DatV7Chunks(
+            fd: fd, fileSize: UInt64(st.st_size), bigEndian: bigEndian, compression: compression,
+            pageSize: decode(pageSizeBytes, bigEndian: bigEndian))
+        do {
+            let optionsOffset = walker.number(Array(head[(headerEnd - 8)..<headerEnd]))
+            let layout = try walker.layout(firstOptions: optionsOffset)
+            for cpu in layout.cpus {
+                try walker.checkCPU(cpu)
+            }
+        } catch let failure as Failure {
+            throw TraceError.corrupt(path: path, reason: failure.reason)
+        }
+    }
+
+    /// Every CPU stream the BUFFER options of the options-section chain list.
+    func layout(firstOptions: UInt64) throws -> Layout {
+        var result = Layout()
+        var next = firstOptions
+        var visited: Set<UInt64> = []
+        while next != 0, visited.count < Self.maximumSections, visited.insert(next).inserted {
+            let header = try read(at: next, count: 16)
+            let flags = number(Array(header[2..<4]))
+            let size = number(Array(header[8..<16]))
+            guard number(Array(header[0..<2])) == 0 else {
+                throw Failure(reason: "no options section at byte \(next), where the file says one is")
+            }
+            // Compressed options, or a size no options section has: libtracecmd's to judge.
+            if flags & 1 != 0 || size > Self.maximumOptionsSection { break }
+            let body = try read(at: next + 16, count: size)
+            var p = 0
+            next = 0
+            while p + 6 <= body.count {
+                let id = number(Array(body[p..<(p + 2)]))
+                let length = Int(number(Array(body[(p + 2)..<(p + 6)])))
+                p += 6
+                guard length <= body.count - p else {
+                    throw Failure(reason: "option \(id) at byte \(next + 16 + UInt64(p)) runs past its options section")
+                }
+                let data = Array(body[p..<(p + length)])
+                p += length
+                if id == 0 { // DONE: the offset of the next options section
+                    if data.count >= 8 { next = number(Array(data[0..<8])) }
+                    break
+                }
+                if id == 3 { result.cpus += bufferCPUs(data) } // BUFFER
+            }
+        }
+        return result
+    }
+
+    /// The per-CPU (id, offset, size) of a BUFFER option, as far as it is whole.
+    private func bufferCPUs(_ data: [UInt8]) -> [CPUData] {
+        var p = 8
+        guard let nameEnd = data[min(p, data.count)...].firstIndex(of: 0) else { return [] }
+        let name = String(decoding: data[p..<nameEnd], as: UTF8.self)
+        guard let clockEnd = data[(nameEnd + 1)...].firstIndex(of: 0) else { return [] }
+        p = clockEnd + 1
+        guard p + 8 <= data.count else { return [] }
+        let bufferPageSize = number(Array(data[p..<(p + 4)]))
+        p += 4
+        let cpus = number(Array(data[p..<(p + 4)]))
+        p += 4
+        var result: [CPUData] = []
+        for _ in 0..<cpus {
+            guard p + 20 <= data.count else { break }
+            result.append(CPUData(
+                buffer: name.isEmpty ? "top level" : "buffer instance \"\(name)\"",
+                cpu: number(Array(data[p..<(p + 4)])), offset: number(Array(data[(p + 4)..<(p + 12)])),
+                size: number(Array(data[(p + 12)..<(p + 20)])), pageSize: bufferPageSize > 0 ? bufferPageSize : pageSize))
+            p += 20
+        }
+        return result
+    }
+
+    /// The stream's claimed extent, and in a compressed file each chunk's.
+    func checkCPU(_ c: CPUData) throws {
+        guard c.size > 0 else { return }
+        let (end, overflow) = c.offset.addingReportingOverflow(c.size)
+        guard !overflow, end <= fileSize else {
+            throw Failure(reason: "truncated: CPU \(c.cpu) data of the \(c.buffer) needs \(overflow ? UInt64.max : end) bytes, the file has \(fileSize)")
+        }
+        guard c.pageSize >= 64, c.pageSize <= Self.maximumUncompressedChunk else {
+            throw Failure(reason: "damaged: the \(c.buffer) has a page size of \(c.pageSize) bytes")
+        }
+        let where_ = "CPU \(c.cpu) of the \(c.buffer)"
+        guard compressed else {
+            guard c.offset % c.pageSize == 0 else {
+                throw Failure(reason: "damaged: the data of \(where_) does not start on a page boundary (byte \(c.offset))")
+            }
+            try checkFirstPage(read(at: c.offset, count: min(16, c.size)), of: where_, pageSize: c.pageSize)
+            return
+        }
+        let chunks = number(try read(at: c.offset, count: 4))
+        var p = c.offset + 4
+        for index in 0..<chunks {
+            let header = try read(at: p, count: 8)
+            let packed = number(Array(header[0..<4]))
+            let unpacked = number(Array(header[4..<8]))
+            guard p + 8 + packed <= fileSize else {
+                throw Failure(reason: "truncated or damaged: compressed chunk \(index) of \(where_) claims \(packed) bytes, past the end of the file (\(fileSize) bytes)")
+            }
+            guard unpacked > 0, unpacked % c.pageSize == 0, unpacked <= Self.maximumUncompressedChunk else {
+                throw Failure(reason: "damaged: compressed chunk \(index) of \(where_) claims \(unpacked) bytes uncompressed, not whole pages")
+            }
+            if index == 0 {
+                // libtracecmd decompresses the first chunk when it opens the buffer.
+                guard let pages = DatDecompression.decompress(
+                    try read(at: p + 8, count: packed), algorithm: compression, size: Int(unpacked))
+                else {
+                    throw Failure(reason: "damaged: the first compressed chunk of \(where_) does not decompress (\(compression))")
+                }
+                try checkFirstPage(Array(pages.prefix(16)), of: where_, pageSize: c.pageSize)
+            }
+            p += 8 + packed
+        }
+    }
+
+    /// A page header is a timestamp (8 bytes) and a commit word whose low
+    /// bits are the data size: libtracecmd refuses a first page larger than a page.
+    private func checkFirstPage(_ header: [UInt8], of where_: String, pageSize: UInt64) throws {
+        guard header.count >= 16 else { return } // shorter data: libtracecmd reads zeros
+        let commit = number(Array(header[8..<16])) & Self.commitMask
+        guard commit <= pageSize else {
+            throw Failure(reason: "damaged: the first page of \(where_) claims \(commit) bytes of events in a \(pageSize)-byte page")
+        }
+    }
+
+    // MARK: - Reading
+
+    private func read(at offset: UInt64, count: UInt64) throws -> [UInt8] {
+        let (end, overflow) = offset.addingReportingOverflow(count)
+        guard !overflow, end <= fileSize else {
+            throw Failure(reason: "truncated or damaged: a v7 section at byte \(offset) runs past the end of the file (\(fileSize) bytes)")
+        }
+        var buffer = [UInt8](repeating: 0, count: Int(count))
+        let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, Int(count), off_t(offset)) }
+        guard n == Int(count) else { throw Failure(reason: "cannot read the v7 file at byte \(offset)") }
+        return buffer
+    }
+
+    private func number(_ raw: [UInt8]) -> UInt64 { Self.decode(raw, bigEndian: bigEndian) }
+
+    private static func decode(_ raw: [UInt8], bigEndian: Bool) -> UInt64 {
+        var value: UInt64 = 0
+        for (i, byte) in raw.enumerated() {
+            let shift = bigEndian ? UInt64(raw.count - 1 - i) * 8 : UInt64(i) * 8
+            value |= UInt64(byte) << shift
+        }
+        return value
+    }
+}
