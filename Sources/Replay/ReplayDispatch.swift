@@ -36,8 +36,14 @@ struct ReplayDispatcher {
         pid = stamp.pid
         for i in replays.indices {
             replays[i].now = stamp
-            if !replays[i].pendingAddComplete.isEmpty, stamp.name != "sb_clear_inode_writeback" {
-                replays[i].flushAddComplete(cpu: stamp.cpu)
+            if !replays[i].pendingAddComplete.isEmpty {
+                if stamp.name == "workqueue_execute_start" {
+                    // A work item runs: whatever completion queued it did its
+                    // ext4_add_complete_io first, whichever CPU it ran on.
+                    for cpu in replays[i].pendingAddComplete.keys.sorted() { replays[i].flushAddComplete(cpu: cpu) }
+                } else if stamp.name != "sb_clear_inode_writeback" {
+                    replays[i].flushAddComplete(cpu: stamp.cpu)
+                }
             }
         }
         // Inode dirtying and journal handles inside `folio_mark_dirty` (decoded
