@@ -63,20 +63,10 @@ public enum Replay {
         let meta = reader.metadata
         let stable = options.stableWrites || meta.recording["stable_writes"] == "1"
         let (profiles, given) = ProfileSelection.candidates(requested: options.profile, metadata: meta)
-        var dispatcher = ReplayDispatcher(
-            replays: profiles.map { ProfileReplay(profile: $0, stableWrites: stable, historyInode: options.historyIno) },
-            reliability: TraceReliability(metadata: meta, crossCPUBound: options.crossCPUBound))
-        dispatcher.front = try ReplayPipeline.run(
-            reader, options: ReadOptions(fields: .named(KernelEventDecoder.fieldsUsed), keepRawText: false),
-            front: dispatcher.front) { prepared in
-            dispatcher.apply(prepared)
-            if prepared.stamp.index % pruneInterval == pruneInterval - 1 { dispatcher.pruneProfiles(atEvent: prepared.stamp.index + 1) }
-        }
-        var result = report(dispatcher, trace: reader.path, given: given, options: options)
-        result.lostEvents = lostEventTotal(dispatcher.reliability, metadata: meta)
-        var coverage = dispatcher.front.coverage
-        coverage.measure(dispatcher.reliability)
-        result.lostCoverage = coverage
+        let dispatcher = try run(
+            reader, replays: profiles.map { ProfileReplay(profile: $0, stableWrites: stable, historyInode: options.historyIno) },
+            crossCPUBound: options.crossCPUBound, pruneEvery: pruneInterval)
+        var result = finish(dispatcher, trace: reader.path, given: given, options: options, metadata: meta)
         result.damagedEvents = reader.damagedEvents
         return result
     }
@@ -89,13 +79,17 @@ public enum Replay {
         var dispatcher = ReplayDispatcher(
             replays: profiles.map { ProfileReplay(profile: $0, stableWrites: stable, historyInode: options.historyIno) },
             reliability: TraceReliability(metadata: metadata, crossCPUBound: options.crossCPUBound))
-        var coverage = LostCoverage()
-        for r in records {
-            coverage.observe(r)
-            dispatcher.add(r)
-        }
+        for r in records { dispatcher.add(r) }
+        return finish(dispatcher, trace: trace, given: given, options: options, metadata: metadata)
+    }
+
+    /// The report of a finished replay, with each loss counted once and the
+    /// share of the trace's time the lost windows cover.
+    static func finish(_ dispatcher: ReplayDispatcher, trace: String, given: String?, options: ReplayOptions,
+                       metadata: TraceMetadata) -> CheckReport {
         var result = report(dispatcher, trace: trace, given: given, options: options)
         result.lostEvents = lostEventTotal(dispatcher.reliability, metadata: metadata)
+        var coverage = dispatcher.front.coverage
         coverage.measure(dispatcher.reliability)
         result.lostCoverage = coverage
         return result

@@ -101,7 +101,8 @@ public enum ProfileDiff {
         return (best.profile, reason)
     }
 
-    static func percent(_ x: Double) -> String {
+    /// "99.8%": tenths, rounded down (a profile shown at 100.0% has no divergence).
+    public static func percent(_ x: Double) -> String {
         let tenths = Int((x * 1000).rounded(.down))
         return "\(tenths / 10).\(tenths % 10)%"
     }
@@ -109,14 +110,21 @@ public enum ProfileDiff {
 
 extension Replay {
     /// Streams `reader` through `replays` (reading and decoding on a second
-    /// thread) and returns the dispatcher with their final states.
+    /// thread) and returns the dispatcher with their final states. With
+    /// `pruneEvery`, a best fit keeps only the replays with the fewest
+    /// divergences so far every that many events.
     static func run(_ reader: some TraceReader, replays: [ProfileReplay],
-                    crossCPUBound: UInt64 = 100_000) throws -> ReplayDispatcher {
+                    crossCPUBound: UInt64 = 100_000, pruneEvery: Int? = nil) throws -> ReplayDispatcher {
         var dispatcher = ReplayDispatcher(
             replays: replays, reliability: TraceReliability(metadata: reader.metadata, crossCPUBound: crossCPUBound))
         dispatcher.front = try ReplayPipeline.run(
             reader, options: ReadOptions(fields: .named(KernelEventDecoder.fieldsUsed), keepRawText: false),
-            front: dispatcher.front) { dispatcher.apply($0) }
+            front: dispatcher.front) { prepared in
+            dispatcher.apply(prepared)
+            if let every = pruneEvery, prepared.stamp.index % every == every - 1 {
+                dispatcher.pruneProfiles(atEvent: prepared.stamp.index + 1)
+            }
+        }
         return dispatcher
     }
 }

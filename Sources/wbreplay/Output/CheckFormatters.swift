@@ -185,16 +185,8 @@ struct JSONHistoryFormatter: OutputFormatter {
             if i > 0 { out.write(", ") }
             out.write("{\"object\": "); JSONBytes.string(h.object, to: out)
             out.write(", \"generation\": "); out.write(decimal: UInt64(h.generation))
-            out.write(", \"states\": [")
-            for (j, c) in h.changes.enumerated() {
-                if j > 0 { out.write(", ") }
-                out.write("{\"event\": "); out.write(decimal: UInt64(c.eventIndex))
-                out.write(", \"ts_ns\": "); out.write(decimal: c.timestamp)
-                out.write(", \"transition\": "); JSONBytes.string(c.transition, to: out)
-                out.write(", \"state\": "); JSONBytes.string(c.state, to: out)
-                out.write("}")
-            }
-            out.write("]}")
+            out.write(", \"states\": "); JSONBytes.stateChanges(h.changes, to: out)
+            out.write("}")
         }
         out.write("]}\n")
     }

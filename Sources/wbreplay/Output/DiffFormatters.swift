@@ -9,11 +9,6 @@ private func fraction(_ x: Double, _ out: OutputStream) {
     out.write(String(repeating: "0", count: 4 - rest.count) + rest)
 }
 
-private func percent(_ x: Double) -> String {
-    let tenths = Int((x * 1000).rounded(.down))
-    return "\(tenths / 10).\(tenths % 10)%"
-}
-
 private func duration(_ ns: UInt64?) -> String {
     guard let ns else { return "-" }
     if ns < 10_000 { return "\(ns) ns" }
@@ -72,22 +67,10 @@ struct JSONProfileDiffFormatter: OutputFormatter {
         out.write(", \"ts_ns\": "); out.write(decimal: d.timestamp)
         out.write(", \"transition\": "); JSONBytes.string(d.kernelFunction, to: out)
         out.write(", \"reason\": "); JSONBytes.string(d.reason, to: out)
-        out.write(", \"expected\": [")
-        for (i, e) in d.expected.enumerated() {
-            if i > 0 { out.write(", ") }
-            JSONBytes.string(e, to: out)
-        }
-        out.write("], \"observed\": "); JSONBytes.string(d.observed, to: out)
-        out.write(", \"history\": [")
-        for (i, c) in f.history.enumerated() {
-            if i > 0 { out.write(", ") }
-            out.write("{\"event\": "); out.write(decimal: UInt64(c.eventIndex))
-            out.write(", \"ts_ns\": "); out.write(decimal: c.timestamp)
-            out.write(", \"transition\": "); JSONBytes.string(c.transition, to: out)
-            out.write(", \"state\": "); JSONBytes.string(c.state, to: out)
-            out.write("}")
-        }
-        out.write("]}")
+        out.write(", \"expected\": "); JSONBytes.strings(d.expected, to: out)
+        out.write(", \"observed\": "); JSONBytes.string(d.observed, to: out)
+        out.write(", \"history\": "); JSONBytes.stateChanges(f.history, to: out)
+        out.write("}")
     }
 }
 
@@ -99,7 +82,7 @@ struct TextProfileDiffFormatter: OutputFormatter {
         let kinds = ReplayObjectKind.allCases
         out.write("profile       conform  diverg  " + kinds.map { pad($0.rawValue, 18) }.joined() + "\n")
         for p in r.profiles {
-            var line = pad(p.profile.rawValue, 14) + pad(percent(p.conformance), 9) + pad("\(p.divergenceCount)", 8)
+            var line = pad(p.profile.rawValue, 14) + pad(ProfileDiff.percent(p.conformance), 9) + pad("\(p.divergenceCount)", 8)
             for k in kinds {
                 let n = p.objects.objects[k] ?? 0, bad = p.objects.diverging[k] ?? 0
                 line += pad(n == 0 && bad == 0 ? "-" : "\(max(n, bad) - bad)/\(max(n, bad))", 18)
@@ -111,7 +94,7 @@ struct TextProfileDiffFormatter: OutputFormatter {
             out.write("\n\(p.profile): first divergence per object kind\n")
             for f in p.firstDivergences {
                 let d = f.divergence
-                out.write("  [\(d.kind.rawValue)] \(d.object) at event \(d.eventIndex) (\(d.timestamp / 1_000_000_000).\(pad6(d.timestamp % 1_000_000_000 / 1000)) s): \(d.reason)\n")
+                out.write("  [\(d.kind.rawValue)] \(d.object) at event \(d.eventIndex) (\(seconds(d.timestamp)) s): \(d.reason)\n")
                 out.write("    expected: \(d.expected.joined(separator: " | "))\n")
                 out.write("    observed: \(d.observed)\n")
                 for c in f.history.suffix(8) {
@@ -122,7 +105,6 @@ struct TextProfileDiffFormatter: OutputFormatter {
     }
 
     private func pad(_ s: String, _ n: Int) -> String { s + String(repeating: " ", count: max(1, n - s.count)) }
-    private func pad6(_ v: UInt64) -> String { let s = String(v); return String(repeating: "0", count: max(0, 6 - s.count)) + s }
 }
 
 /// `diff A B --format json`.
@@ -137,8 +119,8 @@ struct JSONTraceDiffFormatter: OutputFormatter {
             out.write("{\"kind\": "); JSONBytes.string(c.kind.rawValue, to: out)
             out.write(", \"objects_a\": "); out.write(decimal: UInt64(c.objectsA))
             out.write(", \"objects_b\": "); out.write(decimal: UInt64(c.objectsB))
-            out.write(", \"new_transitions\": "); strings(c.newTransitions, out)
-            out.write(", \"removed_transitions\": "); strings(c.removedTransitions, out)
+            out.write(", \"new_transitions\": "); JSONBytes.strings(c.newTransitions, to: out)
+            out.write(", \"removed_transitions\": "); JSONBytes.strings(c.removedTransitions, to: out)
             out.write(", \"new_lifecycles\": "); shares(c.newSignatures, out)
             out.write(", \"removed_lifecycles\": "); shares(c.removedSignatures, out)
             out.write(", \"reordered\": [")
@@ -178,15 +160,6 @@ struct JSONTraceDiffFormatter: OutputFormatter {
             out.write("}}")
         }
         out.write("}}")
-    }
-
-    private func strings(_ list: [String], _ out: OutputStream) {
-        out.write("[")
-        for (i, s) in list.enumerated() {
-            if i > 0 { out.write(", ") }
-            JSONBytes.string(s, to: out)
-        }
-        out.write("]")
     }
 
     private func shares(_ list: [KindChange.SignatureShare], _ out: OutputStream) {

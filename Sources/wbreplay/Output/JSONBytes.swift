@@ -1,3 +1,4 @@
+import Replay
 import TraceIO
 
 /// JSON scalars written straight to an `OutputStream`. Only the hot path
@@ -37,5 +38,32 @@ enum JSONBytes {
         case .string(let s): string(s, to: out)
         case .device(let d): string(d.description, to: out)
         }
+    }
+}
+
+
+extension JSONBytes {
+    /// `["a", "b"]`.
+    static func strings(_ list: [String], to out: OutputStream) {
+        out.write("[")
+        for (i, s) in list.enumerated() {
+            if i > 0 { out.write(", ") }
+            string(s, to: out)
+        }
+        out.write("]")
+    }
+
+    /// An object's state history (`replay`, `diff`): `[{"event", "ts_ns", "transition", "state"}, …]`.
+    static func stateChanges(_ changes: [StateChange], to out: OutputStream) {
+        out.write("[")
+        for (i, c) in changes.enumerated() {
+            if i > 0 { out.write(", ") }
+            out.write("{\"event\": "); out.write(decimal: UInt64(c.eventIndex))
+            out.write(", \"ts_ns\": "); out.write(decimal: c.timestamp)
+            out.write(", \"transition\": "); JSONBytes.string(c.transition, to: out)
+            out.write(", \"state\": "); JSONBytes.string(c.state, to: out)
+            out.write("}")
+        }
+        out.write("]")
     }
 }
