@@ -2,7 +2,9 @@ import CTrace
 
 /// The per-format part of decoding, computed once per event id: names as Swift
 /// strings (shared by every event of the format) and the fields to decode.
-struct DatEventFormat {
+/// A class: each event fetches its format, and one reference count is
+/// cheaper than one per member.
+final class DatEventFormat {
     let name: String
     let system: String?
     let fields: [DatFieldPlan]
@@ -11,6 +13,14 @@ struct DatEventFormat {
     /// The payload size every record of the format has at least: the end of
     /// its last fixed field (a `__data_loc` field's 4-byte locator counts).
     let minimumSize: Int
+
+    init(name: String, system: String?, fields: [DatFieldPlan], known: Bool, minimumSize: Int) {
+        self.name = name
+        self.system = system
+        self.fields = fields
+        self.known = known
+        self.minimumSize = minimumSize
+    }
 }
 
 /// Turns libtracecmd records into `TraceEvent`s. One decoder belongs to one
@@ -85,7 +95,7 @@ struct DatRecordDecoder {
         return TraceEvent(
             timestamp: record.pointee.ts, cpu: cpu, pid: pid, comm: comm(pid: pid),
             name: format.name, system: format.system, fields: fields, rawText: nil,
-            timestampResolution: 1)
+            timestampResolution: 1, formatID: Int32(truncatingIfNeeded: id))
     }
 
     /// The task name recorded for `pid` (`<...>` when the file has none, as
@@ -123,6 +133,7 @@ struct DatRecordDecoder {
         let name = event.pointee.name.map { String(cString: $0) } ?? "unknown_event_\(id)"
         let system = event.pointee.system.map { String(cString: $0) }
         var plans: [DatFieldPlan] = []
+        let selection = self.selection.forEvent(name)
         if case .none = selection {} else {
             let symbolFields = DatSymbolFields.find(in: event)
             // format.fields lists the event's own fields; common_* live in

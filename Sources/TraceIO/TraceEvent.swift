@@ -19,11 +19,17 @@ public struct TraceEvent: Sendable {
     public var rawText: String?
     /// 1 for nanosecond sources, 1000 for microsecond text.
     public var timestampResolution: UInt64
+    /// A number the reader gives every event of one format (the trace.dat
+    /// event id; the text reader numbers names as it meets them), -1 when
+    /// it has none. Only a hint within one pass over one reader: consumers
+    /// cache per-format work by it (decoders, name tables) and must still
+    /// check `name`, since another reader's numbers mean other formats.
+    public var formatID: Int32
 
     public init(
         timestamp: UInt64, cpu: Int, pid: Int32, comm: String, name: String,
         system: String? = nil, fields: EventFields = EventFields(), rawText: String? = nil,
-        timestampResolution: UInt64 = 1
+        timestampResolution: UInt64 = 1, formatID: Int32 = -1
     ) {
         self.timestamp = timestamp
         self.cpu = cpu
@@ -34,6 +40,7 @@ public struct TraceEvent: Sendable {
         self.fields = fields
         self.rawText = rawText
         self.timestampResolution = timestampResolution
+        self.formatID = formatID
     }
 }
 

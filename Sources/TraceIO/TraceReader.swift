@@ -4,14 +4,46 @@ public enum FieldSelection: Sendable {
     case all
     case none
     case named(Set<String>)
+    /// Per event name; an event the map does not name gets no fields (a
+    /// replay reads the fields of the events it types, and no others).
+    case perEvent(EventFieldMap)
 
+    /// Whether field `name` is decoded; for `.perEvent`, ask `forEvent` first.
     @inlinable
     public func includes(_ name: String) -> Bool {
         switch self {
         case .all: return true
         case .none: return false
         case .named(let names): return names.contains(name)
+        case .perEvent: return true
         }
+    }
+
+    /// The selection for the fields of event `name` (readers ask once per
+    /// format); never `.perEvent`.
+    public func forEvent(_ name: String) -> FieldSelection {
+        guard case .perEvent(let map) = self else { return self }
+        guard let fields = map.fields(of: name), !fields.isEmpty else { return .none }
+        return .named(fields)
+    }
+}
+
+/// The fields wanted of each event, by exact name or by name prefix (the
+/// syscall events: `sys_enter_`).
+public struct EventFieldMap: Sendable {
+    public var exact: [String: Set<String>]
+    public var prefixes: [(prefix: String, fields: Set<String>)]
+
+    public init(exact: [String: Set<String>] = [:], prefixes: [(prefix: String, fields: Set<String>)] = []) {
+        self.exact = exact
+        self.prefixes = prefixes
+    }
+
+    /// nil: the map does not name the event.
+    public func fields(of event: String) -> Set<String>? {
+        if let f = exact[event] { return f }
+        for p in prefixes where event.hasPrefix(p.prefix) { return p.fields }
+        return nil
     }
 }
 

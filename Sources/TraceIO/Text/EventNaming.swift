@@ -21,8 +21,11 @@ final class EventDescriptor: Sendable {
     let system: String?
     let shape: EventShape
     let spec: EventSpec?
+    /// The reader's number for this name (`TraceEvent.formatID`).
+    let id: Int32
 
-    init(name: String, system: String?, shape: EventShape, spec: EventSpec?) {
+    init(name: String, system: String?, shape: EventShape, spec: EventSpec?, id: Int32) {
+        self.id = id
         self.name = name
         self.system = system
         self.shape = shape
@@ -43,6 +46,7 @@ struct EventHead {
 struct EventNaming {
     private var descriptors = ByteInterner<EventDescriptor>(capacity: 4096)
     private var scratch: [UInt8] = []
+    private var described: Int32 = 0
     private let specs: [String: EventSpec]
 
     init() {
@@ -85,25 +89,28 @@ struct EventNaming {
 
     private mutating func lookup(_ name: UnsafeBufferPointer<UInt8>) -> EventDescriptor {
         let specs = self.specs
-        return descriptors.value(for: name) { bytes in
+        let id = described
+        let descriptor = descriptors.value(for: name) { bytes in
             let text = String(decoding: bytes, as: UTF8.self)
             if bytes.matches(EventNaming.enterPrefix, at: 0) {
-                return EventDescriptor(name: text, system: "syscalls", shape: .syscallEnter, spec: nil)
+                return EventDescriptor(name: text, system: "syscalls", shape: .syscallEnter, spec: nil, id: id)
             }
             if bytes.matches(EventNaming.exitPrefix, at: 0) {
-                return EventDescriptor(name: text, system: "syscalls", shape: .syscallExit, spec: nil)
+                return EventDescriptor(name: text, system: "syscalls", shape: .syscallExit, spec: nil, id: id)
             }
             if text == "tracing_mark_write" {
-                return EventDescriptor(name: "print", system: "ftrace", shape: .tracefsPrint, spec: nil)
+                return EventDescriptor(name: "print", system: "ftrace", shape: .tracefsPrint, spec: nil, id: id)
             }
             if text == "print" {
-                return EventDescriptor(name: "print", system: "ftrace", shape: .print, spec: nil)
+                return EventDescriptor(name: "print", system: "ftrace", shape: .print, spec: nil, id: id)
             }
             if let spec = specs[text] {
-                return EventDescriptor(name: text, system: spec.system, shape: .plain, spec: spec)
+                return EventDescriptor(name: text, system: spec.system, shape: .plain, spec: spec, id: id)
             }
-            return EventDescriptor(name: text, system: nil, shape: .plain, spec: nil)
+            return EventDescriptor(name: text, system: nil, shape: .plain, spec: nil, id: id)
         }
+        if descriptor.id == id { described += 1 }
+        return descriptor
     }
 
     static let sysPrefix = Array("sys_".utf8)

@@ -21,11 +21,28 @@ struct TextEventDecoder {
         switch options.fields {
         case .all, .none:
             wanted = [:]
-        case .named(let names):
+        case .named, .perEvent:
             var wanted: [ObjectIdentifier: [Bool]] = [:]
-            for spec in EventSpecCatalog.all { wanted[ObjectIdentifier(spec)] = spec.fieldNames.map { names.contains($0) } }
+            for spec in EventSpecCatalog.all {
+                let selection = options.fields.forEvent(spec.event)
+                wanted[ObjectIdentifier(spec)] = spec.fieldNames.map { selection.includes($0) }
+            }
             self.wanted = wanted
         }
+    }
+
+    /// Per descriptor (by its number): `options.fields` resolved for its event.
+    private var selections: [FieldSelection?] = []
+
+    private mutating func selection(for descriptor: EventDescriptor) -> FieldSelection {
+        let id = Int(descriptor.id)
+        if id < selections.count, let known = selections[id] { return known }
+        let resolved = options.fields.forEvent(descriptor.name)
+        if id >= 0, id < 1 << 16 {
+            if id >= selections.count { selections.append(contentsOf: repeatElement(nil, count: id + 1 - selections.count)) }
+            selections[id] = resolved
+        }
+        return resolved
     }
 
     /// The event of a scanned line, as a record (built in place: a
@@ -35,7 +52,8 @@ struct TextEventDecoder {
         let body = UnsafeBufferPointer(rebasing: line[head.body])
         let descriptor = head.descriptor
         var fields = EventFields()
-        if case .none = options.fields {} else {
+        let selection = self.selection(for: descriptor)
+        if case .none = selection {} else {
             switch descriptor.shape {
             case .plain:
                 if let spec = descriptor.spec {
@@ -43,17 +61,17 @@ struct TextEventDecoder {
                         fields = matched
                     } else {
                         specMismatches += 1
-                        fields = GenericFields.parse(body, names: &fieldNames, wanted: options.fields)
+                        fields = GenericFields.parse(body, names: &fieldNames, wanted: selection)
                     }
                 } else {
-                    fields = GenericFields.parse(body, names: &fieldNames, wanted: options.fields)
+                    fields = GenericFields.parse(body, names: &fieldNames, wanted: selection)
                 }
             case .syscallEnter:
-                fields = SyscallFields.enter(body, names: &fieldNames, wanted: options.fields)
+                fields = SyscallFields.enter(body, names: &fieldNames, wanted: selection)
             case .syscallExit:
-                fields = SyscallFields.exit(body, wanted: options.fields)
+                fields = SyscallFields.exit(body, wanted: selection)
             case .print, .tracefsPrint:
-                fields = PrintFields.fields(body, shape: descriptor.shape, wanted: options.fields)
+                fields = PrintFields.fields(body, shape: descriptor.shape, wanted: selection)
             }
         }
         var raw: String?
@@ -66,6 +84,6 @@ struct TextEventDecoder {
             timestamp: event.timestamp, cpu: event.cpu, pid: event.pid,
             comm: comms.string(UnsafeBufferPointer(rebasing: line[event.comm])),
             name: descriptor.name, system: descriptor.system, fields: fields, rawText: raw,
-            timestampResolution: event.resolution))
+            timestampResolution: event.resolution, formatID: descriptor.id))
     }
 }
