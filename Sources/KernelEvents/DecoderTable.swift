@@ -165,7 +165,7 @@ extension FieldReader {
     /// unresolved address stays as "0x…" so that equal addresses still compare equal.
     mutating func symbol(_ name: String) -> String {
         requested?.insert(name)
-        guard let v = event.fields[name] else { return string(name) }
+        guard let v = fields[name] else { return string(name) }
         switch v {
         case .string(let s): return s
         default: return "0x" + String(v.uint64 ?? 0, radix: 16)

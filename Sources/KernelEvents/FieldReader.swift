@@ -6,65 +6,69 @@ import TraceIO
 /// whose reader has a missing field yields no typed value at all, so no
 /// placeholder value ever escapes.
 struct FieldReader {
-    let event: TraceEvent
+    /// Only the fields: a copy of the whole event would retain its strings too.
+    let fields: EventFields
     private(set) var missing: String?
     /// When set, every field name asked for is collected (to tell readers
     /// which fields to decode).
     var requested: Set<String>?
 
-    init(_ event: TraceEvent) { self.event = event }
+    init(_ event: TraceEvent) { fields = event.fields }
 
-    private mutating func value(_ names: [String]) -> FieldValue? {
-        requested?.formUnion(names)
-        for name in names {
-            if let v = event.fields[name] { return v }
+    // Accessors take the first name apart from its alternatives: most
+    // fields have none, and an empty variadic list allocates nothing.
+    private mutating func value(_ first: String, _ others: [String]) -> FieldValue? {
+        if requested != nil { requested!.insert(first); requested!.formUnion(others) }
+        if let v = fields[first] { return v }
+        for name in others {
+            if let v = fields[name] { return v }
         }
-        if missing == nil { missing = names.joined(separator: "|") }
+        if missing == nil { missing = ([first] + others).joined(separator: "|") }
         return nil
     }
 
-    mutating func u(_ names: String...) -> UInt64 {
-        guard let v = value(names) else { return 0 }
+    mutating func u(_ first: String, _ others: String...) -> UInt64 {
+        guard let v = value(first, others) else { return 0 }
         if let n = v.uint64 { return n }
-        if missing == nil { missing = names[0] + " (not a number)" }
+        if missing == nil { missing = first + " (not a number)" }
         return 0
     }
 
-    mutating func i(_ names: String...) -> Int64 {
-        guard let v = value(names) else { return 0 }
+    mutating func i(_ first: String, _ others: String...) -> Int64 {
+        guard let v = value(first, others) else { return 0 }
         switch v {
         case .signed(let n): return n
         case .unsigned(let n): return Int64(bitPattern: n)
         default:
-            if missing == nil { missing = names[0] + " (not a number)" }
+            if missing == nil { missing = first + " (not a number)" }
             return 0
         }
     }
 
     /// A device field; a reader that could not tell a `dev_t` gives the raw
     /// kernel encoding as a number, which is decoded here.
-    mutating func dev(_ names: String...) -> DeviceNumber {
-        guard let v = value(names) else { return DeviceNumber(major: 0, minor: 0) }
+    mutating func dev(_ first: String, _ others: String...) -> DeviceNumber {
+        guard let v = value(first, others) else { return DeviceNumber(major: 0, minor: 0) }
         switch v {
         case .device(let d): return d
         case .unsigned(let n): return DeviceNumber(kernelEncoded: n)
         case .signed(let n): return DeviceNumber(kernelEncoded: UInt64(bitPattern: n))
         case .string(let s):
             if let d = DeviceNumber(s) { return d }
-            if missing == nil { missing = names[0] + " (not a device)" }
+            if missing == nil { missing = first + " (not a device)" }
             return DeviceNumber(major: 0, minor: 0)
         }
     }
 
-    mutating func string(_ names: String...) -> String {
-        guard let v = value(names) else { return "" }
+    mutating func string(_ first: String, _ others: String...) -> String {
+        guard let v = value(first, others) else { return "" }
         return v.description
     }
 
     /// A symbolic-flags field: the readers give the numeric value; a source
     /// that only printed names (`CREATE|UNWRIT`, `NMU`) is decoded with `table`.
-    mutating func flags(_ names: [String], _ table: [(UInt64, String)], separator: Character?) -> UInt64 {
-        guard let v = value(names) else { return 0 }
+    mutating func flags(_ first: String, _ others: [String], _ table: [(UInt64, String)], separator: Character?) -> UInt64 {
+        guard let v = value(first, others) else { return 0 }
         if let n = v.uint64 { return n }
         guard case .string(let text) = v else { return 0 }
         if text.hasPrefix("0x"), let n = UInt64(text.dropFirst(2), radix: 16) { return n }
@@ -72,7 +76,7 @@ struct FieldReader {
         let tokens: [Substring] = separator.map { text.split(separator: $0) } ?? text.map { Substring(String($0)) }
         for token in tokens {
             guard let bit = table.first(where: { $0.1 == token })?.0 else {
-                if missing == nil { missing = names[0] + " (unknown flag \(token))" }
+                if missing == nil { missing = first + " (unknown flag \(token))" }
                 return 0
             }
             result |= bit
@@ -84,12 +88,12 @@ struct FieldReader {
     /// meaning (e.g. no `order`: the kernel had no large folios, order 0).
     mutating func optionalUInt(_ name: String) -> UInt64? {
         requested?.insert(name)
-        return event.fields[name]?.uint64
+        return fields[name]?.uint64
     }
 
     mutating func optionalString(_ name: String) -> String? {
         requested?.insert(name)
-        guard let v = event.fields[name] else { return nil }
+        guard let v = fields[name] else { return nil }
         if case .string(let s) = v { return s }
         return nil
     }
@@ -102,18 +106,22 @@ extension FieldReader {
     /// `(s_dev, i_ino)` of a filemap event.
     mutating func filemapInode() -> InodeRef { InodeRef(dev: dev("s_dev", "dev"), ino: u("i_ino", "ino")) }
 
-    mutating func mapFlags(_ names: String...) -> MapFlags {
-        MapFlags(rawValue: flags(names, MapFlags.names.map { ($0.0.rawValue, $0.1) }, separator: "|"))
+    mutating func mapFlags(_ first: String, _ others: String...) -> MapFlags {
+        MapFlags(rawValue: flags(first, others, Self.mapFlagNames, separator: "|"))
     }
 
-    mutating func resultFlags(_ names: String...) -> MapResultFlags {
-        MapResultFlags(rawValue: flags(names, [(MapResultFlags.new.rawValue, "N"),
-                                               (MapResultFlags.mapped.rawValue, "M"),
-                                               (MapResultFlags.unwritten.rawValue, "U"),
-                                               (MapResultFlags.boundary.rawValue, "B")], separator: nil))
+    mutating func resultFlags(_ first: String, _ others: String...) -> MapResultFlags {
+        MapResultFlags(rawValue: flags(first, others, Self.resultFlagNames, separator: nil))
     }
 
-    mutating func extentStatus(_ names: String...) -> ExtentStatus {
-        ExtentStatus(rawValue: flags(names, [(1, "W"), (2, "U"), (4, "D"), (8, "H"), (16, "R")], separator: nil))
+    mutating func extentStatus(_ first: String, _ others: String...) -> ExtentStatus {
+        ExtentStatus(rawValue: flags(first, others, Self.extentStatusNames, separator: nil))
     }
+
+    // Built once: a table literal at the call would be allocated per event.
+    static let mapFlagNames = MapFlags.names.map { ($0.0.rawValue, $0.1) }
+    static let resultFlagNames: [(UInt64, String)] = [
+        (MapResultFlags.new.rawValue, "N"), (MapResultFlags.mapped.rawValue, "M"),
+        (MapResultFlags.unwritten.rawValue, "U"), (MapResultFlags.boundary.rawValue, "B")]
+    static let extentStatusNames: [(UInt64, String)] = [(1, "W"), (2, "U"), (4, "D"), (8, "H"), (16, "R")]
 }

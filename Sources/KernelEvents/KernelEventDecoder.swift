@@ -26,9 +26,64 @@ public struct KernelEventDecoder: Sendable {
         return all
     }()
 
+    /// The fields each event needs, for `ReadOptions.fields`: the typed
+    /// events' own (collected like `fieldsUsed`) and the syscalls'; a reader
+    /// given this decodes no field of an event that decodes to `.other`.
+    public static let fieldsByEvent: EventFieldMap = {
+        var exact: [String: Set<String>] = [:]
+        let probe = TraceEvent(timestamp: 0, cpu: 0, pid: 0, comm: "", name: "")
+        for (name, decode) in DecoderTable.decoders {
+            var reader = FieldReader(probe)
+            reader.requested = []
+            _ = decode(&reader)
+            exact[name] = reader.requested ?? []
+        }
+        return EventFieldMap(exact: exact, prefixes: [
+            ("sys_enter_", ["fd", "cmd", "offset", "len", "pos", "count", "nbytes", "length"]),
+            ("sys_exit_", ["ret"]),
+        ])
+    }()
+
+    /// What decoding an event of one format comes to, found once per
+    /// `TraceEvent.formatID` instead of hashing the name of every event.
+    private enum Plan {
+        case enter(Syscall)
+        case exit(Syscall)
+        case table(DecoderTable.Decode)
+        case untyped
+    }
+    private var plans: [(name: String, plan: Plan)?] = []
+
+    private mutating func plan(for event: TraceEvent) -> Plan {
+        let id = Int(event.formatID)
+        // The name check keeps a cached plan honest for a reader whose
+        // numbers mean other formats; the same name string compares by identity.
+        if id >= 0, id < plans.count, let known = plans[id], known.name == event.name { return known.plan }
+        let plan: Plan
+        if event.name.hasPrefix("sys_enter_") {
+            plan = .enter(Syscall(name: String(event.name.dropFirst("sys_enter_".count))))
+        } else if event.name.hasPrefix("sys_exit_") {
+            plan = .exit(Syscall(name: String(event.name.dropFirst("sys_exit_".count))))
+        } else if let decode = DecoderTable.decoders[event.name] {
+            plan = .table(decode)
+        } else {
+            plan = .untyped
+        }
+        if id >= 0, id < 1 << 16 {
+            if id >= plans.count { plans.append(contentsOf: repeatElement(nil, count: id + 1 - plans.count)) }
+            plans[id] = (event.name, plan)
+        }
+        return plan
+    }
+
     public mutating func decode(_ event: TraceEvent) -> KernelEvent {
-        if let syscall = decodeSyscall(event) { return syscall }
-        guard let decode = DecoderTable.decoders[event.name] else { return .other(event) }
+        let decode: DecoderTable.Decode
+        switch plan(for: event) {
+        case .untyped: return .other(event)
+        case .enter(let call): return enter(call, event)
+        case .exit(let call): return exit(call, event)
+        case .table(let d): decode = d
+        }
         var reader = FieldReader(event)
         let typed = decode(&reader)
         if let missing = reader.missing {
@@ -38,46 +93,40 @@ public struct KernelEventDecoder: Sendable {
         return typed
     }
 
-    /// `sys_enter_NAME` / `sys_exit_NAME` (the text reader renames
-    /// `sys_NAME(...)` / `sys_NAME -> ret` to these).
-    private mutating func decodeSyscall(_ event: TraceEvent) -> KernelEvent? {
-        let name = event.name
-        guard name.hasPrefix("sys_e") else { return nil }
-        if name.hasPrefix("sys_enter_") {
-            let call = Syscall(name: String(name.dropFirst("sys_enter_".count)))
-            let f = event.fields
-            var args = SyscallArguments(fd: f.int("fd"))
-            switch call {
-            case .ioctl:
-                guard let cmd = f.uint("cmd") else {
-                    diagnostics.warn(name, "no field cmd in this format; event left undecoded")
-                    return .other(event)
-                }
-                args.ioctl = IoctlCommand(raw: cmd)
-            case .fallocate:
-                args.offset = f.int("offset")
-                args.length = f.int("len")
-            case .pwrite64:
-                args.offset = f.int("pos")
-                args.length = f.int("count")
-            case .syncFileRange:
-                args.offset = f.int("offset")
-                args.length = f.int("nbytes")
-            case .ftruncate:
-                args.length = f.int("length")
-            default:
-                break
-            }
-            return .syscall(.enter(call, arguments: args))
-        }
-        if name.hasPrefix("sys_exit_") {
-            let call = Syscall(name: String(name.dropFirst("sys_exit_".count)))
-            guard let ret = event.fields.int("ret") ?? event.fields.uint("ret").map({ Int64(bitPattern: $0) }) else {
-                diagnostics.warn(name, "no field ret in this format; event left undecoded")
+    /// `sys_enter_NAME` (the text reader renames `sys_NAME(...)` to it).
+    private mutating func enter(_ call: Syscall, _ event: TraceEvent) -> KernelEvent {
+        let f = event.fields
+        var args = SyscallArguments(fd: f.int("fd"))
+        switch call {
+        case .ioctl:
+            guard let cmd = f.uint("cmd") else {
+                diagnostics.warn(event.name, "no field cmd in this format; event left undecoded")
                 return .other(event)
             }
-            return .syscall(.exit(call, ret: ret))
+            args.ioctl = IoctlCommand(raw: cmd)
+        case .fallocate:
+            args.offset = f.int("offset")
+            args.length = f.int("len")
+        case .pwrite64:
+            args.offset = f.int("pos")
+            args.length = f.int("count")
+        case .syncFileRange:
+            args.offset = f.int("offset")
+            args.length = f.int("nbytes")
+        case .ftruncate:
+            args.length = f.int("length")
+        default:
+            break
         }
-        return nil
+        return .syscall(.enter(call, arguments: args))
+    }
+
+    /// `sys_exit_NAME` (the text reader renames `sys_NAME -> ret` to it).
+    private mutating func exit(_ call: Syscall, _ event: TraceEvent) -> KernelEvent {
+        guard let ret = event.fields.int("ret") ?? event.fields.uint("ret").map({ Int64(bitPattern: $0) }) else {
+            diagnostics.warn(event.name, "no field ret in this format; event left undecoded")
+            return .other(event)
+        }
+        return .syscall(.exit(call, ret: ret))
     }
 }

@@ -14,7 +14,9 @@ public struct RWBS: Hashable, Sendable, CustomStringConvertible {
 
     public init(_ text: String) {
         self.text = text
-        var bytes = Array(text.utf8)[...]
+        // The string's own bytes (rwbs is short, kept inline): an Array of
+        // them would be an allocation per block event.
+        var bytes = text.utf8[...]
         preflush = false
         // "F" first is PREFLUSH unless it is the whole operation ("F", "FF" is PREFLUSH + FLUSH op).
         if bytes.count >= 2, bytes.first == UInt8(ascii: "F") {
