@@ -6,7 +6,14 @@ import TraceIO
 /// looks only at the objects the transition touches.
 enum RuleChecker {
     static func check(before: ModelState, transition t: Transition, after: ModelState) -> [RuleViolation] {
-        let (dev, inodes) = before.footprint(of: t)
+        check(before: before, footprint: before.footprint(of: t), transition: t, after: after)
+    }
+
+    /// `check` with the footprint of `t` in the state before it (computed
+    /// by the caller, whose `before` may hold only what the rules read).
+    static func check(before: ModelState, footprint: (dev: DeviceNumber?, inodes: [InodeRef]),
+                      transition t: Transition, after: ModelState) -> [RuleViolation] {
+        let (dev, inodes) = footprint
         var out: [RuleViolation] = []
         fsyncBeforeConversion(before, t, after, &out)
         for inode in inodes {
