@@ -21,13 +21,42 @@ public struct ObjectHistory: Hashable, Sendable {
 /// Records, for the objects of one inode number (every generation), each
 /// state change the model makes, as compact strings. Only that inode is
 /// kept: memory is its history, not the trace's.
+///
+/// The model values seen last are kept per generation, so that a step
+/// costs a comparison of what it left unchanged (the same storage compares
+/// in O(1)) and a string only for an object that changed: describing every
+/// folio of a large file at every step made `diff` quadratic.
 struct HistoryRecorder {
     let ino: UInt64
     private var last: [String: String] = [:]
     private var order: [String] = []
     private var histories: [String: ObjectHistory] = [:]
+    /// What the last snapshot of each generation saw. Filtered, only the
+    /// wanted objects' values: holding the inode's tables would make the
+    /// model copy them whole (copy on write) at its next step.
+    private var seen: [UInt32: InodeState] = [:]
+    private var seenIoEnds: [UInt32: [Int: IoEndState]] = [:]
+    private var seenFolios: [UInt32: [UInt64: FolioState]] = [:]
+    /// When set, only these objects are recorded (`diff` wants the history
+    /// of the objects that diverged): their io_end serials and folio indexes.
+    private let onlyIoEnds: [Int]?
+    private let onlyFolios: [UInt64]?
+    private let includeInode: Bool
 
-    init(ino: UInt64) { self.ino = ino }
+    /// `objects`: history labels ("inode", "io_end 3", "folio 12") to
+    /// record; nil records every object of the inode (`replay --ino`).
+    init(ino: UInt64, objects: Set<String>? = nil) {
+        self.ino = ino
+        if let objects {
+            onlyIoEnds = objects.compactMap { $0.hasPrefix("io_end ") ? Int($0.dropFirst(7)) : nil }
+            onlyFolios = objects.compactMap { $0.hasPrefix("folio ") ? UInt64($0.dropFirst(6)) : nil }
+            includeInode = objects.contains("inode")
+        } else {
+            onlyIoEnds = nil
+            onlyFolios = nil
+            includeInode = true
+        }
+    }
 
     mutating func record(_ t: Transition, state: ModelState, at stamp: Stamp) {
         let (_, inodes) = state.footprint(of: t)
@@ -37,40 +66,79 @@ struct HistoryRecorder {
     }
 
     private mutating func snapshot(_ ref: InodeRef, _ state: ModelState, _ t: Transition, _ stamp: Stamp) {
+        let generation = ref.generation
         guard let inode = state.inodes[ref] else {
-            change("inode", ref.generation, "gone", t, stamp)
+            change("inode", generation, "gone", t, stamp)
             return
         }
-        change("inode", ref.generation, "\(inode.lifecycle)" + (inode.rsvWorkQueued ? ", conversion work queued" : ""), t, stamp)
-        var seen: Set<String> = []
-        for (serial, io) in inode.ioEnds {
-            let key = "io_end \(serial)"
-            seen.insert(key)
-            var s = "\(io.phase)"
-            if !io.flags.isEmpty { s += io.flags.contains(.failed) ? " FAILED" : "" }
-            if io.flags.contains(.unwritten) { s += " UNWRITTEN" }
-            s += " folios \(io.folios.first.map { "\($0)" } ?? "-")…\(io.folios.last.map { "\($0)" } ?? "-")"
-            s += io.writebackEnded ? ", writeback ended" : ""
-            change(key, ref.generation, s, t, stamp)
+        var before: InodeState?
+        if onlyIoEnds == nil {
+            before = seen[generation]
+            seen[generation] = inode
+        } else if includeInode {
+            // The extent map alone: it changes seldom, so holding it costs little.
+            before = seen[generation]
+            var kept = inode
+            kept.folios = FolioTable()
+            kept.ioEnds = [:]
+            seen[generation] = kept
         }
-        for key in order where key.hasPrefix("io_end ") && !seen.contains(key) && histories[key]?.generation == ref.generation {
-            change(key, ref.generation, "released", t, stamp)
+        if includeInode, before?.lifecycle != inode.lifecycle || before?.rsvWorkQueued != inode.rsvWorkQueued {
+            change("inode", generation, "\(inode.lifecycle)" + (inode.rsvWorkQueued ? ", conversion work queued" : ""), t, stamp)
         }
-        for (index, f) in inode.folios {
-            var s: [String] = []
-            if f.dirty { s.append("dirty") }
-            if f.writeback { s.append("writeback") }
-            if f.lockedBy != nil { s.append("locked") }
-            if f.pte != .none { s.append("pte \(f.pte)") }
-            change("folio \(index)", ref.generation, s.isEmpty ? "clean" : s.joined(separator: ", "), t, stamp)
+        if let serials = onlyIoEnds {
+            for serial in serials where seenIoEnds[generation]?[serial] != inode.ioEnds[serial] {
+                if seenIoEnds[generation]?[serial] != nil || inode.ioEnds[serial] != nil {
+                    change("io_end \(serial)", generation, inode.ioEnds[serial].map(Self.describe) ?? "released", t, stamp)
+                }
+                seenIoEnds[generation, default: [:]][serial] = inode.ioEnds[serial]
+            }
+        } else if before?.ioEnds != inode.ioEnds {
+            for (serial, io) in inode.ioEnds where before?.ioEnds[serial] != io {
+                change("io_end \(serial)", generation, Self.describe(io), t, stamp)
+            }
+            for serial in (before?.ioEnds.keys).map(Array.init) ?? [] where inode.ioEnds[serial] == nil {
+                change("io_end \(serial)", generation, "released", t, stamp)
+            }
         }
-        for key in order where key.hasPrefix("folio ") && last[key] != "not cached" {
-            let index = UInt64(key.dropFirst(6)) ?? 0
-            if inode.folios[index] == nil { change(key, ref.generation, "not cached", t, stamp) }
+        if let indexes = onlyFolios {
+            for index in indexes where seenFolios[generation]?[index] != inode.folios[index] {
+                if seenFolios[generation]?[index] != nil || inode.folios[index] != nil {
+                    change("folio \(index)", generation, inode.folios[index].map(Self.describe) ?? "not cached", t, stamp)
+                }
+                seenFolios[generation, default: [:]][index] = inode.folios[index]
+            }
+        } else if before?.folios != inode.folios {
+            for (index, f) in inode.folios where before?.folios[index] != f {
+                change("folio \(index)", generation, Self.describe(f), t, stamp)
+            }
+            for (index, _) in before?.folios ?? FolioTable() where inode.folios[index] == nil {
+                change("folio \(index)", generation, "not cached", t, stamp)
+            }
         }
-        for run in inode.extents.runs where run.state != .hole {
-            change("blocks \(run.range)", ref.generation, "\(run.state)", t, stamp)
+        if includeInode, before?.extents != inode.extents {
+            for run in inode.extents.runs where run.state != .hole {
+                change("blocks \(run.range)", generation, "\(run.state)", t, stamp)
+            }
         }
+    }
+
+    static func describe(_ io: IoEndState) -> String {
+        var s = "\(io.phase)"
+        if !io.flags.isEmpty { s += io.flags.contains(.failed) ? " FAILED" : "" }
+        if io.flags.contains(.unwritten) { s += " UNWRITTEN" }
+        s += " folios \(io.folios.first.map { "\($0)" } ?? "-")…\(io.folios.last.map { "\($0)" } ?? "-")"
+        s += io.writebackEnded ? ", writeback ended" : ""
+        return s
+    }
+
+    static func describe(_ f: FolioState) -> String {
+        var s: [String] = []
+        if f.dirty { s.append("dirty") }
+        if f.writeback { s.append("writeback") }
+        if f.lockedBy != nil { s.append("locked") }
+        if f.pte != .none { s.append("pte \(f.pte)") }
+        return s.isEmpty ? "clean" : s.joined(separator: ", ")
     }
 
     private mutating func change(_ key: String, _ generation: UInt32, _ s: String, _ t: Transition, _ stamp: Stamp) {

@@ -46,18 +46,24 @@ public enum ProfileDiff {
         let chosen = profiles.isEmpty ? KernelProfile.newestFirst : profiles
         let first = try Replay.run(reader, replays: chosen.map { ProfileReplay(profile: $0, stableWrites: stable, historyInode: nil) })
 
-        // Second pass: one history replay per (profile, inode) of a first divergence.
-        var wanted: [(KernelProfile, UInt64)] = []
+        // Second pass: one history replay per (profile, inode) of a first
+        // divergence, recording only the objects that diverged.
+        var wanted: [(profile: KernelProfile, ino: UInt64, objects: Set<String>)] = []
         for r in first.replays {
             for d in r.firstDivergence.values {
-                guard let ino = d.inode?.ino, !wanted.contains(where: { $0 == (r.profile, ino) }) else { continue }
-                wanted.append((r.profile, ino))
+                guard let ino = d.inode?.ino else { continue }
+                let label = d.historyLabel.map { Set([$0]) } ?? []
+                if let i = wanted.firstIndex(where: { $0.profile == r.profile && $0.ino == ino }) {
+                    wanted[i].objects.formUnion(label)
+                } else {
+                    wanted.append((r.profile, ino, label))
+                }
             }
         }
         var histories: [KernelProfile: [ObjectHistory]] = [:]
         if !wanted.isEmpty {
             let second = try Replay.run(reader, replays: wanted.map {
-                ProfileReplay(profile: $0.0, stableWrites: stable, historyInode: $0.1)
+                ProfileReplay(profile: $0.profile, stableWrites: stable, historyInode: $0.ino, historyObjects: $0.objects)
             })
             for r in second.replays { histories[r.profile, default: []] += r.history?.all ?? [] }
         }
@@ -118,7 +124,7 @@ extension Replay {
         var dispatcher = ReplayDispatcher(
             replays: replays, reliability: TraceReliability(metadata: reader.metadata, crossCPUBound: crossCPUBound))
         dispatcher.front = try ReplayPipeline.run(
-            reader, options: ReadOptions(fields: .named(KernelEventDecoder.fieldsUsed), keepRawText: false),
+            reader, options: ReadOptions(fields: ReplayFrontEnd.fields, keepRawText: false),
             front: dispatcher.front) { prepared in
             dispatcher.apply(prepared)
             if let every = pruneEvery, prepared.stamp.index % every == every - 1 {
