@@ -8,6 +8,7 @@ import WritebackModel
 struct FindingBuilder {
     let reliability: TraceReliability
     let comms: [Int32: String]
+    let names: EventNames
     static let witnessLimit = 20
 
     func findings(from pending: [PendingFinding], profile: KernelProfile) -> [Finding] {
@@ -63,7 +64,8 @@ struct FindingBuilder {
 
     func actor(of s: Stamp) -> FindingActor {
         let comm = comms[s.pid] ?? "?"
-        if s.name.hasPrefix("block_rq_complete") || s.name == "block_rq_error" || comm.hasPrefix("ksoftirqd") || s.pid == 0 {
+        let name = names[s.name]
+        if name.hasPrefix("block_rq_complete") || name == "block_rq_error" || comm.hasPrefix("ksoftirqd") || s.pid == 0 {
             return FindingActor(name: "irq (cpu \(s.cpu))", kind: .irq)
         }
         if comm.hasPrefix("kworker") { return FindingActor(name: "\(comm)-\(s.pid)", kind: .kworker) }
@@ -78,7 +80,7 @@ struct FindingBuilder {
             let column: Int
             if let i = actors.firstIndex(of: a) { column = i } else { actors.append(a); column = actors.count - 1 }
             witness.append(WitnessEvent(index: e.stamp.index, timestamp: e.stamp.timestamp, cpu: e.stamp.cpu,
-                                        pid: e.stamp.pid, name: e.stamp.name, role: e.role, actor: column))
+                                        pid: e.stamp.pid, name: names[e.stamp.name], role: e.role, actor: column))
         }
         return (actors, witness)
     }

@@ -19,10 +19,9 @@ public struct LostCoverage: Sendable, Equatable {
         return Double(lostNanoseconds) / Double(last - first)
     }
 
-    mutating func observe(_ record: TraceRecord) {
-        guard case .event(let e) = record else { return }
-        if first.map({ e.timestamp < $0 }) ?? true { first = e.timestamp }
-        if last.map({ e.timestamp > $0 }) ?? true { last = e.timestamp }
+    mutating func observe(timestamp: UInt64) {
+        if first.map({ timestamp < $0 }) ?? true { first = timestamp }
+        if last.map({ timestamp > $0 }) ?? true { last = timestamp }
     }
 
     /// Measures the union of `reliability`'s windows within the span read.

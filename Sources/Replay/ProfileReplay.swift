@@ -14,7 +14,7 @@ struct Stamp: Hashable, Sendable {
     var timestamp: UInt64
     var cpu: Int
     var pid: Int32
-    var name: String
+    var name: EventName
 }
 
 /// A trail entry: an event and what the model did there.
@@ -112,14 +112,16 @@ struct ProfileReplay {
     /// Per file system: block size and partition start (from the dispatcher).
     var geometry: [DeviceNumber: DeviceGeometry] = [:]
     /// The event being replayed.
-    var now = Stamp(index: 0, timestamp: 0, cpu: 0, pid: 0, name: "")
+    var now = Stamp(index: 0, timestamp: 0, cpu: 0, pid: 0, name: .none)
+    /// The names behind `Stamp.name`, shared with the dispatcher's front end.
+    var names = EventNames()
 
     static let divergenceExamples = 200
 
-    init(profile: KernelProfile, stableWrites: Bool, historyInode: UInt64?) {
+    init(profile: KernelProfile, stableWrites: Bool, historyInode: UInt64?, historyObjects: Set<String>? = nil) {
         model = WritebackModel(profile: profile)
         self.stableWrites = stableWrites
-        if let ino = historyInode { history = HistoryRecorder(ino: ino) }
+        if let ino = historyInode { history = HistoryRecorder(ino: ino, objects: historyObjects) }
     }
 
     var profile: KernelProfile { model.profile }
@@ -157,7 +159,7 @@ struct ProfileReplay {
         record(Divergence(eventIndex: now.index, timestamp: now.timestamp, kernelFunction: t.kernelFunction,
                           kind: which.kind, object: name, reason: reason,
                           expected: expected.isEmpty ? ["nothing: \(t.actor) has no step enabled"] : expected,
-                          observed: "\(now.name) → \(t.kernelFunction)"), object: which)
+                          observed: "\(names[now.name]) → \(t.kernelFunction)"), object: which)
     }
 
     func object(of t: Transition) -> ReplayObject {
@@ -307,7 +309,7 @@ struct ProfileReplay {
                                   kind: .fsync, object: "\(inode) blocks \(converted)",
                                   reason: "the model converts these blocks in the flushing task, which shows no CONVERT for them",
                                   expected: ["ext4_flush_completed_IO converting in the fsync task (CONVERT on the caller)"],
-                                  observed: "no CONVERT on the caller before \(now.name)"),
+                                  observed: "no CONVERT on the caller before \(names[now.name])"),
                        object: object(of: .ext4FlushCompletedIO(task: pid)))
             }
         }

@@ -125,7 +125,7 @@ public enum Replay {
             }.joined(separator: ", "))
         }
         let rules = options.rules.isEmpty ? Set(RuleID.allCases) : options.rules
-        let findings = FindingBuilder(reliability: d.reliability, comms: d.comms)
+        let findings = FindingBuilder(reliability: d.reliability, comms: d.comms, names: d.names)
             .findings(from: chosen.findings.filter { rules.contains($0.violation.rule) }, profile: chosen.profile)
         return CheckReport(
             trace: trace,

@@ -16,15 +16,20 @@ struct ReplayDispatcher {
     var geometry = GeometryEstimator()
     var lastMapped: [Int32: (DeviceNumber, ExtentRange)] = [:]
     var blockSizes: [DeviceNumber: UInt64] = [:]
+    var bdiNumbers: [String: DeviceNumber?] = [:]
     var pid: Int32 = 0
     var replays: [ProfileReplay]
     /// Profiles dropped by `pruneProfiles`: divergences when dropped, at which event count.
     var pruned: [(profile: KernelProfile, divergences: Int, atEvent: Int)] = []
 
     init(replays: [ProfileReplay], reliability: TraceReliability) {
+        let names = EventNames()
         self.replays = replays
-        front = ReplayFrontEnd(reliability: reliability)
+        for i in self.replays.indices { self.replays[i].names = names }
+        front = ReplayFrontEnd(reliability: reliability, names: names)
     }
+
+    var names: EventNames { front.names.names }
 
     /// Decodes and applies one record on the calling thread.
     mutating func add(_ record: TraceRecord) {
@@ -37,11 +42,11 @@ struct ReplayDispatcher {
         for i in replays.indices {
             replays[i].now = stamp
             if !replays[i].pendingAddComplete.isEmpty {
-                if stamp.name == "workqueue_execute_start" {
+                if stamp.name == .workqueueExecuteStart {
                     // A work item runs: whatever completion queued it did its
                     // ext4_add_complete_io first, whichever CPU it ran on.
                     for cpu in replays[i].pendingAddComplete.keys.sorted() { replays[i].flushAddComplete(cpu: cpu) }
-                } else if stamp.name != "sb_clear_inode_writeback" {
+                } else if stamp.name != .sbClearInodeWriteback {
                     replays[i].flushAddComplete(cpu: stamp.cpu)
                 }
             }
@@ -53,7 +58,7 @@ struct ReplayDispatcher {
         case .other, .jbd2, .sched: insideFault = true
         default: break
         }
-        if !insideFault, replays.contains(where: { $0.heldStores[stamp.pid] != nil }) {
+        if !insideFault, replays.contains(where: { !$0.heldStores.isEmpty && $0.heldStores[stamp.pid] != nil }) {
             var waitedOn: FolioRef? = nil
             if case .writeback(.waitOnWriteback(let bdi, let ino, let index)) = prepared.event,
                let dev = device(bdi: bdi) {
@@ -69,7 +74,7 @@ struct ReplayDispatcher {
         case .workqueue(let e): workqueue(e)
         case .syscall(let e): syscall(e)
         case .other(let raw):
-            if raw.name == "ext4_sync_fs", let dev = raw.fields.device("dev") {
+            if stamp.name == .ext4SyncFs, let dev = raw.fields.device("dev") {
                 each { $0.syncFs(dev: dev) }
             }
         case .jbd2, .sched: break
@@ -89,9 +94,17 @@ struct ReplayDispatcher {
 
     /// The file system behind a bdi name ("7:0"): the same number for loop
     /// devices and whole disks; else the only file system seen.
-    func device(bdi: String) -> DeviceNumber? {
-        if let d = DeviceNumber(bdi), fsDevices.contains(d) { return d }
-        return fsDevices.count == 1 ? fsDevices.first : DeviceNumber(bdi)
+    mutating func device(bdi: String) -> DeviceNumber? {
+        // Parsed once per name: every dirtied folio names its bdi.
+        let parsed: DeviceNumber?
+        if let known = bdiNumbers[bdi] {
+            parsed = known
+        } else {
+            parsed = DeviceNumber(bdi)
+            if bdiNumbers.count < 1024 { bdiNumbers[bdi] = parsed }
+        }
+        if let d = parsed, fsDevices.contains(d) { return d }
+        return fsDevices.count == 1 ? fsDevices.first : parsed
     }
 
     mutating func ext4(_ e: Ext4Event) {
@@ -218,7 +231,7 @@ struct ReplayDispatcher {
 
     mutating func workqueue(_ e: WorkqueueEvent) {
         let key = e.key
-        guard key.function.hasPrefix("ext4_end_io") else { return }
+        guard key.function == ReplayFrontEnd.conversionWork else { return }
         switch e {
         case .queue: each { $0.conversionWorkQueued(key.work) }
         case .executeStart: each { $0.conversionWorkStarted(key.work) }

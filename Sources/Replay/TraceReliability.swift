@@ -31,7 +31,7 @@ public struct TraceReliability: Sendable {
     /// skew reported for unsynchronised TSCs after boot-time calibration,
     /// and below the gap between a bio completion and its conversion work.
     public let crossCPUBound: UInt64
-    private var lastByCPU: [Int: UInt64] = [:]
+    private var lastByCPU = PerCPU<UInt64>()
     private var overwrittenCPUs: Set<Int>
     private var overwriteAllCPUs: Bool
 
@@ -57,11 +57,11 @@ public struct TraceReliability: Sendable {
         overwrittenEvents + windows.reduce(0) { $0 + ($1.count ?? 0) }
     }
 
-    mutating func observe(_ event: TraceEvent) {
-        if lastByCPU[event.cpu] == nil, overwriteAllCPUs || overwrittenCPUs.contains(event.cpu) {
-            overwriteHorizon = max(overwriteHorizon ?? 0, event.timestamp)
+    mutating func observe(cpu: Int, timestamp: UInt64) {
+        if lastByCPU[cpu] == nil, overwriteAllCPUs || overwrittenCPUs.contains(cpu) {
+            overwriteHorizon = max(overwriteHorizon ?? 0, timestamp)
         }
-        lastByCPU[event.cpu] = event.timestamp
+        lastByCPU[cpu] = timestamp
     }
 
     mutating func observe(_ lost: LostEvents) {

@@ -1,0 +1,23 @@
+/// A value per CPU number, for lookups on every event: an array for the
+/// CPU numbers machines have, a dictionary for anything a damaged trace
+/// claims beyond them (hashing every event's CPU number showed in profiles).
+struct PerCPU<Value: Sendable>: Sendable {
+    private var values: [Value?] = []
+    private var beyond: [Int: Value] = [:]
+    static var arrayLimit: Int { 4096 }
+
+    subscript(cpu: Int) -> Value? {
+        get {
+            if cpu >= 0, cpu < Self.arrayLimit { return cpu < values.count ? values[cpu] : nil }
+            return beyond[cpu]
+        }
+        set {
+            guard cpu >= 0, cpu < Self.arrayLimit else { beyond[cpu] = newValue; return }
+            if cpu >= values.count {
+                guard newValue != nil else { return }
+                values.append(contentsOf: repeatElement(nil, count: cpu + 1 - values.count))
+            }
+            values[cpu] = newValue
+        }
+    }
+}
