@@ -127,3 +127,35 @@ private func event(_ name: String, _ fields: [(String, FieldValue)]) -> TraceEve
         #expect(!used.contains("comm"))
     }
 }
+
+/// The decoder caches its per-format plan by `TraceEvent.formatID`; numbers
+/// are a reader's own, so one decoder fed events whose numbers collide with
+/// other names must still decode each by its name.
+@Suite struct DecoderPlanCacheTests {
+    @Test func collidingFormatIDsStillDecodeByName() {
+        var shared = KernelEventDecoder()
+        var a = event("ext4_sync_file_enter", [("dev", dev70), ("ino", .unsigned(12)), ("parent", .unsigned(2)), ("datasync", .signed(1))])
+        var b = event("block_rq_issue", [("dev", dev70), ("sector", .unsigned(8)), ("nr_sector", .unsigned(8)),
+                                          ("bytes", .unsigned(4096)), ("rwbs", .string("WS")), ("comm", .string("t"))])
+        var c = event("sys_exit_fsync", [("ret", .signed(0))])
+        a.formatID = 7
+        b.formatID = 7
+        c.formatID = 7
+        for e in [a, b, c, a] {
+            var fresh = KernelEventDecoder()
+            #expect("\(shared.decode(e))" == "\(fresh.decode(e))", "\(e.name)")
+        }
+        guard case .ext4(.syncFileEnter(_, datasync: true)) = shared.decode(a) else { Issue.record("a"); return }
+        guard case .block(.requestIssue) = shared.decode(b) else { Issue.record("b"); return }
+        guard case .syscall(.exit(.fsync, ret: 0)) = shared.decode(c) else { Issue.record("c"); return }
+    }
+
+    @Test func fieldsByEventCoversEveryFieldTheDecodersRead() {
+        let map = KernelEventDecoder.fieldsByEvent
+        #expect(map.fields(of: "ext4_ext_map_blocks_exit")?.isSuperset(of: ["lblk", "pblk", "len", "flags", "mflags"]) == true)
+        #expect(map.fields(of: "sys_exit_fsync") == ["ret"])
+        #expect(map.fields(of: "ext4_es_lookup_extent_enter") == nil)
+        let union = map.exact.values.reduce(into: Set<String>()) { $0.formUnion($1) }
+        #expect(union.isSubset(of: KernelEventDecoder.fieldsUsed))
+    }
+}

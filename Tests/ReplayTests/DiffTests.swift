@@ -117,3 +117,29 @@ import WritebackModel
         #expect(c.newTransitions.isEmpty)
     }
 }
+
+/// The history `diff` shows for a first divergence is the diverging
+/// object's own: the one a full `replay --ino` of its inode records, cut at
+/// the divergence (the diff pass records only the diverging objects).
+@Suite struct DiffHistoryTests {
+    @Test(arguments: ["lost-events/lost_events.txt", "rename_over_dirty.dat", "punch_hole.dat"])
+    func diffHistoryIsTheObjectsOwn(_ name: String) throws {
+        let report = try ProfileDiff.run(TraceFile.open(path: Paths.trace(name)))
+        var compared = 0
+        var withHistory = 0
+        for p in report.profiles {
+            for f in p.firstDivergences {
+                guard let inode = f.divergence.inode, let label = f.divergence.historyLabel else { continue }
+                let full = try Replay.check(TraceFile.open(path: Paths.trace(name)),
+                                            options: ReplayOptions(profile: p.profile, historyIno: inode.ino))
+                let own = full.histories.first { $0.object == label && $0.generation == inode.generation }
+                let expected = own?.changes.filter { $0.eventIndex <= f.divergence.eventIndex } ?? []
+                #expect(f.history == expected, "\(name) \(p.profile) \(label) of \(inode)")
+                compared += 1
+                if !expected.isEmpty { withHistory += 1 }
+            }
+        }
+        #expect(compared > 0)
+        #expect(withHistory > 0)
+    }
+}
