@@ -165,11 +165,12 @@ extension ProfileReplay {
             // Folios whose buffers were already mapped: the dirty ones from
             // the span's cursor that the span did not map, after those
             // already under writeback.
-            let rest = Int(pages) - min(Int(pages), started.count)
-            folios = ArraySlice(started + dirtyFolios(of: inode, from: first, count: rest, excluding: mappedPages.union(started)))
-            if folios.isEmpty, span.mapped.isEmpty == false {
-                folios = mappedPages.filter { $0 >= first }.sorted().prefix(Int(pages))
+            let count = Int(pages) - min(Int(pages), started.count)
+            var rest = dirtyFolios(of: inode, from: first, count: count, excluding: mappedPages.union(started))
+            if rest.isEmpty, span.mapped.isEmpty == false {
+                rest = Array(mappedPages.filter { $0 >= first && !started.contains($0) }.sorted().prefix(count))
             }
+            folios = ArraySlice(started + rest)
         }
         if folios.isEmpty {
             // The dirtying is not in the trace (it started mid-story): infer it.
@@ -194,10 +195,14 @@ extension ProfileReplay {
     /// before `io_submit_add_bh` — its bio is queued only when a block does
     /// not merge or at `ext4_io_submit`, so a write fault may come between.
     /// The folio is the span's next one: writeback takes the dirty folios
-    /// in index order from its cursor, and the blocks it just mapped.
+    /// in index order from its cursor, and the blocks it just mapped. Blocks
+    /// name folios only once the file system's block size is known (learnt
+    /// from the first map → bio pair): before that, a span that mapped
+    /// blocks leaves its folios to `block_bio_queue`, as before 6.18's mark.
     mutating func inodeWritebackMarked(_ inode: ModelInode) {
         guard var span = spans[now.pid], span.inode == inode,
               let folios = state.inodes[inode]?.folios, let sb = state.superblocks[inode.dev] else { return }
+        guard geometry[inode.dev] != nil || span.mapped.isEmpty else { return }
         let first = span.cursor / pageSize
         let dirty = dirtyFolios(of: inode, from: first, count: 1, excluding: Set(span.started)).first
         let mapped = span.mappedPages(blocksPerFolio: sb.blocksPerFolio)
