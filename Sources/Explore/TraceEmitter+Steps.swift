@@ -7,7 +7,7 @@ import WritebackModel
 // the inode's last writeback ended.
 
 extension TraceEmitter {
-    func events(before s: ModelState, step: Step, _ out: inout TraceLines) {
+    func events(before s: ModelState, step: Step, _ passes: inout WritepagesPasses, _ out: inout TraceLines) {
         let t = step.transition
         let a = step.state
         var c = context(t.actor)
@@ -43,15 +43,24 @@ extension TraceEmitter {
         case .ext4Fallocate(_, let i, let r):
             out.add(c, "ext4_fallocate_enter", FieldText.ext4(i.dev, i.ino) + " offset \(r.lblk * 4096) len \(r.len * 4096) mode ")
             out.add(c, "ext4_fallocate_exit", FieldText.ext4(i.dev, i.ino) + " pos \(r.lblk * 4096) blocks \(r.len) ret 0")
-        case .ext4Writepages(_, let i, let syncAll):
+        case .ext4Writepages(let id, let i, let syncAll):
+            passes.writepagesEntered(id)
             writepages(i, syncAll: syncAll, c, &out)
         case .mpageSubmitFolio(let id, let f):
             guard let cursor = s.tasks[id]?.writeback, cursor.ioEnd == nil else { break }
             if case .device = cursor.scope, !s.inodes[f.inode]!.ioEnds.values.contains(where: { _ in true }) {
+                passes.writepagesEntered(id)
                 writepages(f.inode, syncAll: true, c, &out)
             }
-            out.add(c, "ext4_da_write_folios_start", FieldText.ext4(f.inode.dev, f.inode.ino)
-                    + " start_pos 0x\(FieldText.hex(f.index * 4096)) next_pos 0x\(FieldText.hex(f.index * 4096)) nr_to_write \(nrToWrite(cursor.syncAll)) sync_mode \(cursor.syncAll ? 1 : 0)")
+            // The first pass takes folios whose blocks are all mapped; a folio
+            // that needs mapping, or any later io_end, is a mapping iteration.
+            let needsMapping = s.inodes[f.inode]!.extents.states(in: s.blocks(of: f)).contains { $0.state != .written }
+            if needsMapping || passes.pastFirstPass.contains(id) {
+                if let opened = a.tasks[id]?.writeback?.ioEnd { passes.spanned.insert(opened) }
+                out.add(c, "ext4_da_write_folios_start", FieldText.ext4(f.inode.dev, f.inode.ino)
+                        + " start_pos 0x\(FieldText.hex(f.index * 4096)) next_pos 0x\(FieldText.hex(f.index * 4096)) nr_to_write \(nrToWrite(cursor.syncAll)) sync_mode \(cursor.syncAll ? 1 : 0)")
+            }
+            passes.pastFirstPass.insert(id)
         case .ext4BioWriteFolio(_, let f):
             mapForWriteback(f, s, c, &out)
             // __folio_start_writeback: the inode's first folio under writeback tags it.
@@ -65,6 +74,7 @@ extension TraceEmitter {
             guard let state = a.ioEnd(io), let bio = state.bios.last else { break }
             let sync = s.tasks[id]?.writeback?.syncAll == true
             out.add(c, "block_bio_queue", FieldText.block(io.inode.dev) + " \(sync ? "WS" : "W") \(sector(bio.range.lblk)) + \(bio.range.len * 8) [\(c.comm)]")
+            guard passes.spanned.remove(io) != nil else { break }
             let end = (state.ranges.map(\.end).max() ?? 0) * 4096
             out.add(c, "ext4_da_write_folios_end", FieldText.ext4(io.inode.dev, io.inode.ino)
                     + " start_pos 0x\(FieldText.hex(end)) next_pos 0x\(FieldText.hex(end)) nr_to_write \(nrToWrite(sync) - 1) ret 0")
@@ -78,9 +88,9 @@ extension TraceEmitter {
             out.add(c, "block_rq_issue", FieldText.block(b.ioEnd.inode.dev) + " W \(bio.range.len * 4096) () \(sector(bio.range.lblk)) + \(bio.range.len * 8) be,0,4 [\(c.comm)]")
         case .ext4EndBio(let b, let error):
             guard let bio = s.bio(b) else { break }
-            var irq = c
-            irq.flags = "..s.."
-            out.add(irq, "block_rq_complete", FieldText.block(b.ioEnd.inode.dev) + " W () \(sector(bio.range.lblk)) + \(bio.range.len * 8) be,0,4 [\(error ? -5 : 0)]")
+            // Completion runs in softirq: what it causes prints with `s` too.
+            c.flags = "..s.."
+            out.add(c, "block_rq_complete", FieldText.block(b.ioEnd.inode.dev) + " W () \(sector(bio.range.lblk)) + \(bio.range.len * 8) be,0,4 [\(error ? -5 : 0)]")
         case .ext4EndIoWork(let io):
             let w = work(io.inode, io: io.serial)
             out.add(c, "workqueue_execute_start", "work struct \(w.pointer): function \(w.function)")
@@ -108,9 +118,10 @@ extension TraceEmitter {
             let run = s.superblocks[i.dev]?.worker
             let w = work(i, io: run?.workIoEnd?.serial)
             out.add(c, "workqueue_execute_end", "work struct \(w.pointer): function \(w.function)")
-        case .ext4SyncFile(_, let i, let datasync):
+        case .ext4SyncFile(let id, let i, let datasync):
             out.add(c, datasync ? "sys_fdatasync(fd: 3)" : "sys_fsync(fd: 3)", "", raw: true)
             out.add(c, "ext4_sync_file_enter", FieldText.ext4(i.dev, i.ino) + " parent 2 datasync \(datasync ? 1 : 0) ")
+            passes.writepagesEntered(id)
             if s.sortedDirtyFolios(of: i).isEmpty == false { writepages(i, syncAll: true, c, &out) }
         case .filemapFdatawaitRange(let id):
             if case .syncFile(let p)? = s.tasks[id]?.operation, !p.covered.isEmpty {

@@ -25,15 +25,29 @@ public struct TraceEmitter {
         model = WritebackModel(profile: profile)
     }
 
+    /// Where each task is in 6.18's `ext4_do_writepages`, which prints
+    /// `ext4_da_write_folios_start` / `_end` only around the iterations that
+    /// may map blocks: its first pass (`do_map = 0`) submits the folios whose
+    /// blocks are all mapped without them.
+    struct WritepagesPasses {
+        /// Tasks whose current `ext4_do_writepages` has opened an io_end.
+        var pastFirstPass: Set<Int> = []
+        /// io_ends opened under `ext4_da_write_folios_start`.
+        var spanned: Set<IoEndRef> = []
+
+        mutating func writepagesEntered(_ task: Int) { pastFirstPass.remove(task) }
+    }
+
     /// The trace text, header included, newline-terminated.
     public func text(for c: Counterexample) -> String {
         var out = TraceLines(startMicroseconds: startMicroseconds)
         var state = scenario.initialState(profile)
+        var passes = WritepagesPasses()
         marker(state, &out)
         prologue(state, &out)
         for step in c.allSteps + c.completion {
             out.nextStep()
-            events(before: state, step: step, &out)
+            events(before: state, step: step, &passes, &out)
             state = step.state
         }
         let cpus = max(2, (scenario.actors.map(\.cpu).max() ?? 0) + 1)
@@ -52,9 +66,11 @@ public struct TraceEmitter {
         }
     }
 
-    /// The task that sets the scene (fallocate, the first write).
+    /// The task that sets the scene (fallocate, the first write): the first
+    /// task that is not a kernel thread (a flusher does not call write(2)).
     var setupContext: TraceLines.Context {
-        let task = scenario.actors.first { if case .task = $0.ref { return true } else { return false } }
+        let tasks = scenario.actors.filter { if case .task = $0.ref { return true } else { return false } }
+        let task = tasks.first { !$0.comm.hasPrefix("kworker/") } ?? tasks.first
         return context(task?.ref ?? .task(0))
     }
 
@@ -125,7 +141,7 @@ public struct TraceEmitter {
 
     func dirtyFolio(_ f: FolioRef, _ c: TraceLines.Context, _ out: inout TraceLines) {
         var d = c
-        d.flags = "d..3."
+        d.flags = "d..1."
         out.add(d, "writeback_dirty_folio", FieldText.bdi(f.inode.dev) + " ino=\(f.inode.ino) index=\(f.index)")
     }
 

@@ -31,6 +31,19 @@ struct WritebackSpan {
     /// Block ranges the span mapped, and whether the mapping was unwritten.
     var mapped: [(BlockRange, unwritten: Bool, pblk: UInt64?)] = []
     var start: Stamp
+    /// Folios put under writeback since the span's last bio, before the
+    /// bio carrying them was queued (`sb_mark_inode_writeback`).
+    var started: [UInt64] = []
+}
+
+extension WritebackSpan {
+    /// The folio indexes of the blocks the span mapped.
+    func mappedPages(blocksPerFolio: UInt64) -> Set<UInt64> {
+        let per = max(1, blocksPerFolio)
+        return Set(mapped.flatMap { m in
+            m.0.len == 0 ? [] : Array((m.0.lblk / per)...((m.0.end - 1) / per))
+        })
+    }
 }
 
 /// A bio the model tracks, keyed by its first sector on the whole disk.

@@ -166,7 +166,11 @@ struct ReplayDispatcher {
         case .clearInodeWriteback(let key):
             let inode = resolve(key)
             each { $0.inodeWritebackCleared(inode) }
-        case .waitOnWriteback, .markInodeWriteback:
+        case .markInodeWriteback(let key):
+            guard fsDevices.contains(key.dev) else { return }
+            let inode = resolve(key)
+            each { $0.inodeWritebackMarked(inode) }
+        case .waitOnWriteback:
             break
         }
     }

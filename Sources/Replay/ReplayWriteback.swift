@@ -138,62 +138,112 @@ extension ProfileReplay {
 
     /// `block_bio_queue` of a write by a task inside a span: the io_end's
     /// folios are the dirty ones from the span's cursor, as many as the bio
-    /// carries (per-folio PG_writeback set is invisible, §4.3). Then the
-    /// model's folio steps and `ext4_io_submit`.
+    /// carries. The first of them may already be under writeback
+    /// (`inodeWritebackMarked`); the others' PG_writeback set is invisible
+    /// (§4.3) and is placed here. Then the model's folio steps and `ext4_io_submit`.
     mutating func bioQueued(_ io: BlockIO) {
         guard var span = spans[now.pid], io.rwbs.operation == .write, io.range.count > 0 else { return }
         let pid = Int(now.pid)
         let inode = span.inode
         guard state.inodes[inode] != nil, let sb = state.superblocks[inode.dev] else { return }
-        if state.tasks[pid]?.writeback == nil { drive(.ext4Writepages(task: pid, inode, syncAll: true)) }
-        if state.tasks[pid]?.writeback?.ioEnd == nil { putOwnerReference(pid) }
+        prepareSubmitter(pid, inode)
+        let started = span.started
+        span.started = []
         let pages = max(1, io.range.count * 512 / pageSize)
         let first = span.cursor / pageSize
         var folios: ArraySlice<UInt64>
-        let per = max(1, sb.blocksPerFolio)
-        let mappedPages = Set(span.mapped.flatMap { m in
-            m.0.len == 0 ? [] : Array((m.0.lblk / per)...((m.0.end - 1) / per))
-        })
+        let mappedPages = span.mappedPages(blocksPerFolio: sb.blocksPerFolio)
         if let g = geometry[inode.dev], io.range.sector >= g.startSector,
            case let pblk = (io.range.sector - g.startSector) / g.sectorsPerBlock,
            let m = span.mapped.first(where: { m in m.pblk.map { pblk >= $0 && pblk < $0 + m.0.len } ?? false }) {
             // The bio carries blocks the span mapped: its folios are theirs.
+            let per = max(1, sb.blocksPerFolio)
             let lblk = m.0.lblk + (pblk - m.pblk!)
             let blocks = max(1, io.range.count / g.sectorsPerBlock)
             folios = ArraySlice(Array((lblk / per)...((lblk + blocks - 1) / per)))
         } else {
             // Folios whose buffers were already mapped: the dirty ones from
-            // the span's cursor that the span did not map.
-            folios = ArraySlice(dirtyFolios(of: inode, from: first, count: Int(pages), excluding: mappedPages))
-            if folios.isEmpty, span.mapped.isEmpty == false {
-                folios = mappedPages.filter { $0 >= first }.sorted().prefix(Int(pages))
+            // the span's cursor that the span did not map, after those
+            // already under writeback.
+            let count = Int(pages) - min(Int(pages), started.count)
+            var rest = dirtyFolios(of: inode, from: first, count: count, excluding: mappedPages.union(started))
+            if rest.isEmpty, span.mapped.isEmpty == false {
+                rest = Array(mappedPages.filter { $0 >= first && !started.contains($0) }.sorted().prefix(count))
             }
+            folios = ArraySlice(started + rest)
         }
         if folios.isEmpty {
             // The dirtying is not in the trace (it started mid-story): infer it.
             folios = ArraySlice((first..<first + pages).map { $0 })
         }
-        for index in folios {
-            let folio = FolioRef(inode: inode, index: index)
-            ensureFolio(folio)
-            if state.folio(folio)?.dirty != true { state.inodes[inode]!.folios[index]!.dirty = true }
-            syncExtents(of: state.blocks(of: folio), span: span, sb: sb)
-            state.tasks[pid]?.writeback?.toWrite = [folio.index]
-            drive(.mpageSubmitFolio(task: pid, folio), object: "\(folio)") { s, reason in
-                if reason.contains("under writeback") || reason.contains("locked") {
-                    s.inodes[inode]!.folios[index]!.writeback = false
-                    s.inodes[inode]!.folios[index]!.lockedBy = nil
-                }
-            }
-            drive(.ext4BioWriteFolio(task: pid, folio), object: "\(folio)")
+        for index in folios where !started.contains(index) {
+            startWriteback(FolioRef(inode: inode, index: index), span: span, sb: sb)
         }
         span.cursor = max(span.cursor, ((folios.last ?? first) + 1) * pageSize)
         spans[now.pid] = span
         guard let ioRef = state.tasks[pid]?.writeback?.ioEnd else { return }
-        note(ioRef, "ext4_bio_write_folio: \(folios.count) folio(s) under writeback, bio submitted")
+        let count = Set(folios).union(started).count
+        note(ioRef, "ext4_bio_write_folio: \(count) folio(s) under writeback, bio submitted")
         if drive(.ext4IoSubmit(task: pid, ioRef)), let n = state.ioEnd(ioRef)?.bios.count {
             bios[SectorKey(dev: io.range.dev, sector: io.range.sector)] = LiveBio(bio: BioRef(ioEnd: ioRef, index: n - 1), sectors: io.range.count)
         }
+    }
+
+    /// `sb_mark_inode_writeback`, printed by `__folio_start_writeback`
+    /// inside `ext4_bio_write_folio` (6.18 fs/ext4/page-io.c) when the inode
+    /// had no folio under writeback: that folio's PG_writeback is set now,
+    /// before `io_submit_add_bh` — its bio is queued only when a block does
+    /// not merge or at `ext4_io_submit`, so a write fault may come between.
+    /// The folio is the span's next one: writeback takes the dirty folios
+    /// in index order from its cursor, and the blocks it just mapped. Blocks
+    /// name folios only once the file system's block size is known (learnt
+    /// from the first map → bio pair): before that, a span that mapped
+    /// blocks leaves its folios to `block_bio_queue`, as before 6.18's mark.
+    mutating func inodeWritebackMarked(_ inode: ModelInode) {
+        guard var span = spans[now.pid], span.inode == inode,
+              let folios = state.inodes[inode]?.folios, let sb = state.superblocks[inode.dev] else { return }
+        guard geometry[inode.dev] != nil || span.mapped.isEmpty else { return }
+        let first = span.cursor / pageSize
+        let dirty = dirtyFolios(of: inode, from: first, count: 1, excluding: Set(span.started)).first
+        let mapped = span.mappedPages(blocksPerFolio: sb.blocksPerFolio)
+            .filter { $0 >= first && folios[$0]?.writeback != true && !span.started.contains($0) }.min()
+        guard let index = [dirty, mapped].compactMap({ $0 }).min(),
+              folios[index]?.writeback != true else { return }
+        prepareSubmitter(Int(now.pid), inode)
+        startWriteback(FolioRef(inode: inode, index: index), span: span, sb: sb)
+        span.started.append(index)
+        span.cursor = max(span.cursor, (index + 1) * pageSize)
+        spans[now.pid] = span
+        if let ioRef = state.tasks[Int(now.pid)]?.writeback?.ioEnd {
+            note(ioRef, "ext4_bio_write_folio: folio \(index) under writeback (sb_mark_inode_writeback), bio not yet queued")
+        }
+    }
+
+    /// The task is in a writeback pass with an io_end to fill: infer
+    /// `ext4_writepages` if it was not seen, and drop the reference on the
+    /// previous io_end (`ext4_put_io_end` after its submit).
+    mutating func prepareSubmitter(_ pid: Int, _ inode: ModelInode) {
+        if state.tasks[pid]?.writeback == nil { drive(.ext4Writepages(task: pid, inode, syncAll: true)) }
+        if state.tasks[pid]?.writeback?.ioEnd == nil { putOwnerReference(pid) }
+    }
+
+    /// `mpage_submit_folio` then `ext4_bio_write_folio` for one folio of
+    /// the span: dirty (the trace shows it written), blocks as the span
+    /// mapped them, locked and put under writeback in the task's io_end.
+    mutating func startWriteback(_ folio: FolioRef, span: WritebackSpan, sb: SuperblockState) {
+        let pid = Int(now.pid)
+        let (inode, index) = (folio.inode, folio.index)
+        ensureFolio(folio)
+        if state.folio(folio)?.dirty != true { state.inodes[inode]!.folios[index]!.dirty = true }
+        syncExtents(of: state.blocks(of: folio), span: span, sb: sb)
+        state.tasks[pid]?.writeback?.toWrite = [index]
+        drive(.mpageSubmitFolio(task: pid, folio), object: "\(folio)") { s, reason in
+            if reason.contains("under writeback") || reason.contains("locked") {
+                s.inodes[inode]!.folios[index]!.writeback = false
+                s.inodes[inode]!.folios[index]!.lockedBy = nil
+            }
+        }
+        drive(.ext4BioWriteFolio(task: pid, folio), object: "\(folio)")
     }
 
     /// The `count` lowest dirty folio indexes ≥ `first` not in `excluded`.

@@ -11,13 +11,6 @@ import WritebackModel
 @Suite struct RoundTripTests {
     static let cases: [(String, KernelProfile)] = BuiltinScenarios.all.flatMap { s in s.bugProfiles.map { (s.name, $0) } }
 
-    /// Schedules whose deciding step Replay does not map from the events 6.18
-    /// prints (see `knownReplayGaps`); their tests stay honest: they expect
-    /// the finding and record the known issue while it is missing.
-    static let knownReplayGaps: [String: String] = [
-        "mkwrite-vs-writeback": "PG_writeback is set in ext4_bio_write_folio (sb_mark_inode_writeback) before block_bio_queue; Replay starts the folio's writeback only at block_bio_queue, so a write fault in between is not seen under writeback",
-    ]
-
     static func emitted(_ name: String, _ profile: KernelProfile) throws -> (Scenario, Counterexample, String) {
         let scenario = try #require(BuiltinScenarios.named(name))
         let result = try Explorer(scenario: scenario, profile: profile).run(bound: ExploreBound(depth: scenario.defaultBound))
@@ -39,18 +32,40 @@ import WritebackModel
         let path = try Self.write(text, "\(name)-\(profile)")
         defer { try? FileManager.default.removeItem(atPath: path) }
         let report = try Replay.check(TraceFile.open(path: path), options: ReplayOptions(profile: profile))
-        let flagged = report.findings.contains { $0.rule == scenario.rule && $0.verdict == .violated }
-        if let gap = Self.knownReplayGaps[name] {
-            withKnownIssue(Comment(rawValue: gap)) {
-                #expect(flagged, "\(name) on \(profile): \(report.findings.map(\.rule))")
-            }
-        } else {
-            #expect(flagged, "\(name) on \(profile): \(report.findings.map(\.rule)), divergences \(report.divergences)")
-            // The same objects: the inode and first block the explorer's violation names.
-            let f = report.findings.first { $0.rule == scenario.rule }
-            #expect(f?.ino == c.violation.inode?.ino)
-            #expect(f?.lblk == c.violation.range?.lblk)
-        }
+        #expect(report.findings.contains { $0.rule == scenario.rule && $0.verdict == .violated },
+                "\(name) on \(profile): \(report.findings.map(\.rule)), divergences \(report.divergences)")
+        // The same objects: the inode and first block the explorer's violation names.
+        let f = report.findings.first { $0.rule == scenario.rule }
+        #expect(f?.ino == c.violation.inode?.ino)
+        #expect(f?.lblk == c.violation.range?.lblk)
+    }
+
+    /// seed 003's window is from `__folio_start_writeback` (6.18 prints
+    /// `sb_mark_inode_writeback` for the inode's first folio) to the end of
+    /// writeback (`sb_clear_inode_writeback`), not from `block_bio_queue`.
+    /// Moving the writer's fault out of it, to just before the mark or just
+    /// after the clear, gives twins `check` must not flag.
+    @Test(arguments: ["sb_mark_inode_writeback", "sb_clear_inode_writeback"])
+    func mkwriteOutsideTheWritebackWindowIsNotFlagged(_ boundary: String) throws {
+        let profile = KernelProfile.ext4_2_6_39
+        let (scenario, _, text) = try Self.emitted("mkwrite-vs-writeback", profile)
+        let writer = try #require(scenario.actor(.task(1)))
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        // The writer's fault is its last line, inside the window.
+        let fault = try #require(lines.lastIndex { $0.contains("-\(writer.pid) ") })
+        #expect(fault > (lines.firstIndex { $0.contains(": sb_mark_inode_writeback: ") } ?? .max))
+        let moved = lines.remove(at: fault)
+        let at = try #require(lines.firstIndex { $0.contains(": \(boundary): ") })
+        // Timestamps stay ordered: the moved line takes its new neighbour's time.
+        let time = { (line: String) in line.split(separator: " ").first { $0.hasSuffix(":") && $0.contains(".") } }
+        let (old, new) = (try #require(time(moved)), try #require(time(lines[at])))
+        lines.insert(moved.replacingOccurrences(of: " \(old) ", with: " \(new) "),
+                     at: boundary == "sb_mark_inode_writeback" ? at : at + 1)
+        let path = try Self.write(lines.joined(separator: "\n"), "mkwrite-twin-\(boundary)")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let report = try Replay.check(TraceFile.open(path: path), options: ReplayOptions(profile: profile))
+        #expect(report.findings.isEmpty, "\(report.findings.map(\.rule))")
+        #expect(report.divergences.isEmpty)
     }
 
     /// The emitted text is a tracefs `trace` file the reader takes whole:

@@ -62,6 +62,30 @@ func records(_ path: String) throws -> (TraceMetadata, [TraceRecord]) {
         #expect(report.histories.contains { $0.object.hasPrefix("folio") })
         #expect(report.histories.contains { $0.object.hasPrefix("blocks") && $0.changes.contains { $0.state == "written" } })
     }
+
+    /// 6.18's `__folio_start_writeback` prints `sb_mark_inode_writeback`
+    /// inside `ext4_bio_write_folio`, before the folio's bio is queued. In
+    /// freeze_mmap both msyncs start with folio 0. The first maps blocks
+    /// before the trace has shown the block size (its bio is the first
+    /// map → bio pair), so its folios, 0…256 (lblk 0, 2056 sectors), start
+    /// at its `block_bio_queue` and folio 257 with the next bio; the second
+    /// writes mapped folios: folio 0 starts at the mark, before its bio.
+    @Test func writebackStartsAtTheInodesMark() throws {
+        let path = Paths.trace("freeze_mmap.txt")
+        let events = try records(path).1.compactMap { if case .event(let e) = $0 { e } else { nil } }
+        let marks = events.filter { $0.name == "sb_mark_inode_writeback" }.map(\.timestamp)
+        try #require(marks.count == 2)
+        let bios = events.filter { $0.name == "block_bio_queue" && $0.timestamp > marks[0] }.map(\.timestamp)
+        try #require(bios.count > 2)
+        let report = try Replay.check(TraceFile.open(path: path), options: ReplayOptions(profile: .ext4_6_x, historyIno: 12))
+        func writebackStarts(_ folio: Int) -> [UInt64] {
+            let changes = report.histories.first { $0.object == "folio \(folio)" }?.changes ?? []
+            return changes.filter { $0.transition == "ext4_bio_write_folio" }.map(\.timestamp)
+        }
+        #expect(writebackStarts(0) == [bios[0], marks[1]])
+        for folio in [1, 128, 256] { #expect(writebackStarts(folio).first == bios[0], "folio \(folio)") }
+        #expect(writebackStarts(257).first == bios[1])
+    }
 }
 
 @Suite struct ProfileChoiceTests {
