@@ -22,8 +22,14 @@ import Glibc
 /// its data; compressed data is a chunk count, then per chunk the compressed
 /// size (4), the uncompressed size (4) and the compressed bytes.
 ///
-/// What it cannot see it leaves to libtracecmd: an OPTIONS section that is
-/// itself compressed (trace-cmd does not write them so) ends the walk.
+/// Every option is checked (`DatOptionCheck`). The same walk finds the
+/// header info, the ftrace, event and printk formats (options 16, 17, 18,
+/// 20: section offsets): their header_page and formats are
+/// checked (`DatFormatSections`), and then every ring-buffer page of every CPU
+/// stream (`DatRingBufferPage`), decompressing every chunk of a compressed
+/// file once — libtracecmd's kbuffer trusts them all. An options section that
+/// is itself compressed or huge is refused: trace-cmd writes them
+/// uncompressed and small, and what the walk cannot read it cannot check.
 struct DatV7Chunks {
     /// trace-cmd writes chunks of a few pages (10 by default); a chunk that
     /// claims more than this once decompressed is damage, not data.
@@ -57,6 +63,12 @@ struct DatV7Chunks {
     /// What the options sections say: the CPU streams.
     struct Layout {
         var cpus: [CPUData] = []
+        /// Section offsets of the header info (header_page, header_event),
+        /// the ftrace formats and the event formats.
+        var headerInfo: [UInt64] = []
+        var ftraceFormats: [UInt64] = []
+        var eventFormats: [UInt64] = []
+        var printkFormats: [UInt64] = []
     }
 
     /// Throws `TraceError.corrupt` naming the first CPU stream or chunk that
@@ -85,11 +97,14 @@ struct DatV7Chunks {
         do {
             let optionsOffset = walker.number(Array(head[(headerEnd - 8)..<headerEnd]))
             let layout = try walker.layout(firstOptions: optionsOffset)
+            let pages = try walker.checkFormats(layout)
             for cpu in layout.cpus {
-                try walker.checkCPU(cpu)
+                try walker.checkCPU(cpu, pages: pages)
             }
         } catch let failure as Failure {
             throw TraceError.corrupt(path: path, reason: failure.reason)
+        } catch let damage as DatDamage {
+            throw TraceError.corrupt(path: path, reason: "damaged: \(damage.reason)")
         }
     }
 
@@ -98,15 +113,20 @@ struct DatV7Chunks {
         var result = Layout()
         var next = firstOptions
         var visited: Set<UInt64> = []
-        while next != 0, visited.count < Self.maximumSections, visited.insert(next).inserted {
+        while next != 0 {
+            // libtracecmd follows the chain by recursion: a loop overflows its stack.
+            guard visited.count < Self.maximumSections, visited.insert(next).inserted else {
+                throw Failure(reason: "damaged: the options sections form a loop (at byte \(next))")
+            }
             let header = try read(at: next, count: 16)
             let flags = number(Array(header[2..<4]))
             let size = number(Array(header[8..<16]))
             guard number(Array(header[0..<2])) == 0 else {
                 throw Failure(reason: "no options section at byte \(next), where the file says one is")
             }
-            // Compressed options, or a size no options section has: libtracecmd's to judge.
-            if flags & 1 != 0 || size > Self.maximumOptionsSection { break }
+            guard flags & 1 == 0, size <= Self.maximumOptionsSection else {
+                throw Failure(reason: "damaged: the options section at byte \(next) is \(flags & 1 != 0 ? "compressed" : "\(size) bytes")")
+            }
             let body = try read(at: next + 16, count: size)
             var p = 0
             next = 0
@@ -119,11 +139,21 @@ struct DatV7Chunks {
                 }
                 let data = Array(body[p..<(p + length)])
                 p += length
+                try DatOptionCheck.check(id: id, data: data, bigEndian: bigEndian)
                 if id == 0 { // DONE: the offset of the next options section
                     if data.count >= 8 { next = number(Array(data[0..<8])) }
                     break
                 }
                 if id == 3 { result.cpus += bufferCPUs(data) } // BUFFER
+                if (16...20).contains(id), id != 19, data.count >= 8 {
+                    let section = number(Array(data[0..<8]))
+                    switch id {
+                    case 16: result.headerInfo.append(section)
+                    case 17: result.ftraceFormats.append(section)
+                    case 18: result.eventFormats.append(section)
+                    default: result.printkFormats.append(section)
+                    }
+                }
             }
         }
         return result
@@ -153,8 +183,41 @@ struct DatV7Chunks {
         return result
     }
 
-    /// The stream's claimed extent, and in a compressed file each chunk's.
-    func checkCPU(_ c: CPUData) throws {
+    /// Checks the header_page and the formats; returns the page layout.
+    func checkFormats(_ layout: Layout) throws -> DatHeaderPage {
+        guard !layout.headerInfo.isEmpty else { throw DatDamage("it has no header_page format") }
+        var pages: DatHeaderPage?
+        for offset in layout.headerInfo {
+            let (found, _) = try DatFormatSections.headerPage(section(at: offset), at: 0)
+            guard pages == nil || pages == found else { throw DatDamage("its header_page formats disagree") }
+            pages = found
+        }
+        for offset in layout.ftraceFormats { _ = try DatFormatSections.checkFtrace(section(at: offset), at: 0) }
+        for offset in layout.eventFormats { _ = try DatFormatSections.checkEvents(section(at: offset), at: 0) }
+        for offset in layout.printkFormats { try DatFormatSections.checkPrintk(section(at: offset), at: 0) }
+        return pages!
+    }
+
+    /// The body of the section at `offset` as libtracecmd reads it:
+    /// decompressed (compressed size (4), size (4), data), or the file from
+    /// the body on.
+    private func section(at offset: UInt64) throws -> DatByteSource {
+        let header = try read(at: offset, count: 16)
+        guard number(Array(header[2..<4])) & 1 != 0 else {
+            return DatByteSource(fd: fd, fileSize: fileSize, base: offset + 16, bigEndian: bigEndian)
+        }
+        let sizes = try read(at: offset + 16, count: 8)
+        let packed = number(Array(sizes[0..<4]))
+        let unpacked = number(Array(sizes[4..<8]))
+        guard unpacked <= Self.maximumUncompressedChunk,
+              let body = DatDecompression.decompress(try read(at: offset + 24, count: packed), algorithm: compression, size: Int(unpacked))
+        else { throw DatDamage("the section at byte \(offset) does not decompress (\(compression))") }
+        return DatByteSource(bytes: body, bigEndian: bigEndian)
+    }
+
+    /// The stream's claimed extent, in a compressed file each chunk's, and
+    /// every page.
+    func checkCPU(_ c: CPUData, pages: DatHeaderPage) throws {
         guard c.size > 0 else { return }
         let (end, overflow) = c.offset.addingReportingOverflow(c.size)
         guard !overflow, end <= fileSize else {
@@ -169,8 +232,16 @@ struct DatV7Chunks {
                 throw Failure(reason: "damaged: the data of \(where_) does not start on a page boundary (byte \(c.offset))")
             }
             try checkFirstPage(read(at: c.offset, count: min(16, c.size)), of: where_, pageSize: c.pageSize)
+            do {
+                try DatRingBufferPage.checkStream(
+                    fd: fd, fileSize: fileSize, offset: c.offset, size: c.size, pageSize: Int(c.pageSize),
+                    layout: pages, bigEndian: bigEndian)
+            } catch {
+                throw Failure(reason: "damaged: \(where_): \(error.reason)")
+            }
             return
         }
+        var pageIndex = 0
         let chunks = number(try read(at: c.offset, count: 4))
         var p = c.offset + 4
         for index in 0..<chunks {
@@ -183,15 +254,21 @@ struct DatV7Chunks {
             guard unpacked > 0, unpacked % c.pageSize == 0, unpacked <= Self.maximumUncompressedChunk else {
                 throw Failure(reason: "damaged: compressed chunk \(index) of \(where_) claims \(unpacked) bytes uncompressed, not whole pages")
             }
-            if index == 0 {
-                // libtracecmd decompresses the first chunk when it opens the buffer.
-                guard let pages = DatDecompression.decompress(
-                    try read(at: p + 8, count: packed), algorithm: compression, size: Int(unpacked))
-                else {
-                    throw Failure(reason: "damaged: the first compressed chunk of \(where_) does not decompress (\(compression))")
-                }
-                try checkFirstPage(Array(pages.prefix(16)), of: where_, pageSize: c.pageSize)
+            // libtracecmd decompresses the first chunk when it opens the buffer,
+            // the others as it reads.
+            guard let data = DatDecompression.decompress(
+                try read(at: p + 8, count: packed), algorithm: compression, size: Int(unpacked))
+            else {
+                throw Failure(reason: "damaged: \(index == 0 ? "the first" : "a") compressed chunk of \(where_) does not decompress (\(compression))")
             }
+            if index == 0 { try checkFirstPage(Array(data.prefix(16)), of: where_, pageSize: c.pageSize) }
+            if let reason = data.withUnsafeBytes({
+                DatRingBufferPage.damage(
+                    inPages: $0, pageSize: Int(c.pageSize), firstPage: pageIndex, layout: pages, bigEndian: bigEndian)
+            }) {
+                throw Failure(reason: "damaged: \(where_): \(reason)")
+            }
+            pageIndex += Int(unpacked / c.pageSize)
             p += 8 + packed
         }
     }
