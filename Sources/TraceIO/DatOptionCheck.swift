@@ -11,7 +11,8 @@
 /// end when the guest name fills the option. Each is checked against what
 /// trace-cmd writes (trace-cmd.dat.v7(5)); event hooks (`trace-cmd record -H`)
 /// are refused outright, since no check of libtracecmd's hook parser is
-/// possible short of copying it.
+/// possible short of copying it, and so are latency traces (a text buffer
+/// option): they hold no records to read.
 enum DatOptionCheck {
     /// Linux's largest NR_CPUS (x86 MAXSMP): a CPU id or count past it is damage,
     /// and libtracecmd allocates per CPU up to the largest id it is given.
@@ -39,6 +40,8 @@ enum DatOptionCheck {
             guard !data.isEmpty else { throw DatDamage("an empty \(id == 2 ? "CPU stats" : "process maps") option") }
         case 6:
             throw DatDamage("it has an event hook option (trace-cmd record -H), which is not supported")
+        case 22:  // BUFFER_TEXT: latency-tracer output, text not records
+            throw DatDamage("it holds a latency trace (a text buffer), which is not supported")
         case 8:  // CPUCOUNT
             guard data.count >= 4 else { throw DatDamage("its CPU count option has \(data.count) bytes") }
             guard number(0, 4) <= maximumCPUs else { throw DatDamage("its CPU count option says \(number(0, 4)) CPUs") }

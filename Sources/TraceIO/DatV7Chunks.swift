@@ -44,7 +44,6 @@ struct DatV7Chunks {
     private let bigEndian: Bool
     /// "none", "zstd", "zlib".
     private let compression: String
-    private var compressed: Bool { compression != "none" }
     /// The page size of the file header, for buffers that do not give theirs.
     private let pageSize: UInt64
     /// A ring-buffer page header's commit word: the data size in the low bits.
@@ -58,6 +57,9 @@ struct DatV7Chunks {
         var offset: UInt64
         var size: UInt64
         var pageSize: UInt64
+        /// Whether libtracecmd reads it as compressed chunks: the flag of the
+        /// buffer's CPU data section, not the file's compression name.
+        var compressed: Bool
     }
 
     /// What the options sections say: the CPU streams.
@@ -144,7 +146,7 @@ struct DatV7Chunks {
                     if data.count >= 8 { next = number(Array(data[0..<8])) }
                     break
                 }
-                if id == 3 { result.cpus += bufferCPUs(data) } // BUFFER
+                if id == 3 { result.cpus += try bufferCPUs(data) } // BUFFER
                 if (16...20).contains(id), id != 19, data.count >= 8 {
                     let section = number(Array(data[0..<8]))
                     switch id {
@@ -159,11 +161,21 @@ struct DatV7Chunks {
         return result
     }
 
-    /// The per-CPU (id, offset, size) of a BUFFER option, as far as it is whole.
-    private func bufferCPUs(_ data: [UInt8]) -> [CPUData] {
+    /// The per-CPU (id, offset, size) of a BUFFER option, as far as it is
+    /// whole. Its first 8 bytes are the offset of the buffer's CPU data
+    /// section, whose header libtracecmd reads when it sets the buffer up and
+    /// whose compression flag decides how it reads the CPU data; the top
+    /// level has the file header's page size, an instance its own.
+    private func bufferCPUs(_ data: [UInt8]) throws -> [CPUData] {
         var p = 8
         guard let nameEnd = data[min(p, data.count)...].firstIndex(of: 0) else { return [] }
         let name = String(decoding: data[p..<nameEnd], as: UTF8.self)
+        let section = number(Array(data[0..<8]))
+        let flags = number(Array(try read(at: section, count: 16)[2..<4]))
+        let compressed = flags & 1 != 0
+        guard !compressed || compression != "none" else {
+            throw Failure(reason: "damaged: the CPU data of the \(name.isEmpty ? "top level" : "buffer instance \"\(name)\"") is marked compressed in a file without compression")
+        }
         guard let clockEnd = data[(nameEnd + 1)...].firstIndex(of: 0) else { return [] }
         p = clockEnd + 1
         guard p + 8 <= data.count else { return [] }
@@ -177,7 +189,8 @@ struct DatV7Chunks {
             result.append(CPUData(
                 buffer: name.isEmpty ? "top level" : "buffer instance \"\(name)\"",
                 cpu: number(Array(data[p..<(p + 4)])), offset: number(Array(data[(p + 4)..<(p + 12)])),
-                size: number(Array(data[(p + 12)..<(p + 20)])), pageSize: bufferPageSize > 0 ? bufferPageSize : pageSize))
+                size: number(Array(data[(p + 12)..<(p + 20)])), pageSize: name.isEmpty ? pageSize : bufferPageSize,
+                compressed: compressed))
             p += 20
         }
         return result
@@ -223,11 +236,11 @@ struct DatV7Chunks {
         guard !overflow, end <= fileSize else {
             throw Failure(reason: "truncated: CPU \(c.cpu) data of the \(c.buffer) needs \(overflow ? UInt64.max : end) bytes, the file has \(fileSize)")
         }
-        guard c.pageSize >= 64, c.pageSize <= Self.maximumUncompressedChunk else {
+        guard c.pageSize >= 64, c.pageSize <= Self.maximumUncompressedChunk, c.pageSize & (c.pageSize - 1) == 0 else {
             throw Failure(reason: "damaged: the \(c.buffer) has a page size of \(c.pageSize) bytes")
         }
         let where_ = "CPU \(c.cpu) of the \(c.buffer)"
-        guard compressed else {
+        guard c.compressed else {
             guard c.offset % c.pageSize == 0 else {
                 throw Failure(reason: "damaged: the data of \(where_) does not start on a page boundary (byte \(c.offset))")
             }

@@ -10,6 +10,7 @@ import Testing
         "dat-v7-header-cut-30.dat", "dat-v7-chunk-past-eof.dat", "dat-v7-first-chunk-corrupt.dat",
         "dat-v7-instance-header-page-garbled.dat", "dat-v7-format-crashes-libtraceevent.dat",
         "open-kbuffer-reads-past-page.dat", "dat-v7-hook-option.dat", "dat-v7-printk-line-without-format.dat",
+        "dat-v7-cpu-data-marked-compressed.dat",
     ]
 
     /// Refused by the checks alone, as the fuzz target opens them: without
@@ -146,6 +147,21 @@ import Testing
             _ = try DatReader(path: path, openProbe: false)
         } throws: { error in
             "\(error)".contains("event hook option")
+        }
+    }
+
+    /// FuzzDatReader's find, in process: a tiny uncompressed seed whose BUFFER
+    /// option points at bytes whose "compressed" flag is set, so libtracecmd
+    /// read its CPU data as compressed chunks without a decompressor, failed,
+    /// and crashed in the cleanup (SIGSEGV in tracecmd_close: list heads of
+    /// CPUs it had not set up). DatV7Chunks now reads the CPU data section's
+    /// flag as libtracecmd does.
+    @Test func datCPUDataMarkedCompressed() throws {
+        let path = Samples.fixture("fuzz/dat-v7-cpu-data-marked-compressed.dat")
+        #expect {
+            _ = try DatReader(path: path, openProbe: false)
+        } throws: { error in
+            "\(error)".contains("marked compressed in a file without compression")
         }
     }
 
