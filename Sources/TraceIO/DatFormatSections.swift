@@ -138,6 +138,19 @@ enum DatFormatSections {
         }
     }
 
+    /// Kallsyms and saved command lines: a size (4 and 8 bytes), then text.
+    /// libtracecmd allocates size + 1 bytes and reads size: a size of all
+    /// ones wraps the allocation to 0 bytes, and the read then writes the rest
+    /// of the file past it (FuzzDatReader's find: kallsyms claiming
+    /// 0xFFFFFFFF bytes). Real ones are a few MB.
+    static func checkSizedText(_ source: DatByteSource, at offset: UInt64, width: Int, what: String) throws(DatDamage) {
+        guard let size = source.number(at: offset, width: width) else { return }
+        guard size <= maximumText else { throw DatDamage("its \(what) claim \(size) bytes") }
+    }
+
+    /// Larger than any kernel's kallsyms (5 MB on 6.18) or command lines.
+    static let maximumText: UInt64 = 256 << 20
+
     private static func checkFormats(
         _ source: DatByteSource, at offset: UInt64, count: UInt64, system: String
     ) throws(DatDamage) -> UInt64? {

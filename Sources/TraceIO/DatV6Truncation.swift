@@ -69,9 +69,11 @@ struct DatV6Truncation {
             _ = try string()
             for _ in 0..<(try number(4)) { try skip(number(8)) }
         }
+        try DatFormatSections.checkSizedText(source, at: offset, width: 4, what: "kallsyms")
         try skip(number(4))  // kallsyms
         try DatFormatSections.checkPrintk(source, at: offset)
         try skip(number(4))  // printk formats
+        try DatFormatSections.checkSizedText(source, at: offset, width: 8, what: "command lines")
         try skip(number(8))  // saved cmdlines
         let topCPUs = try number(4)
         var instances: [(name: String, offset: UInt64)] = []

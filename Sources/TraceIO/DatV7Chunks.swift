@@ -23,8 +23,8 @@ import Glibc
 /// size (4), the uncompressed size (4) and the compressed bytes.
 ///
 /// Every option is checked (`DatOptionCheck`). The same walk finds the
-/// header info, the ftrace, event and printk formats (options 16, 17, 18,
-/// 20: section offsets): their header_page and formats are
+/// header info, the ftrace, event and printk formats, kallsyms and command
+/// lines (options 16–21: section offsets): their header_page, formats and sizes are
 /// checked (`DatFormatSections`), and then every ring-buffer page of every CPU
 /// stream (`DatRingBufferPage`), decompressing every chunk of a compressed
 /// file once — libtracecmd's kbuffer trusts them all. An options section that
@@ -71,6 +71,8 @@ struct DatV7Chunks {
         var ftraceFormats: [UInt64] = []
         var eventFormats: [UInt64] = []
         var printkFormats: [UInt64] = []
+        var kallsyms: [UInt64] = []
+        var commandLines: [UInt64] = []
     }
 
     /// Throws `TraceError.corrupt` naming the first CPU stream or chunk that
@@ -147,13 +149,15 @@ struct DatV7Chunks {
                     break
                 }
                 if id == 3 { result.cpus += try bufferCPUs(data) } // BUFFER
-                if (16...20).contains(id), id != 19, data.count >= 8 {
+                if (16...21).contains(id), data.count >= 8 {
                     let section = number(Array(data[0..<8]))
                     switch id {
                     case 16: result.headerInfo.append(section)
                     case 17: result.ftraceFormats.append(section)
                     case 18: result.eventFormats.append(section)
-                    default: result.printkFormats.append(section)
+                    case 19: result.kallsyms.append(section)
+                    case 20: result.printkFormats.append(section)
+                    default: result.commandLines.append(section)
                     }
                 }
             }
@@ -208,6 +212,12 @@ struct DatV7Chunks {
         for offset in layout.ftraceFormats { _ = try DatFormatSections.checkFtrace(section(at: offset), at: 0) }
         for offset in layout.eventFormats { _ = try DatFormatSections.checkEvents(section(at: offset), at: 0) }
         for offset in layout.printkFormats { try DatFormatSections.checkPrintk(section(at: offset), at: 0) }
+        for offset in layout.kallsyms {
+            try DatFormatSections.checkSizedText(section(at: offset), at: 0, width: 4, what: "kallsyms")
+        }
+        for offset in layout.commandLines {
+            try DatFormatSections.checkSizedText(section(at: offset), at: 0, width: 8, what: "command lines")
+        }
         return pages!
     }
 

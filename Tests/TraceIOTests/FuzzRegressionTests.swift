@@ -10,7 +10,7 @@ import Testing
         "dat-v7-header-cut-30.dat", "dat-v7-chunk-past-eof.dat", "dat-v7-first-chunk-corrupt.dat",
         "dat-v7-instance-header-page-garbled.dat", "dat-v7-format-crashes-libtraceevent.dat",
         "open-kbuffer-reads-past-page.dat", "dat-v7-hook-option.dat", "dat-v7-printk-line-without-format.dat",
-        "dat-v7-cpu-data-marked-compressed.dat",
+        "dat-v7-cpu-data-marked-compressed.dat", "dat-v7-kallsyms-size-wraps.dat",
     ]
 
     /// Refused by the checks alone, as the fuzz target opens them: without
@@ -162,6 +162,19 @@ import Testing
             _ = try DatReader(path: path, openProbe: false)
         } throws: { error in
             "\(error)".contains("marked compressed in a file without compression")
+        }
+    }
+
+    /// FuzzDatReader's find after 149 706 executions of the in-process target:
+    /// a tiny seed whose kallsyms size became 0xFFFFFFFF; libtracecmd
+    /// allocated size + 1 = 0 bytes and read the rest of the file into them
+    /// (ASan heap overflow in read). See DatFormatSections.checkSizedText.
+    @Test func datKallsymsSizeWraps() throws {
+        let path = Samples.fixture("fuzz/dat-v7-kallsyms-size-wraps.dat")
+        #expect {
+            _ = try DatReader(path: path, openProbe: false)
+        } throws: { error in
+            "\(error)".contains("its kallsyms claim 4294967295 bytes")
         }
     }
 
