@@ -18,7 +18,8 @@ enum DatOptionCheck {
     /// and libtracecmd allocates per CPU up to the largest id it is given.
     static let maximumCPUs: UInt64 = 8192
 
-    static func check(id: UInt64, data: [UInt8], bigEndian: Bool) throws(DatDamage) {
+    /// `sectioned`: a v7 file (its BUFFER options carry a clock and the CPU list).
+    static func check(id: UInt64, data: [UInt8], bigEndian: Bool, sectioned: Bool) throws(DatDamage) {
         func number(_ at: Int, _ width: Int) -> UInt64 {
             var value: UInt64 = 0
             for i in 0..<width {
@@ -46,9 +47,17 @@ enum DatOptionCheck {
             guard data.count >= 4 else { throw DatDamage("its CPU count option has \(data.count) bytes") }
             guard number(0, 4) <= maximumCPUs else { throw DatDamage("its CPU count option says \(number(0, 4)) CPUs") }
         case 3:  // BUFFER: offset (8), name, clock, page size (4), CPU count (4), per CPU id (4), offset, size (8 each)
-            guard let nameEnd = data.dropFirst(8).firstIndex(of: 0),
-                  let clockEnd = data[(nameEnd + 1)...].firstIndex(of: 0)
-            else { return } // libtracecmd's bounded reads refuse it
+            // libtracecmd's save_read_string strdups the name and clock
+            // before it checks their length (FuzzDatReader's find: a clock
+            // running to the end of the option).
+            guard data.count >= 8 else { return }  // its bounded number read refuses it
+            guard let nameEnd = data.dropFirst(8).firstIndex(of: 0) else {
+                throw DatDamage("a buffer option's name is not a terminated string")
+            }
+            guard sectioned else { return }
+            guard let clockEnd = data[(nameEnd + 1)...].firstIndex(of: 0) else {
+                throw DatDamage("a buffer option's clock is not a terminated string")
+            }
             var p = clockEnd + 1 + 4
             guard p + 4 <= data.count else { return }
             let cpus = number(p, 4)

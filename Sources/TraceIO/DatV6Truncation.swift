@@ -103,7 +103,7 @@ struct DatV6Truncation {
                 guard size <= 1 << 20 else { throw Failure(reason: "damaged: option \(id) claims \(size) bytes") }
                 let data = try bytes(Int(size))
                 offset = start
-                try DatOptionCheck.check(id: id, data: data, bigEndian: bigEndian)
+                try DatOptionCheck.check(id: id, data: data, bigEndian: bigEndian, sectioned: false)
                 if id == 3, size >= 9 {  // TRACECMD_OPTION_BUFFER: offset, name
                     let bufferOffset = try number(8)
                     instances.append((try string(), bufferOffset))

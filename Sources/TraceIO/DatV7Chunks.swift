@@ -143,7 +143,7 @@ struct DatV7Chunks {
                 }
                 let data = Array(body[p..<(p + length)])
                 p += length
-                try DatOptionCheck.check(id: id, data: data, bigEndian: bigEndian)
+                try DatOptionCheck.check(id: id, data: data, bigEndian: bigEndian, sectioned: true)
                 if id == 0 { // DONE: the offset of the next options section
                     if data.count >= 8 { next = number(Array(data[0..<8])) }
                     break

@@ -95,7 +95,7 @@ import Testing
     }
 
     func optionDamage(_ id: UInt64, _ data: [UInt8]) -> String? {
-        do { try DatOptionCheck.check(id: id, data: data, bigEndian: false) } catch { return error.reason }
+        do { try DatOptionCheck.check(id: id, data: data, bigEndian: false, sectioned: true) } catch { return error.reason }
         return nil
     }
 
@@ -115,6 +115,8 @@ import Testing
         var buffer = [UInt8](repeating: 0, count: 8) + Array("cap\0local\0".utf8) + [0, 16, 0, 0, 1, 0, 0, 0]
         buffer += [0x40, 0x42, 0x0f, 0x00] + [UInt8](repeating: 0, count: 16)
         #expect(optionDamage(3, buffer)?.contains("CPU 1000000") == true)
+        // The fuzz find: a clock that runs to the end of the option.
+        #expect(optionDamage(3, [UInt8](repeating: 0, count: 8) + Array("cap\0local".utf8))?.contains("clock") == true)
     }
 
     @Test func printkFormats() throws {

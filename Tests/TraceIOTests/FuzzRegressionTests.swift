@@ -11,6 +11,7 @@ import Testing
         "dat-v7-instance-header-page-garbled.dat", "dat-v7-format-crashes-libtraceevent.dat",
         "open-kbuffer-reads-past-page.dat", "dat-v7-hook-option.dat", "dat-v7-printk-line-without-format.dat",
         "dat-v7-cpu-data-marked-compressed.dat", "dat-v7-kallsyms-size-wraps.dat",
+        "dat-v7-buffer-clock-unterminated.dat",
     ]
 
     /// Refused by the checks alone, as the fuzz target opens them: without
@@ -175,6 +176,19 @@ import Testing
             _ = try DatReader(path: path, openProbe: false)
         } throws: { error in
             "\(error)".contains("its kallsyms claim 4294967295 bytes")
+        }
+    }
+
+    /// FuzzDatReader's find after 168 743 executions: a BUFFER option whose
+    /// clock string runs to the end of the option (bytes of a format text
+    /// copied over it); libtracecmd's save_read_string strdup'd past the
+    /// option (ASan heap overflow). See DatOptionCheck.
+    @Test func datBufferClockUnterminated() throws {
+        let path = Samples.fixture("fuzz/dat-v7-buffer-clock-unterminated.dat")
+        #expect {
+            _ = try DatReader(path: path, openProbe: false)
+        } throws: { error in
+            "\(error)".contains("clock is not a terminated string")
         }
     }
 
