@@ -37,6 +37,17 @@ enum DatEventFormatCheck {
             var p = lineStart
             while p < lineEnd, isSpace(text[p]) { p += 1 }
             if startsWith(text, p, lineEnd, "print") { break }
+            // libtraceevent 1.7's field parser reads an array's brackets
+            // token by token up to "]" and compares the NULL token of the
+            // text's end with it (FuzzDatReader's find): a "[" must close on its line.
+            if startsWith(text, p, lineEnd, "field:") {
+                var open = false
+                for q in p..<lineEnd {
+                    if text[q] == UInt8(ascii: "[") { open = true }
+                    if text[q] == UInt8(ascii: "]") { open = false }
+                }
+                if open { return "a field line opens an array bracket it does not close" }
+            }
             if startsWith(text, p, lineEnd, "field:"), let name = fieldName(text, from: p + 6, to: lineEnd) {
                 fields.append(name)
             }

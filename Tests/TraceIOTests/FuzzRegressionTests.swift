@@ -11,7 +11,7 @@ import Testing
         "dat-v7-instance-header-page-garbled.dat", "dat-v7-format-crashes-libtraceevent.dat",
         "open-kbuffer-reads-past-page.dat", "dat-v7-hook-option.dat", "dat-v7-printk-line-without-format.dat",
         "dat-v7-cpu-data-marked-compressed.dat", "dat-v7-kallsyms-size-wraps.dat",
-        "dat-v7-buffer-clock-unterminated.dat",
+        "dat-v7-buffer-clock-unterminated.dat", "dat-v7-field-bracket-unclosed.dat",
     ]
 
     /// Refused by the checks alone, as the fuzz target opens them: without
@@ -189,6 +189,19 @@ import Testing
             _ = try DatReader(path: path, openProbe: false)
         } throws: { error in
             "\(error)".contains("clock is not a terminated string")
+        }
+    }
+
+    /// FuzzDatReader's find after 357 908 executions: workqueue_queue_work's
+    /// `__data_loc char[] workqueue` field line with its "]" overwritten;
+    /// libtraceevent's field parser compared the NULL token at the end of the
+    /// text with "]" (SIGSEGV in strcmp). See DatEventFormatCheck.
+    @Test func datFieldBracketUnclosed() throws {
+        let path = Samples.fixture("fuzz/dat-v7-field-bracket-unclosed.dat")
+        #expect {
+            _ = try DatReader(path: path, openProbe: false)
+        } throws: { error in
+            "\(error)".contains("opens an array bracket it does not close")
         }
     }
 
