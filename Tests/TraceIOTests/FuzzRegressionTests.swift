@@ -205,6 +205,24 @@ import Testing
         }
     }
 
+    /// OPEN (not fixed): FuzzDatReader's find after 230 389 executions —
+    /// ext4_es_lookup_extent_exit's print format garbled into
+    /// `__print_flags/releaseund ? REC->status : 0, ...`; libtraceevent 1.7
+    /// divides by zero while parsing it (SIGFPE in tep_parse_event, in
+    /// process). With the probe (what users get) the file is refused; a
+    /// check of print-format arithmetic is still to be written.
+    @Test(.disabled("open: libtraceevent divides by zero parsing this print format (SIGFPE in process)"))
+    func datPrintFormatDivisionByZero() throws {
+        let path = Samples.fixture("fuzz/open-print-fmt-division-by-zero.dat")
+        #expect(throws: TraceError.self) { _ = try DatReader(path: path, openProbe: false) }
+    }
+
+    /// With the probe (as users open files) the SIGFPE file is refused.
+    @Test func datPrintFormatDivisionByZeroRefusedByTheProbe() throws {
+        let path = Samples.fixture("fuzz/open-print-fmt-division-by-zero.dat")
+        #expect(throws: TraceError.self) { _ = try DatReader(path: path) }
+    }
+
     /// Without the probe, every real trace reads exactly as with it.
     @Test(arguments: ["punch_hole.dat", "lost-events/lost_events.dat"])
     func realTracesReadTheSameWithoutTheOpenProbe(name: String) throws {
