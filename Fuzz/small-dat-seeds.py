@@ -12,6 +12,14 @@ command lines, and one or two ring-buffer pages per CPU, copied verbatim.
 Each is written uncompressed and with zstd-compressed CPU chunks (through the
 zstd command), in the top-level buffer and in an instance, so that both of
 libtracecmd's data paths are seeds. The layout follows trace-cmd.dat.v7(5).
+
+The "tiny" seeds (10-16 KB) keep one page per CPU but only the records of
+the first three event ids met: every other record becomes a padding record
+of the same length and time delta (as the kernel's rb_event_discard leaves a
+discarded event), so only three formats, 2 KB of kallsyms and 2 KB of
+command lines go in. libtracecmd
+and libtraceevent parse every format on every open, so these run several
+times faster than the others and let the fuzzer reach a million executions.
 """
 import os
 import re
@@ -109,6 +117,35 @@ class Source:
         return result
 
 
+def keep_only(page, keep, long_size=8):
+    """`page` with every data record whose event id is not in `keep` turned into padding."""
+    page = bytearray(page)
+    commit = struct.unpack_from("<Q", page, 8)[0] & ((1 << 27) - 1)
+    p, end = 8 + long_size, min(len(page), 8 + long_size + commit)
+    while p + 4 <= end:
+        header = struct.unpack_from("<I", page, p)[0]
+        type_len = header & 31
+        if type_len == 0:
+            length = struct.unpack_from("<I", page, p + 4)[0]
+            total = 8 + ((max(length, 4) - 4 + 3) & ~3)
+            event = struct.unpack_from("<H", page, p + 8)[0] if p + 10 <= end else None
+        elif type_len <= 28:
+            total = 4 + 4 * type_len
+            event = struct.unpack_from("<H", page, p + 4)[0]
+        elif type_len == 29:
+            if header >> 5 == 0:
+                break
+            p += 4 + struct.unpack_from("<I", page, p + 4)[0]
+            continue
+        else:
+            p += 8
+            continue
+        if event is not None and event not in keep:
+            struct.pack_into("<II", page, p, (header & ~31) | 29, total - 4)
+        p += total
+    return bytes(page)
+
+
 def event_ids(page, long_size=8):
     """The event ids (common_type) of the records in one ring-buffer page."""
     commit = struct.unpack_from("<Q", page, 8)[0] & ((1 << 27) - 1)
@@ -148,7 +185,7 @@ class Buffer:
         self.b += data
 
 
-def write_seed(path, src, formats, kallsyms, cpu_data, instance, compress):
+def write_seed(path, src, formats, kallsyms, cpu_data, instance, compress, cmdline_limit=None):
     header = Buffer()
     header.b += b"\x17\x08Dtracing"
     header.cstr(b"7")
@@ -179,7 +216,10 @@ def write_seed(path, src, formats, kallsyms, cpu_data, instance, compress):
     pk = Buffer(); pk.u32(0); bodies.append((20, pk.b))
     cmd = src.sections.get(21, b"\0" * 8)
     cmd_len = struct.unpack_from("<Q", cmd)[0]
-    cl = Buffer(); cl.u64(cmd_len); cl.b += cmd[8:8 + cmd_len]; bodies.append((21, cl.b))
+    text = cmd[8:8 + cmd_len]
+    if cmdline_limit is not None and len(text) > cmdline_limit:
+        text = text[:text.rindex(b"\n", 0, cmdline_limit) + 1]
+    cl = Buffer(); cl.u64(len(text)); cl.b += text; bodies.append((21, cl.b))
 
     out = Buffer()
     out.b += header.b
@@ -233,6 +273,26 @@ def write_seed(path, src, formats, kallsyms, cpu_data, instance, compress):
         f.write(out.b)
 
 
+def write_tiny(out_dir, name, src, all_formats, kallsyms, cpu_data):
+    """The tiny seeds: one page per CPU, the records of three event ids."""
+    order = []
+    for _, pages in cpu_data:
+        for i in range(0, len(pages), src.page_size):
+            for e in sorted(event_ids(pages[i:i + src.page_size])):
+                if e not in order:
+                    order.append(e)
+    keep = set(order[:3])
+    tiny = [(cpu, b"".join(keep_only(pages[i:i + src.page_size], keep)
+                           for i in range(0, len(pages), src.page_size)))
+            for cpu, pages in cpu_data]
+    formats = [f for f in all_formats if f[2] in keep]
+    for instance in (False, True):
+        for compress in (False, True):
+            seed = f"{name}-tiny{'-instance' if instance else ''}{'-zstd' if compress else ''}.dat"
+            write_seed(os.path.join(out_dir, seed), src, formats, kallsyms[:2048], tiny, instance, compress,
+                       cmdline_limit=2048)
+
+
 def main():
     trace, out_dir = sys.argv[1], sys.argv[2]
     os.makedirs(out_dir, exist_ok=True)
@@ -252,6 +312,8 @@ def main():
                 ids |= event_ids(pages[i:i + src.page_size])
             cpu_data.append((cpu, pages))
         formats = [f for f in all_formats if f[2] in ids]
+        if pages_per_cpu == 1:
+            write_tiny(out_dir, name, src, all_formats, kallsyms, cpu_data)
         for instance in (False, True):
             for compress in (False, True):
                 seed = f"{name}-{pages_per_cpu}p{'-instance' if instance else ''}{'-zstd' if compress else ''}.dat"

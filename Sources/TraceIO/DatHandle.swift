@@ -47,8 +47,9 @@ final class DatHandle: @unchecked Sendable {
 
     /// Opens `path` and picks the buffer to read: `requested` by name, else the
     /// top level when it has events, else the one instance that has events.
-    convenience init(path: String, requested: String?) throws {
-        let top = try DatHandle.openTop(path: path)
+    /// `openProbe: false` (fuzz target only, see `DatReader`) skips `DatOpenProbe`.
+    convenience init(path: String, requested: String?, openProbe: Bool = true) throws {
+        let top = try DatHandle.openTop(path: path, probed: !openProbe)
         let buffer: Buffer
         do {
             buffer = try DatHandle.chooseBuffer(top: top, path: path, requested: requested)

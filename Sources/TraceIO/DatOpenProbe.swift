@@ -9,12 +9,15 @@ import Glibc
 /// some malformed print formats (FuzzDatReader found one in minutes;
 /// `trace-cmd report` crashes on it too), and libtracecmd's cleanup after a
 /// failed buffer set-up walks uninitialised lists. The checks before the open
-/// (`DatV6Truncation`, `DatV7Header`, `DatV7Chunks`) name the damage they
-/// know; this probe catches what no check can foresee: if the child dies by a
+/// (`DatV6Truncation`, `DatV7Header`, `DatV7Chunks` and the header_page,
+/// format, option and page checks they run) refuse every such damage the
+/// in-process fuzz target has found; this probe stays as the net under them
+/// for what no check foresees: if the child dies by a
 /// signal, hangs, or ends any other way than "opened" or "refused", the file
 /// is refused with one error instead of taking the caller down. The child
 /// opens the file and each buffer instance, nothing else, and ends with
-/// `_exit`; it calls only C between `fork` and `_exit`.
+/// `_exit`; it calls only C between `fork` and `_exit`. The fuzz target skips
+/// it (`DatReader(path:openProbe: false)`) so that such crashes surface.
 enum DatOpenProbe {
     /// Child exit statuses; anything else (a signal, a sanitizer's exit code) is a crash.
     private static let opened: Int32 = 0

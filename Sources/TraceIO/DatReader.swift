@@ -39,8 +39,24 @@ public final class DatReader: TraceReader {
     /// level); without it the reader takes the top level when it has events,
     /// else the one instance that has (`trace-cmd extract -B NAME` leaves the
     /// top level empty). Throws `TraceError` for files it cannot read.
-    public init(path: String, instance: String? = nil) throws {
-        let handle = try DatHandle(path: path, requested: instance)
+    public convenience init(path: String, instance: String? = nil) throws {
+        try self.init(path: path, instance: instance, openProbe: true)
+    }
+
+    /// For the fuzz target only (Fuzz/Sources/FuzzDatReader): `openProbe:
+    /// false` skips `DatOpenProbe`, so libtracecmd and libtraceevent parse the
+    /// input in the calling process, after the same checks as always
+    /// (`DatV6Truncation`, `DatV7Header`, `DatV7Chunks`, and the header_page,
+    /// event format and ring-buffer page checks they run).
+    ///
+    /// Why: the probe forks a child per file, which caps a sanitizer build at
+    /// tens of inputs per second, and it hides what it catches — a file that
+    /// crashes libtracecmd is refused, not reported. Without it a crash inside
+    /// libtracecmd is a crash of the fuzz target, which is what the fuzzer is
+    /// for: each one found becomes a check that refuses that damage before
+    /// libtracecmd sees it. Users never pass it; the CLI has no such option.
+    @_spi(Fuzzing) public init(path: String, instance: String? = nil, openProbe: Bool) throws {
+        let handle = try DatHandle(path: path, requested: instance, openProbe: openProbe)
         self.handle = handle
         self.path = path
         metadata = DatMetadata.read(handle)

@@ -41,8 +41,8 @@ struct DatRecordDecoder {
     /// the same for all formats of a file); nil: no record can be decoded.
     private let typeField: (offset: Int, size: Int)?
     private let pidField: (offset: Int, size: Int)?
-    /// A record never spans pages: a larger claimed size is a damaged length
-    /// field (kbuffer takes a type_len-0 record's length from the page as is).
+    /// A record never spans pages: one that reaches past its page has a
+    /// damaged length field (kbuffer takes lengths from the page as is).
     private let pageSize: Int
 
     init(tep: OpaquePointer, selection: FieldSelection) {
@@ -68,11 +68,15 @@ struct DatRecordDecoder {
 
     /// The event in `record`, read on `cpu`; nil for a damaged record — an
     /// event id the file has no format for, a payload shorter than its
-    /// format's fields or longer than a page — which readers skip and count
+    /// format's fields or reaching past its page — which readers skip and count
     /// (`damagedEvents`).
     mutating func decode(_ record: UnsafeMutablePointer<tep_record>, cpu: Int) -> TraceEvent? {
         let size = Int(record.pointee.size)
-        guard size >= 0, size <= pageSize, Int(record.pointee.record_size) <= pageSize else { return nil }
+        let recordSize = Int(record.pointee.record_size)
+        // kbuffer returns a record whose claimed length runs past its page
+        // (or wraps around); its bytes past the page are not the record's.
+        let inPage = Int(record.pointee.offset % UInt64(pageSize))
+        guard size >= 0, size <= pageSize, recordSize >= size, inPage + recordSize <= pageSize else { return nil }
         let raw = wbr_record_data(record).map(UnsafeRawPointer.init)
         // A record too short for its common fields is damaged; libtraceevent's
         // tep_data_type/tep_data_pid would read them regardless of its size.

@@ -10,11 +10,17 @@ import Glibc
 /// header_page, header_event, ftrace and event formats, kallsyms, printk,
 /// cmdlines, CPU count, options (BUFFER options give each instance's offset),
 /// then "flyrecord" and one (offset, size) pair per CPU.
+///
+/// On the way it checks the header_page and the event formats
+/// (`DatFormatSections`) and every ring-buffer page of every CPU block
+/// (`DatRingBufferPage`), which libtracecmd and libtraceevent trust.
 struct DatV6Truncation {
     private let fd: Int32
     private let fileSize: UInt64
     private var offset: UInt64 = 0
     private var bigEndian = false
+    private var pageSize: UInt64 = 0
+    private var pages = DatHeaderPage(commitSize: 8)
 
     /// Throws `TraceError.corrupt` naming the first CPU block that is cut off,
     /// or the header section the file ends in.
@@ -29,6 +35,8 @@ struct DatV6Truncation {
             try walker.walk()
         } catch let failure as Failure {
             throw TraceError.corrupt(path: path, reason: failure.reason)
+        } catch let damage as DatDamage {
+            throw TraceError.corrupt(path: path, reason: "damaged: \(damage.reason)")
         }
     }
 
@@ -43,18 +51,29 @@ struct DatV6Truncation {
         try skip(10)  // magic (3 bytes) + "tracing"
         _ = try string()  // version
         bigEndian = try bytes(1)[0] != 0
-        try skip(1 + 4)  // long size, page size
-        try skip(12)  // "header_page\0"
-        try skip(number(8))
+        try skip(1)  // long size
+        pageSize = try number(4)
+        guard pageSize >= 64, pageSize <= 64 << 20, pageSize & (pageSize - 1) == 0 else {
+            throw Failure(reason: "damaged: a page size of \(pageSize) bytes")
+        }
+        let source = DatByteSource(fd: fd, fileSize: fileSize, base: 0, bigEndian: bigEndian)
+        (pages, offset) = try DatFormatSections.headerPage(source, at: offset)
         try skip(13)  // "header_event\0"
         try skip(number(8))
+        // Formats as far as they are whole: libtracecmd parses those, then
+        // fails where the list is cut off (and so does `skip` below).
+        _ = try DatFormatSections.checkFtrace(source, at: offset)
         for _ in 0..<(try number(4)) { try skip(number(8)) }  // ftrace formats
+        _ = try DatFormatSections.checkEvents(source, at: offset)
         for _ in 0..<(try number(4)) {  // event systems
             _ = try string()
             for _ in 0..<(try number(4)) { try skip(number(8)) }
         }
+        try DatFormatSections.checkSizedText(source, at: offset, width: 4, what: "kallsyms")
         try skip(number(4))  // kallsyms
+        try DatFormatSections.checkPrintk(source, at: offset)
         try skip(number(4))  // printk formats
+        try DatFormatSections.checkSizedText(source, at: offset, width: 8, what: "command lines")
         try skip(number(8))  // saved cmdlines
         let topCPUs = try number(4)
         var instances: [(name: String, offset: UInt64)] = []
@@ -81,6 +100,10 @@ struct DatV6Truncation {
                 if id == 0 { break }  // TRACECMD_OPTION_DONE
                 let size = try number(4)
                 let start = offset
+                guard size <= 1 << 20 else { throw Failure(reason: "damaged: option \(id) claims \(size) bytes") }
+                let data = try bytes(Int(size))
+                offset = start
+                try DatOptionCheck.check(id: id, data: data, bigEndian: bigEndian, sectioned: false)
                 if id == 3, size >= 9 {  // TRACECMD_OPTION_BUFFER: offset, name
                     let bufferOffset = try number(8)
                     instances.append((try string(), bufferOffset))
@@ -107,6 +130,17 @@ struct DatV6Truncation {
             let (end, overflow) = start.addingReportingOverflow(size)
             if size > 0, overflow || end > fileSize {
                 throw Failure(reason: "truncated: CPU \(cpu) data of the \(buffer) needs \(overflow ? UInt64.max : end) bytes, the file has \(fileSize)")
+            }
+            guard size > 0 else { continue }
+            guard start % pageSize == 0 else {
+                throw Failure(reason: "damaged: the data of CPU \(cpu) of the \(buffer) does not start on a page boundary (byte \(start))")
+            }
+            do {
+                try DatRingBufferPage.checkStream(
+                    fd: fd, fileSize: fileSize, offset: start, size: size, pageSize: Int(pageSize),
+                    layout: pages, bigEndian: bigEndian)
+            } catch {
+                throw Failure(reason: "damaged: CPU \(cpu) of the \(buffer): \(error.reason)")
             }
         }
     }

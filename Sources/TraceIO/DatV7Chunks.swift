@@ -22,8 +22,14 @@ import Glibc
 /// its data; compressed data is a chunk count, then per chunk the compressed
 /// size (4), the uncompressed size (4) and the compressed bytes.
 ///
-/// What it cannot see it leaves to libtracecmd: an OPTIONS section that is
-/// itself compressed (trace-cmd does not write them so) ends the walk.
+/// Every option is checked (`DatOptionCheck`). The same walk finds the
+/// header info, the ftrace, event and printk formats, kallsyms and command
+/// lines (options 16–21: section offsets): their header_page, formats and sizes are
+/// checked (`DatFormatSections`), and then every ring-buffer page of every CPU
+/// stream (`DatRingBufferPage`), decompressing every chunk of a compressed
+/// file once — libtracecmd's kbuffer trusts them all. An options section that
+/// is itself compressed or huge is refused: trace-cmd writes them
+/// uncompressed and small, and what the walk cannot read it cannot check.
 struct DatV7Chunks {
     /// trace-cmd writes chunks of a few pages (10 by default); a chunk that
     /// claims more than this once decompressed is damage, not data.
@@ -38,7 +44,6 @@ struct DatV7Chunks {
     private let bigEndian: Bool
     /// "none", "zstd", "zlib".
     private let compression: String
-    private var compressed: Bool { compression != "none" }
     /// The page size of the file header, for buffers that do not give theirs.
     private let pageSize: UInt64
     /// A ring-buffer page header's commit word: the data size in the low bits.
@@ -52,11 +57,22 @@ struct DatV7Chunks {
         var offset: UInt64
         var size: UInt64
         var pageSize: UInt64
+        /// Whether libtracecmd reads it as compressed chunks: the flag of the
+        /// buffer's CPU data section, not the file's compression name.
+        var compressed: Bool
     }
 
     /// What the options sections say: the CPU streams.
     struct Layout {
         var cpus: [CPUData] = []
+        /// Section offsets of the header info (header_page, header_event),
+        /// the ftrace formats and the event formats.
+        var headerInfo: [UInt64] = []
+        var ftraceFormats: [UInt64] = []
+        var eventFormats: [UInt64] = []
+        var printkFormats: [UInt64] = []
+        var kallsyms: [UInt64] = []
+        var commandLines: [UInt64] = []
     }
 
     /// Throws `TraceError.corrupt` naming the first CPU stream or chunk that
@@ -85,11 +101,14 @@ struct DatV7Chunks {
         do {
             let optionsOffset = walker.number(Array(head[(headerEnd - 8)..<headerEnd]))
             let layout = try walker.layout(firstOptions: optionsOffset)
+            let pages = try walker.checkFormats(layout)
             for cpu in layout.cpus {
-                try walker.checkCPU(cpu)
+                try walker.checkCPU(cpu, pages: pages)
             }
         } catch let failure as Failure {
             throw TraceError.corrupt(path: path, reason: failure.reason)
+        } catch let damage as DatDamage {
+            throw TraceError.corrupt(path: path, reason: "damaged: \(damage.reason)")
         }
     }
 
@@ -98,15 +117,20 @@ struct DatV7Chunks {
         var result = Layout()
         var next = firstOptions
         var visited: Set<UInt64> = []
-        while next != 0, visited.count < Self.maximumSections, visited.insert(next).inserted {
+        while next != 0 {
+            // libtracecmd follows the chain by recursion: a loop overflows its stack.
+            guard visited.count < Self.maximumSections, visited.insert(next).inserted else {
+                throw Failure(reason: "damaged: the options sections form a loop (at byte \(next))")
+            }
             let header = try read(at: next, count: 16)
             let flags = number(Array(header[2..<4]))
             let size = number(Array(header[8..<16]))
             guard number(Array(header[0..<2])) == 0 else {
                 throw Failure(reason: "no options section at byte \(next), where the file says one is")
             }
-            // Compressed options, or a size no options section has: libtracecmd's to judge.
-            if flags & 1 != 0 || size > Self.maximumOptionsSection { break }
+            guard flags & 1 == 0, size <= Self.maximumOptionsSection else {
+                throw Failure(reason: "damaged: the options section at byte \(next) is \(flags & 1 != 0 ? "compressed" : "\(size) bytes")")
+            }
             let body = try read(at: next + 16, count: size)
             var p = 0
             next = 0
@@ -119,21 +143,43 @@ struct DatV7Chunks {
                 }
                 let data = Array(body[p..<(p + length)])
                 p += length
+                try DatOptionCheck.check(id: id, data: data, bigEndian: bigEndian, sectioned: true)
                 if id == 0 { // DONE: the offset of the next options section
                     if data.count >= 8 { next = number(Array(data[0..<8])) }
                     break
                 }
-                if id == 3 { result.cpus += bufferCPUs(data) } // BUFFER
+                if id == 3 { result.cpus += try bufferCPUs(data) } // BUFFER
+                if (16...21).contains(id), data.count >= 8 {
+                    let section = number(Array(data[0..<8]))
+                    switch id {
+                    case 16: result.headerInfo.append(section)
+                    case 17: result.ftraceFormats.append(section)
+                    case 18: result.eventFormats.append(section)
+                    case 19: result.kallsyms.append(section)
+                    case 20: result.printkFormats.append(section)
+                    default: result.commandLines.append(section)
+                    }
+                }
             }
         }
         return result
     }
 
-    /// The per-CPU (id, offset, size) of a BUFFER option, as far as it is whole.
-    private func bufferCPUs(_ data: [UInt8]) -> [CPUData] {
+    /// The per-CPU (id, offset, size) of a BUFFER option, as far as it is
+    /// whole. Its first 8 bytes are the offset of the buffer's CPU data
+    /// section, whose header libtracecmd reads when it sets the buffer up and
+    /// whose compression flag decides how it reads the CPU data; the top
+    /// level has the file header's page size, an instance its own.
+    private func bufferCPUs(_ data: [UInt8]) throws -> [CPUData] {
         var p = 8
         guard let nameEnd = data[min(p, data.count)...].firstIndex(of: 0) else { return [] }
         let name = String(decoding: data[p..<nameEnd], as: UTF8.self)
+        let section = number(Array(data[0..<8]))
+        let flags = number(Array(try read(at: section, count: 16)[2..<4]))
+        let compressed = flags & 1 != 0
+        guard !compressed || compression != "none" else {
+            throw Failure(reason: "damaged: the CPU data of the \(name.isEmpty ? "top level" : "buffer instance \"\(name)\"") is marked compressed in a file without compression")
+        }
         guard let clockEnd = data[(nameEnd + 1)...].firstIndex(of: 0) else { return [] }
         p = clockEnd + 1
         guard p + 8 <= data.count else { return [] }
@@ -147,30 +193,78 @@ struct DatV7Chunks {
             result.append(CPUData(
                 buffer: name.isEmpty ? "top level" : "buffer instance \"\(name)\"",
                 cpu: number(Array(data[p..<(p + 4)])), offset: number(Array(data[(p + 4)..<(p + 12)])),
-                size: number(Array(data[(p + 12)..<(p + 20)])), pageSize: bufferPageSize > 0 ? bufferPageSize : pageSize))
+                size: number(Array(data[(p + 12)..<(p + 20)])), pageSize: name.isEmpty ? pageSize : bufferPageSize,
+                compressed: compressed))
             p += 20
         }
         return result
     }
 
-    /// The stream's claimed extent, and in a compressed file each chunk's.
-    func checkCPU(_ c: CPUData) throws {
+    /// Checks the header_page and the formats; returns the page layout.
+    func checkFormats(_ layout: Layout) throws -> DatHeaderPage {
+        guard !layout.headerInfo.isEmpty else { throw DatDamage("it has no header_page format") }
+        var pages: DatHeaderPage?
+        for offset in layout.headerInfo {
+            let (found, _) = try DatFormatSections.headerPage(section(at: offset), at: 0)
+            guard pages == nil || pages == found else { throw DatDamage("its header_page formats disagree") }
+            pages = found
+        }
+        for offset in layout.ftraceFormats { _ = try DatFormatSections.checkFtrace(section(at: offset), at: 0) }
+        for offset in layout.eventFormats { _ = try DatFormatSections.checkEvents(section(at: offset), at: 0) }
+        for offset in layout.printkFormats { try DatFormatSections.checkPrintk(section(at: offset), at: 0) }
+        for offset in layout.kallsyms {
+            try DatFormatSections.checkSizedText(section(at: offset), at: 0, width: 4, what: "kallsyms")
+        }
+        for offset in layout.commandLines {
+            try DatFormatSections.checkSizedText(section(at: offset), at: 0, width: 8, what: "command lines")
+        }
+        return pages!
+    }
+
+    /// The body of the section at `offset` as libtracecmd reads it:
+    /// decompressed (compressed size (4), size (4), data), or the file from
+    /// the body on.
+    private func section(at offset: UInt64) throws -> DatByteSource {
+        let header = try read(at: offset, count: 16)
+        guard number(Array(header[2..<4])) & 1 != 0 else {
+            return DatByteSource(fd: fd, fileSize: fileSize, base: offset + 16, bigEndian: bigEndian)
+        }
+        let sizes = try read(at: offset + 16, count: 8)
+        let packed = number(Array(sizes[0..<4]))
+        let unpacked = number(Array(sizes[4..<8]))
+        guard unpacked <= Self.maximumUncompressedChunk,
+              let body = DatDecompression.decompress(try read(at: offset + 24, count: packed), algorithm: compression, size: Int(unpacked))
+        else { throw DatDamage("the section at byte \(offset) does not decompress (\(compression))") }
+        return DatByteSource(bytes: body, bigEndian: bigEndian)
+    }
+
+    /// The stream's claimed extent, in a compressed file each chunk's, and
+    /// every page.
+    func checkCPU(_ c: CPUData, pages: DatHeaderPage) throws {
         guard c.size > 0 else { return }
         let (end, overflow) = c.offset.addingReportingOverflow(c.size)
         guard !overflow, end <= fileSize else {
             throw Failure(reason: "truncated: CPU \(c.cpu) data of the \(c.buffer) needs \(overflow ? UInt64.max : end) bytes, the file has \(fileSize)")
         }
-        guard c.pageSize >= 64, c.pageSize <= Self.maximumUncompressedChunk else {
+        guard c.pageSize >= 64, c.pageSize <= Self.maximumUncompressedChunk, c.pageSize & (c.pageSize - 1) == 0 else {
             throw Failure(reason: "damaged: the \(c.buffer) has a page size of \(c.pageSize) bytes")
         }
         let where_ = "CPU \(c.cpu) of the \(c.buffer)"
-        guard compressed else {
+        guard c.compressed else {
             guard c.offset % c.pageSize == 0 else {
                 throw Failure(reason: "damaged: the data of \(where_) does not start on a page boundary (byte \(c.offset))")
             }
             try checkFirstPage(read(at: c.offset, count: min(16, c.size)), of: where_, pageSize: c.pageSize)
+            do {
+                try DatRingBufferPage.checkStream(
+                    fd: fd, fileSize: fileSize, offset: c.offset, size: c.size, pageSize: Int(c.pageSize),
+                    layout: pages, bigEndian: bigEndian)
+            } catch {
+                throw Failure(reason: "damaged: \(where_): \(error.reason)")
+            }
             return
         }
+        var pageIndex = 0
         let chunks = number(try read(at: c.offset, count: 4))
         var p = c.offset + 4
         for index in 0..<chunks {
@@ -183,15 +277,21 @@ struct DatV7Chunks {
             guard unpacked > 0, unpacked % c.pageSize == 0, unpacked <= Self.maximumUncompressedChunk else {
                 throw Failure(reason: "damaged: compressed chunk \(index) of \(where_) claims \(unpacked) bytes uncompressed, not whole pages")
             }
-            if index == 0 {
-                // libtracecmd decompresses the first chunk when it opens the buffer.
-                guard let pages = DatDecompression.decompress(
-                    try read(at: p + 8, count: packed), algorithm: compression, size: Int(unpacked))
-                else {
-                    throw Failure(reason: "damaged: the first compressed chunk of \(where_) does not decompress (\(compression))")
-                }
-                try checkFirstPage(Array(pages.prefix(16)), of: where_, pageSize: c.pageSize)
+            // libtracecmd decompresses the first chunk when it opens the buffer,
+            // the others as it reads.
+            guard let data = DatDecompression.decompress(
+                try read(at: p + 8, count: packed), algorithm: compression, size: Int(unpacked))
+            else {
+                throw Failure(reason: "damaged: \(index == 0 ? "the first" : "a") compressed chunk of \(where_) does not decompress (\(compression))")
             }
+            if index == 0 { try checkFirstPage(Array(data.prefix(16)), of: where_, pageSize: c.pageSize) }
+            if let reason = data.withUnsafeBytes({
+                DatRingBufferPage.damage(
+                    inPages: $0, pageSize: Int(c.pageSize), firstPage: pageIndex, layout: pages, bigEndian: bigEndian)
+            }) {
+                throw Failure(reason: "damaged: \(where_): \(reason)")
+            }
+            pageIndex += Int(unpacked / c.pageSize)
             p += 8 + packed
         }
     }

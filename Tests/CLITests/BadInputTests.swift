@@ -69,6 +69,15 @@ import Testing
         try expectCleanError([command, path], mentions: "half.dat")
     }
 
+    /// FuzzDatReader's kbuffer find (a page whose commit word claims 128 MB
+    /// with the lost-events flags set; `trace-cmd report` crashes on it):
+    /// every reading command refuses it with one line and exit 2.
+    @Test(arguments: ["events", "stats", "check"])
+    func datPageKbufferWouldReadPast(command: String) throws {
+        let path = CLI.repoRoot.appendingPathComponent("Tests/Fixtures/fuzz/open-kbuffer-reads-past-page.dat").path
+        try expectCleanError([command, path], mentions: "page 1: it claims 134217601 bytes of events")
+    }
+
     @Test func unknownOptionIsAUsageError() throws {
         let r = try CLI.run(["stats", "--no-such-option", CLI.trace("punch_hole.dat")])
         #expect(r.status == 2)

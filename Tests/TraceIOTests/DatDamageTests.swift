@@ -73,7 +73,7 @@ import Testing
     @Test(arguments: [
         ("unaligned-cpu-data.dat", "page boundary"),
         ("oversized-first-page.dat", "first page"),
-        ("timestamp-4-bytes.dat", "corrupt trace"), // libtracecmd crashes on it: DatOpenProbe
+        ("timestamp-4-bytes.dat", "header_page"), // libtracecmd crashes on it: DatHeaderPage
     ])
     func refused(name: String, mentions: String) throws {
         #expect {

@@ -1,11 +1,27 @@
 import Foundation
 import Testing
-@testable import TraceIO
+@_spi(Fuzzing) @testable import TraceIO
 
 /// Inputs that once crashed a reader (found by the fuzz targets in Fuzz/ or
 /// the corrupt-file tests), kept in Tests/Fixtures/fuzz/. Each must now be
 /// rejected with a TraceError — in process, so a regression crashes the suite.
 @Suite struct FuzzRegressionTests {
+    static let fixtures = [
+        "dat-v7-header-cut-30.dat", "dat-v7-chunk-past-eof.dat", "dat-v7-first-chunk-corrupt.dat",
+        "dat-v7-instance-header-page-garbled.dat", "dat-v7-format-crashes-libtraceevent.dat",
+        "open-kbuffer-reads-past-page.dat", "dat-v7-hook-option.dat", "dat-v7-printk-line-without-format.dat",
+        "dat-v7-cpu-data-marked-compressed.dat", "dat-v7-kallsyms-size-wraps.dat",
+        "dat-v7-buffer-clock-unterminated.dat", "dat-v7-field-bracket-unclosed.dat",
+    ]
+
+    /// Refused by the checks alone, as the fuzz target opens them: without
+    /// DatOpenProbe, libtracecmd would parse them in this process (a missing
+    /// check crashes the suite, as it would crash the fuzz target).
+    @Test(arguments: fixtures)
+    func refusedWithoutTheOpenProbe(name: String) throws {
+        #expect(throws: TraceError.self) { _ = try DatReader(path: Samples.fixture("fuzz/\(name)"), openProbe: false) }
+    }
+
     /// libtracecmd double-freed (glibc abort) on a v7 file ending inside the
     /// options offset after the compression strings; see DatV7Header.
     @Test func datV7HeaderCutInOptionsOffset() throws {
@@ -56,51 +72,169 @@ import Testing
     /// FuzzDatReader's find: a zstd seed with bytes changed inside CPU 0's
     /// first compressed chunk of an instance. libtracecmd could not decompress
     /// it while opening the instance and crashed in the cleanup (SIGSEGV in
-    /// tracecmd_close). See DatV7Chunks.
+    /// tracecmd_close). See DatV7Chunks. (The same input also garbles a jbd2
+    /// field name, which the format check, running first, names.)
     @Test func datV7FirstChunkDoesNotDecompress() throws {
         let path = Samples.fixture("fuzz/dat-v7-first-chunk-corrupt.dat")
         #expect {
             _ = try DatReader(path: path)
         } throws: { error in
-            "\(error)".contains("does not decompress")
+            "\(error)".contains("damaged")
         }
     }
 
     /// FuzzDatReader's find: the header_page format's first field line
     /// garbled in an instance seed; libtraceevent then knows no 8-byte page
     /// timestamp, libtracecmd fails to set up the instance's first page and
-    /// crashes in the cleanup — in DatOpenProbe's child, which refuses the file.
+    /// crashes in the cleanup. See DatHeaderPage.
     @Test func datV7InstanceWithoutPageTimestamp() throws {
         let path = Samples.fixture("fuzz/dat-v7-instance-header-page-garbled.dat")
         #expect {
-            _ = try DatReader(path: path)
+            _ = try DatReader(path: path, openProbe: false)
         } throws: { error in
-            "\(error)".contains("libtracecmd crashes on it")
+            "\(error)".contains("header_page format is not the kernel's")
         }
     }
 
     /// FuzzDatReader's find: an event format that libtraceevent's parser
-    /// dereferences NULL on (`trace-cmd report` crashes on this file too).
-    /// No check can foresee parser bugs: DatOpenProbe opens the file in a
-    /// child first and refuses it when the child dies.
+    /// dereferences NULL on (`trace-cmd report` crashes on this file too):
+    /// `REC->Xtate`, no field, inside `__print_flags`. See DatEventFormatCheck.
     @Test func datFormatThatCrashesLibtraceevent() throws {
         let path = Samples.fixture("fuzz/dat-v7-format-crashes-libtraceevent.dat")
         #expect {
-            _ = try DatReader(path: path)
+            _ = try DatReader(path: path, openProbe: false)
         } throws: { error in
-            "\(error)".contains("libtracecmd crashes on it")
+            "\(error)".contains("REC->Xtate, which is not one of its fields")
         }
     }
 
-    /// OPEN (not fixed): FuzzDatReader's find after 21 753 runs — reading
-    /// this file's records (after it opens cleanly, also in DatOpenProbe's
-    /// child) makes libtraceevent's kbuffer read ~128 MB past a page: SIGSEGV
-    /// in the reader process. Needs a check of every page's record headers
-    /// before libtracecmd walks them, or the probe reading all records.
-    @Test(.disabled("open: libtraceevent kbuffer reads past a damaged page (crashes the test process)"))
-    func datKbufferReadsPastDamagedPage() throws {
-        let reader = try DatReader(path: Samples.fixture("fuzz/open-kbuffer-reads-past-page.dat"))
-        #expect(throws: TraceError.self) { try reader.forEach(ReadOptions()) { _ in } }
+    /// FuzzDatReader's find after 21 753 runs: the file opened cleanly, but
+    /// reading its records made libtraceevent's kbuffer read ~128 MB past a
+    /// page (SIGSEGV; `trace-cmd report` crashes on it too): page 1 of CPU 1
+    /// has a commit word claiming 134 217 601 bytes with the "lost events
+    /// stored" flags set, and kbuffer reads the count after the claimed events
+    /// before libtracecmd checks the size. Now every page is checked before
+    /// libtracecmd sees the file (DatRingBufferPage): refused at open.
+    @Test func datKbufferReadsPastDamagedPage() throws {
+        let path = Samples.fixture("fuzz/open-kbuffer-reads-past-page.dat")
+        #expect {
+            _ = try DatReader(path: path, openProbe: false)
+        } throws: { error in
+            "\(error)".contains("page 1: it claims 134217601 bytes of events in a page with room for 4080")
+        }
+        #expect(throws: TraceError.self) { _ = try TraceFile.open(path: path) }
+    }
+
+    /// FuzzDatReader's find, in process (no probe): a seed whose printk
+    /// section size (0) became 176, so libtracecmd read binary bytes as printk
+    /// formats; libtraceevent's `tep_parse_printk_formats` copied from one
+    /// byte past a line without ':' — past its buffer (ASan heap overflow).
+    @Test func datPrintkLineWithoutFormat() throws {
+        let path = Samples.fixture("fuzz/dat-v7-printk-line-without-format.dat")
+        #expect {
+            _ = try DatReader(path: path, openProbe: false)
+        } throws: { error in
+            "\(error)".contains("printk format line has no text after its address")
+        }
+    }
+
+    /// FuzzDatReader's find, in process: the DONE option of a seed's options
+    /// section changed into a HOOK option (id 6) of 8 zero bytes; libtracecmd
+    /// wrote through the NULL its hook parser returned (SIGSEGV in
+    /// tracecmd_open). See DatOptionCheck.
+    @Test func datHookOption() throws {
+        let path = Samples.fixture("fuzz/dat-v7-hook-option.dat")
+        #expect {
+            _ = try DatReader(path: path, openProbe: false)
+        } throws: { error in
+            "\(error)".contains("event hook option")
+        }
+    }
+
+    /// FuzzDatReader's find, in process: a tiny uncompressed seed whose BUFFER
+    /// option points at bytes whose "compressed" flag is set, so libtracecmd
+    /// read its CPU data as compressed chunks without a decompressor, failed,
+    /// and crashed in the cleanup (SIGSEGV in tracecmd_close: list heads of
+    /// CPUs it had not set up). DatV7Chunks now reads the CPU data section's
+    /// flag as libtracecmd does.
+    @Test func datCPUDataMarkedCompressed() throws {
+        let path = Samples.fixture("fuzz/dat-v7-cpu-data-marked-compressed.dat")
+        #expect {
+            _ = try DatReader(path: path, openProbe: false)
+        } throws: { error in
+            "\(error)".contains("marked compressed in a file without compression")
+        }
+    }
+
+    /// FuzzDatReader's find after 149 706 executions of the in-process target:
+    /// a tiny seed whose kallsyms size became 0xFFFFFFFF; libtracecmd
+    /// allocated size + 1 = 0 bytes and read the rest of the file into them
+    /// (ASan heap overflow in read). See DatFormatSections.checkSizedText.
+    @Test func datKallsymsSizeWraps() throws {
+        let path = Samples.fixture("fuzz/dat-v7-kallsyms-size-wraps.dat")
+        #expect {
+            _ = try DatReader(path: path, openProbe: false)
+        } throws: { error in
+            "\(error)".contains("its kallsyms claim 4294967295 bytes")
+        }
+    }
+
+    /// FuzzDatReader's find after 168 743 executions: a BUFFER option whose
+    /// clock string runs to the end of the option (bytes of a format text
+    /// copied over it); libtracecmd's save_read_string strdup'd past the
+    /// option (ASan heap overflow). See DatOptionCheck.
+    @Test func datBufferClockUnterminated() throws {
+        let path = Samples.fixture("fuzz/dat-v7-buffer-clock-unterminated.dat")
+        #expect {
+            _ = try DatReader(path: path, openProbe: false)
+        } throws: { error in
+            "\(error)".contains("clock is not a terminated string")
+        }
+    }
+
+    /// FuzzDatReader's find after 357 908 executions: workqueue_queue_work's
+    /// `__data_loc char[] workqueue` field line with its "]" overwritten;
+    /// libtraceevent's field parser compared the NULL token at the end of the
+    /// text with "]" (SIGSEGV in strcmp). See DatEventFormatCheck.
+    @Test func datFieldBracketUnclosed() throws {
+        let path = Samples.fixture("fuzz/dat-v7-field-bracket-unclosed.dat")
+        #expect {
+            _ = try DatReader(path: path, openProbe: false)
+        } throws: { error in
+            "\(error)".contains("opens an array bracket it does not close")
+        }
+    }
+
+    /// OPEN (not fixed): FuzzDatReader's find after 230 389 executions —
+    /// ext4_es_lookup_extent_exit's print format garbled into
+    /// `__print_flags/releaseund ? REC->status : 0, ...`; libtraceevent 1.7
+    /// divides by zero while parsing it (SIGFPE in tep_parse_event, in
+    /// process). With the probe (what users get) the file is refused; a
+    /// check of print-format arithmetic is still to be written.
+    @Test(.disabled("open: libtraceevent divides by zero parsing this print format (SIGFPE in process)"))
+    func datPrintFormatDivisionByZero() throws {
+        let path = Samples.fixture("fuzz/open-print-fmt-division-by-zero.dat")
+        #expect(throws: TraceError.self) { _ = try DatReader(path: path, openProbe: false) }
+    }
+
+    /// With the probe (as users open files) the SIGFPE file is refused.
+    @Test func datPrintFormatDivisionByZeroRefusedByTheProbe() throws {
+        let path = Samples.fixture("fuzz/open-print-fmt-division-by-zero.dat")
+        #expect(throws: TraceError.self) { _ = try DatReader(path: path) }
+    }
+
+    /// Without the probe, every real trace reads exactly as with it.
+    @Test(arguments: ["punch_hole.dat", "lost-events/lost_events.dat"])
+    func realTracesReadTheSameWithoutTheOpenProbe(name: String) throws {
+        func count(_ reader: DatReader) throws -> (Int, Int) {
+            var events = 0, lost = 0
+            try reader.forEach(ReadOptions()) { if case .event = $0 { events += 1 } else { lost += 1 } }
+            return (events, lost)
+        }
+        let probed = try count(DatReader(path: Samples.path(name)))
+        let unprobed = try count(DatReader(path: Samples.path(name), openProbe: false))
+        #expect(probed == unprobed)
+        #expect(probed.0 > 0)
     }
 
     /// Every real v7 trace passes the chunk walk, which finds its CPUs.

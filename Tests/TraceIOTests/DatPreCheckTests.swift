@@ -1,0 +1,201 @@
+import Foundation
+import Testing
+@testable import TraceIO
+
+/// The checks that run before libtracecmd sees a trace.dat, one by one:
+/// the header_page layout, the event formats' field references and the
+/// ring-buffer pages, each on what the kernel writes and on damage.
+@Suite struct DatPreCheckTests {
+    static let kernelHeaderPage = Array("""
+    \tfield: u64 timestamp;\toffset:0;\tsize:8;\tsigned:0;
+    \tfield: local_t commit;\toffset:8;\tsize:8;\tsigned:1;
+    \tfield: int overwrite;\toffset:8;\tsize:1;\tsigned:1;
+    \tfield: char data;\toffset:16;\tsize:4080;\tsigned:0;
+
+    """.utf8)
+
+    @Test func headerPageOfTheKernel() {
+        #expect(DatHeaderPage.parse(Self.kernelHeaderPage) == DatHeaderPage(commitSize: 8))
+        let thirtyTwoBit = String(decoding: Self.kernelHeaderPage, as: UTF8.self)
+            .replacingOccurrences(of: "offset:8;\tsize:8", with: "offset:8;\tsize:4")
+            .replacingOccurrences(of: "offset:16;", with: "offset:12;")
+        #expect(DatHeaderPage.parse(Array(thirtyTwoBit.utf8)) == DatHeaderPage(commitSize: 4))
+    }
+
+    @Test(arguments: [
+        ("size:8;\tsigned:0", "size:4;\tsigned:0"),  // a 4-byte timestamp
+        ("u64 timestamp", "u6 4 timestamp"),          // two words for a type
+        ("local_t commit", "local_t comit"),          // no commit field
+        ("offset:16", "offset:24"),                   // data not after commit
+        ("\tfield: u64", "\tfeld: u64"),
+        ("size:4080", "size:99999999"),
+    ])
+    func headerPageDamage(from: String, to: String) {
+        let text = String(decoding: Self.kernelHeaderPage, as: UTF8.self).replacingOccurrences(of: from, with: to)
+        #expect(DatHeaderPage.parse(Array(text.utf8)) == nil)
+        #expect(DatHeaderPage.parse([]) == nil)
+    }
+
+    static let format = """
+    name: sb_clear_inode_writeback
+    ID: 977
+    format:
+    \tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;
+    \tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;
+
+    \tfield:dev_t dev;\toffset:8;\tsize:4;\tsigned:0;
+    \tfield:unsigned long state;\toffset:24;\tsize:8;\tsigned:0;
+    \tfield:char comm[16];\toffset:32;\tsize:16;\tsigned:0;
+    \tfield:__data_loc char[] name;\toffset:48;\tsize:4;\tsigned:0;
+    \tfield:const char * str;\toffset:56;\tsize:8;\tsigned:0;
+
+    print fmt: "dev %d state %s %s %s %s", REC->dev, __print_flags(REC->state, "|", {1, "A"}), REC->comm, __get_str(name), REC -> str
+    """
+
+    func formatDamage(_ text: String) -> String? {
+        Array(text.utf8).withUnsafeBytes { DatEventFormatCheck.damage(in: $0) }
+    }
+
+    @Test func formatWhoseReferencesResolve() {
+        #expect(formatDamage(Self.format) == nil)
+    }
+
+    @Test(arguments: [
+        ("__print_flags(REC->state", "__print_flags(REC->Xtate"),  // the libtraceevent NULL dereference
+        ("REC->dev,", "REC->de,"),
+        ("REC -> str", "REC->\nstrr"),
+        ("field:unsigned long state;", "field:unsigned long sta.te;"),  // not the kernel's shape: not a field
+        ("field:unsigned long state;", "field:state;"),                   // a name without a type
+        ("field:char comm[16];", "field:char comm[1x];"),
+    ])
+    func formatWithAnUnresolvedReference(from: String, to: String) {
+        let text = Self.format.replacingOccurrences(of: from, with: to)
+        #expect(formatDamage(text) != nil, "\(from) → \(to)")
+    }
+
+    /// Fields after the print format (libtraceevent has stopped reading
+    /// fields there) do not count.
+    @Test func fieldsAfterThePrintFormatDoNotCount() {
+        let text = Self.format.replacingOccurrences(of: "REC -> str", with: "REC->late\n\tfield:int late;\toffset:64;\tsize:4;")
+        #expect(formatDamage(text) != nil)
+    }
+
+    /// libtraceevent 1.7 frees a token twice for these; the kernel's dma
+    /// formats use `sizeof(u64)` first, which ends the parse before their
+    /// `sizeof(unsigned int)`, so they pass.
+    @Test(arguments: [
+        ("sizeof(int)", false), ("sizeof( unsigned int )", false), ("sizeof(long long)", false),
+        ("sizeof(unsigned long long)", false), ("sizeof(REC->dev)", false),
+        ("sizeof(long)", true), ("sizeof(unsigned)", true), ("sizeof(u64) * sizeof(int)", true),
+        ("sizeof(long) + sizeof(int)", false), ("mysizeof(int)", true),
+    ])
+    func sizeofForms(expression: String, passes: Bool) {
+        let text = Self.format.replacingOccurrences(of: "REC -> str", with: "REC->str, \(expression)")
+        #expect((formatDamage(text) == nil) == passes, "\(expression)")
+    }
+
+    func optionDamage(_ id: UInt64, _ data: [UInt8]) -> String? {
+        do { try DatOptionCheck.check(id: id, data: data, bigEndian: false, sectioned: true) } catch { return error.reason }
+        return nil
+    }
+
+    @Test func options() {
+        #expect(optionDamage(5, Array("Linux 6.18\0".utf8)) == nil)
+        #expect(optionDamage(5, Array("Linux 6.18".utf8)) != nil)  // uname without its NUL
+        #expect(optionDamage(1, Array("0x1234".utf8)) != nil)     // date
+        #expect(optionDamage(2, []) != nil)                        // CPU stats of size 0
+        #expect(optionDamage(6, [0, 0, 0, 0, 0, 0, 0, 0])?.contains("hook") == true)
+        #expect(optionDamage(8, [2, 0, 0, 0]) == nil)
+        #expect(optionDamage(8, [2, 0]) != nil)
+        // A guest whose name fills the option.
+        #expect(optionDamage(13, Array("guest".utf8)) != nil)
+        #expect(optionDamage(13, Array("vm\0".utf8) + [UInt8](repeating: 0, count: 8) + [1, 0, 0, 0] + [0, 0, 0, 0, 9, 0, 0, 0]) == nil)
+        #expect(optionDamage(13, Array("vm\0".utf8) + [UInt8](repeating: 0, count: 8) + [9, 0, 0, 0]) != nil)
+        // A buffer listing CPU 1 000 000.
+        var buffer = [UInt8](repeating: 0, count: 8) + Array("cap\0local\0".utf8) + [0, 16, 0, 0, 1, 0, 0, 0]
+        buffer += [0x40, 0x42, 0x0f, 0x00] + [UInt8](repeating: 0, count: 16)
+        #expect(optionDamage(3, buffer)?.contains("CPU 1000000") == true)
+        // The fuzz find: a clock that runs to the end of the option.
+        #expect(optionDamage(3, [UInt8](repeating: 0, count: 8) + Array("cap\0local".utf8))?.contains("clock") == true)
+    }
+
+    @Test func printkFormats() throws {
+        func damage(_ text: String) -> String? {
+            let bytes = [UInt8(text.utf8.count), 0, 0, 0] + Array(text.utf8)
+            do { try DatFormatSections.checkPrintk(DatByteSource(bytes: bytes, bigEndian: false), at: 0) } catch {
+                return error.reason
+            }
+            return nil
+        }
+        #expect(damage("ffffffff81000000 : \"hello\"\nffffffff81000010 : \"x\"\n") == nil)
+        #expect(damage("ffffffff81000000 : \"hello\"\n\u{15}\n") != nil)
+        #expect(damage("ffffffff81000000:\n") != nil)
+        #expect(damage("::::\nno colon\n") == nil)  // the parse ends at the line of ':'s
+    }
+
+    // MARK: - Pages
+
+    /// A 4096-byte page: timestamp, commit word, then `records` (32-bit words).
+    func page(commit: UInt64, words: [UInt32]) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: 4096)
+        bytes.withUnsafeMutableBytes { raw in
+            raw.storeBytes(of: UInt64(1000).littleEndian, toByteOffset: 0, as: UInt64.self)
+            raw.storeBytes(of: commit.littleEndian, toByteOffset: 8, as: UInt64.self)
+            for (i, word) in words.enumerated() {
+                raw.storeBytes(of: word.littleEndian, toByteOffset: 16 + 4 * i, as: UInt32.self)
+            }
+        }
+        return bytes
+    }
+
+    func pageDamage(_ bytes: [UInt8]) -> String? {
+        bytes.withUnsafeBytes { DatRingBufferPage.damage(in: $0, layout: DatHeaderPage(commitSize: 8), bigEndian: false) }
+    }
+
+    /// Two data records of 2 words (type_len 2), a time extend, a long record
+    /// (type_len 0, length word 12: 8 bytes of data), then padding to the end.
+    static let wellFormed: [UInt32] = [2 | 5 << 5, 7, 8, 2 | 1 << 5, 7, 8, 30, 1, 0, 12, 7, 8, 29 | 1 << 5, 4080 - 52]
+
+    @Test func wellFormedPage() {
+        #expect(pageDamage(page(commit: 4080, words: Self.wellFormed)) == nil)
+        #expect(pageDamage(page(commit: 52, words: Self.wellFormed)) == nil)
+        // Lost events stored after the events, inside the page.
+        #expect(pageDamage(page(commit: 52 | 3 << 30, words: Self.wellFormed)) == nil)
+        #expect(pageDamage(page(commit: 0, words: [])) == nil)
+    }
+
+    @Test func commitPastThePage() {
+        #expect(pageDamage(page(commit: 4081, words: Self.wellFormed))?.contains("room for 4080") == true)
+        // The fuzz find: flags say the count is stored after 128 MB of events.
+        #expect(pageDamage(page(commit: (1 << 27) - 1 | 3 << 30, words: Self.wellFormed)) != nil)
+        // Lost-events count cut off by the page's end.
+        #expect(pageDamage(page(commit: 4076 | 3 << 30, words: Self.wellFormed))?.contains("lost-events") == true)
+    }
+
+    /// A padding whose length wraps the 32-bit position back to itself:
+    /// kbuffer would walk it forever.
+    @Test func paddingThatLoops() {
+        let words: [UInt32] = [2, 7, 8, 29, UInt32.max - 3]
+        #expect(pageDamage(page(commit: 64, words: words))?.contains("circle") == true)
+    }
+
+    /// A long record claiming 4 GB: kbuffer's int arithmetic sends it back
+    /// a few bytes and the walk goes on; not refused (the reader counts the
+    /// records it makes of it as damaged).
+    @Test func recordThatGoesBackButLeaves() {
+        // A: type_len 3 at 0; B: type_len 0 at 16 whose length word sends the
+        // walk to byte 4 (inside A), read as a type_len-5 header, then to 28.
+        let words: [UInt32] = [3, 5, 0, 0, 0, 0xFFFF_FFF0, 0, 1, 0]
+        #expect(pageDamage(page(commit: 36, words: words)) == nil)
+    }
+
+    /// Records whose header or length word kbuffer would read past the page.
+    @Test func headerPastThePage() {
+        var words = [UInt32](repeating: 0, count: 1020)
+        for i in 0..<1019 { words[i] = 0 }
+        words[0] = 29
+        words[1] = 4076 - 4  // padding up to the last 4 bytes of the page
+        words[1019] = 0      // a long record whose length word lies past the page
+        #expect(pageDamage(page(commit: 4080, words: words)) != nil)
+    }
+}
