@@ -52,13 +52,10 @@ public struct KernelEventDecoder: Sendable {
         case table(DecoderTable.Decode)
         case untyped
     }
-    private var plans: [(name: String, plan: Plan)?] = []
+    private var plans = FormatCache<Plan>()
 
     private mutating func plan(for event: TraceEvent) -> Plan {
-        let id = Int(event.formatID)
-        // The name check keeps a cached plan honest for a reader whose
-        // numbers mean other formats; the same name string compares by identity.
-        if id >= 0, id < plans.count, let known = plans[id], known.name == event.name { return known.plan }
+        if let known = plans.value(for: event) { return known }
         let plan: Plan
         if event.name.hasPrefix("sys_enter_") {
             plan = .enter(Syscall(name: String(event.name.dropFirst("sys_enter_".count))))
@@ -69,10 +66,7 @@ public struct KernelEventDecoder: Sendable {
         } else {
             plan = .untyped
         }
-        if id >= 0, id < 1 << 16 {
-            if id >= plans.count { plans.append(contentsOf: repeatElement(nil, count: id + 1 - plans.count)) }
-            plans[id] = (event.name, plan)
-        }
+        plans.store(plan, for: event)
         return plan
     }
 

@@ -49,18 +49,14 @@ struct EventNameCache {
     let names: EventNames
     private var known: [String: EventName] = [:]
     /// By `TraceEvent.formatID`, so that most events need no hashing.
-    private var byFormat: [(name: String, number: EventName)?] = []
+    private var byFormat = FormatCache<EventName>()
 
     init(_ names: EventNames) { self.names = names }
 
     mutating func number(_ event: TraceEvent) -> EventName {
-        let id = Int(event.formatID)
-        if id >= 0, id < byFormat.count, let known = byFormat[id], known.name == event.name { return known.number }
+        if let known = byFormat.value(for: event) { return known }
         let n = number(event.name)
-        if id >= 0, id < 1 << 16 {
-            if id >= byFormat.count { byFormat.append(contentsOf: repeatElement(nil, count: id + 1 - byFormat.count)) }
-            byFormat[id] = (event.name, n)
-        }
+        byFormat.store(n, for: event)
         return n
     }
 
