@@ -73,7 +73,7 @@ enum DatEventFormatCheck {
                 return "its print format reads REC->\(String(decoding: name, as: UTF8.self)), which is not one of its fields"
             }
         }
-        return sizeofDamage(in: text)
+        return sizeofDamage(in: text) ?? DatPrintFormatArithmetic.damage(in: text)
     }
 
     /// The first `sizeof(...)` libtraceevent 1.7 would free twice, if the

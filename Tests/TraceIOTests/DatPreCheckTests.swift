@@ -94,6 +94,48 @@ import Testing
         #expect((formatDamage(text) == nil) == passes, "\(expression)")
     }
 
+    /// libtraceevent 1.7 folds constant operands while parsing and reads a
+    /// word that is not a number as 0: a constant zero divisor is refused,
+    /// fields, functions and non-zero constants are not.
+    @Test(arguments: [
+        ("__print_flags/releaseund ? REC->dev : 0", false),  // the fuzz find
+        ("REC->dev / 0", false), ("REC->dev % 0", false), ("REC->dev / 0x", false),
+        ("REC->dev / (8 - 8)", false), ("REC->dev / (unsigned int) 0", false),
+        ("REC->dev / -(1 - 1)", false), ("REC->dev / (1 ? 0 : 2)", false),
+        ("REC->dev / (1 / 0)", false), ("__print_symbolic(REC->dev, { 4 % 0, \"X\" })", false),
+        ("REC->dev / 512", true), ("REC->dev / (1 << 9)", true), ("REC->dev / 1UL", true),
+        ("REC->dev / 0x10", true), ("REC->dev / (0 ? 0 : 2)", true), ("REC->dev / ((8 - 1))", true),
+        ("REC->dev / REC->state", true), ("REC->dev / (REC->state - 1)", true),
+        ("REC->dev / (unsigned int) REC->state", true), ("REC->dev / __get_str(name)", true),
+        ("\"a/0%0\"", true), ("REC->dev / sizeof(u64)", true),
+    ])
+    func constantDivisors(expression: String, passes: Bool) {
+        let text = Self.format.replacingOccurrences(of: "REC -> str", with: "REC->str, \(expression)")
+        #expect((formatDamage(text) == nil) == passes, "\(expression)")
+    }
+
+    @Test func strtoullReadsLikeC() {
+        #expect(ConstantEvaluator.strtoull("42") == 42)
+        #expect(ConstantEvaluator.strtoull("0x1f") == 31)
+        #expect(ConstantEvaluator.strtoull("017") == 15)
+        #expect(ConstantEvaluator.strtoull("1UL") == 1)
+        #expect(ConstantEvaluator.strtoull("IOPRIO_CLASS_RT") == 0)
+        #expect(ConstantEvaluator.strtoull("0x") == 0)
+        #expect(ConstantEvaluator.strtoull("99999999999999999999999") == .max)
+    }
+
+    /// Every event format of the running kernel passes every format check:
+    /// the checks refuse damage, not what a kernel writes.
+    @Test(.enabled(if: KernelFormats.available, "needs a readable tracefs events directory (/sys/kernel/tracing/events)"))
+    func everyFormatOfThisKernelPasses() throws {
+        let formats = KernelFormats.all()
+        #expect(formats.count > 100)
+        for (path, text) in formats {
+            let damage = Array(text.utf8).withUnsafeBytes { DatEventFormatCheck.damage(in: $0) }
+            #expect(damage == nil, "\(path): \(damage ?? "")")
+        }
+    }
+
     func optionDamage(_ id: UInt64, _ data: [UInt8]) -> String? {
         do { try DatOptionCheck.check(id: id, data: data, bigEndian: false, sectioned: true) } catch { return error.reason }
         return nil
@@ -197,5 +239,27 @@ import Testing
         words[1] = 4076 - 4  // padding up to the last 4 bytes of the page
         words[1019] = 0      // a long record whose length word lies past the page
         #expect(pageDamage(page(commit: 4080, words: words)) != nil)
+    }
+}
+
+/// The running kernel's event formats, read from tracefs.
+enum KernelFormats {
+    static let root = ["/sys/kernel/tracing/events", "/sys/kernel/debug/tracing/events"]
+        .first { FileManager.default.isReadableFile(atPath: $0 + "/header_page") }
+
+    static var available: Bool { root != nil }
+
+    /// (path, text) of every events/SYSTEM/EVENT/format.
+    static func all() -> [(String, String)] {
+        guard let root, let systems = try? FileManager.default.contentsOfDirectory(atPath: root) else { return [] }
+        var formats: [(String, String)] = []
+        for system in systems.sorted() {
+            guard let events = try? FileManager.default.contentsOfDirectory(atPath: root + "/" + system) else { continue }
+            for event in events.sorted() {
+                let path = "\(root)/\(system)/\(event)/format"
+                if let text = try? String(contentsOfFile: path, encoding: .utf8) { formats.append((path, text)) }
+            }
+        }
+        return formats
     }
 }

@@ -12,6 +12,7 @@ import Testing
         "open-kbuffer-reads-past-page.dat", "dat-v7-hook-option.dat", "dat-v7-printk-line-without-format.dat",
         "dat-v7-cpu-data-marked-compressed.dat", "dat-v7-kallsyms-size-wraps.dat",
         "dat-v7-buffer-clock-unterminated.dat", "dat-v7-field-bracket-unclosed.dat",
+        "dat-v7-print-fmt-division-by-zero.dat",
     ]
 
     /// Refused by the checks alone, as the fuzz target opens them: without
@@ -205,21 +206,22 @@ import Testing
         }
     }
 
-    /// OPEN (not fixed): FuzzDatReader's find after 230 389 executions —
-    /// ext4_es_lookup_extent_exit's print format garbled into
-    /// `__print_flags/releaseund ? REC->status : 0, ...`; libtraceevent 1.7
-    /// divides by zero while parsing it (SIGFPE in tep_parse_event, in
-    /// process). With the probe (what users get) the file is refused; a
-    /// check of print-format arithmetic is still to be written.
-    @Test(.disabled("open: libtraceevent divides by zero parsing this print format (SIGFPE in process)"))
-    func datPrintFormatDivisionByZero() throws {
-        let path = Samples.fixture("fuzz/open-print-fmt-division-by-zero.dat")
-        #expect(throws: TraceError.self) { _ = try DatReader(path: path, openProbe: false) }
+    /// FuzzDatReader's find after 230 389 executions: ext4_es_lookup_extent_exit's
+    /// print format garbled into `__print_flags/releaseund ? REC->status : 0, ...`;
+    /// libtraceevent 1.7 folds the two atoms and divides by zero while parsing
+    /// it (SIGFPE in tep_parse_event). See DatPrintFormatArithmetic.
+    @Test func datPrintFormatDivisionByZero() throws {
+        let path = Samples.fixture("fuzz/dat-v7-print-fmt-division-by-zero.dat")
+        #expect {
+            _ = try DatReader(path: path, openProbe: false)
+        } throws: { error in
+            "\(error)".contains("divides by zero")
+        }
     }
 
     /// With the probe (as users open files) the SIGFPE file is refused.
     @Test func datPrintFormatDivisionByZeroRefusedByTheProbe() throws {
-        let path = Samples.fixture("fuzz/open-print-fmt-division-by-zero.dat")
+        let path = Samples.fixture("fuzz/dat-v7-print-fmt-division-by-zero.dat")
         #expect(throws: TraceError.self) { _ = try DatReader(path: path) }
     }
 
