@@ -18,9 +18,11 @@
 /// folded, and a field's value is the record's business.
 enum DatPrintFormatArithmetic {
     /// Nil when no `/` or `%` in the print format of `text` (an event's format
-    /// file) has a constant zero divisor, else why it is refused.
+    /// file) has a constant zero divisor and its flag and symbol tables hold
+    /// constants (DatPrintFormatTables), else why it is refused.
     static func damage(in text: UnsafeRawBufferPointer) -> String? {
         let tokens = PrintFormatTokens(text, from: printFormatStart(in: text) ?? text.count).all
+        if let damage = DatPrintFormatTables.damage(in: tokens) { return damage }
         var evaluator = ConstantEvaluator(tokens: tokens)
         for index in tokens.indices where tokens[index].isOperator("/") || tokens[index].isOperator("%") {
             evaluator.position = index + 1

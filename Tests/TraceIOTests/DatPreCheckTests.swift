@@ -114,6 +114,20 @@ import Testing
         #expect((formatDamage(text) == nil) == passes, "\(expression)")
     }
 
+    /// The values of flag and symbol tables must be constants; the rest of
+    /// the print format may be any expression.
+    @Test(arguments: [
+        ("{ 0xm[9]; x \"A\" }", false),  // the fuzz find: an index, then no comma
+        ("{ REC->dev, \"A\" }", false), ("{ \"1\", \"A\" }", false), ("{ f(1), \"A\" }", false),
+        ("{ , \"A\" }", false), ("{ (1 << 2, \"A\" }", false), ("{ 1 ? 2 : 3, \"A\" }", false),
+        ("{ 1, \"A\" }", true), ("{ ((((1UL))) << (5)), \"N\" }", true), ("{ IOPRIO_CLASS_RT, \"rt\" }", true),
+        ("{ -1, \"A\" }, { ~0x3 & 0xff, \"B\" }", true), ("{ 0x40000000, \"EX_NOCACHE\" }", true), ("{ }", true),
+    ])
+    func flagTableValues(table: String, passes: Bool) {
+        let text = Self.format.replacingOccurrences(of: "{1, \"A\"}", with: table)
+        #expect((formatDamage(text) == nil) == passes, "\(table)")
+    }
+
     @Test func strtoullReadsLikeC() {
         #expect(ConstantEvaluator.strtoull("42") == 42)
         #expect(ConstantEvaluator.strtoull("0x1f") == 31)

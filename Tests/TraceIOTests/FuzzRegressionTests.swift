@@ -12,7 +12,7 @@ import Testing
         "open-kbuffer-reads-past-page.dat", "dat-v7-hook-option.dat", "dat-v7-printk-line-without-format.dat",
         "dat-v7-cpu-data-marked-compressed.dat", "dat-v7-kallsyms-size-wraps.dat",
         "dat-v7-buffer-clock-unterminated.dat", "dat-v7-field-bracket-unclosed.dat",
-        "dat-v7-print-fmt-division-by-zero.dat",
+        "dat-v7-print-fmt-division-by-zero.dat", "dat-v7-flags-value-indexes.dat",
     ]
 
     /// Refused by the checks alone, as the fuzz target opens them: without
@@ -216,6 +216,19 @@ import Testing
             _ = try DatReader(path: path, openProbe: false)
         } throws: { error in
             "\(error)".contains("divides by zero")
+        }
+    }
+
+    /// FuzzDatReader's find after 379 059 executions: a `__print_flags` entry
+    /// of ext4_ext_map_blocks_enter garbled into `{ 0xm[9999…916]; of…`;
+    /// libtraceevent 1.7's table parser dereferences NULL on its way out
+    /// (SIGSEGV in tep_parse_event). See DatPrintFormatTables.
+    @Test func datFlagsValueIndexes() throws {
+        let path = Samples.fixture("fuzz/dat-v7-flags-value-indexes.dat")
+        #expect {
+            _ = try DatReader(path: path, openProbe: false)
+        } throws: { error in
+            "\(error)".contains("table of its print format has a value that is not a constant")
         }
     }
 
