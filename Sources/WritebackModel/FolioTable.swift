@@ -21,8 +21,8 @@ public struct FolioTable: Hashable, Sendable, Sequence, ExpressibleByDictionaryL
     public subscript(index: UInt64) -> FolioState? {
         get { states[index] }
         set {
-            let old = states[index]
-            states[index] = newValue
+            // One hash of the index for the lookup and the store.
+            let old = newValue.map { states.updateValue($0, forKey: index) } ?? states.removeValue(forKey: index)
             if old?.dirty != newValue?.dirty {
                 if newValue?.dirty == true { dirtyIndexes.insert(index) } else { dirtyIndexes.remove(index) }
             }

@@ -66,16 +66,26 @@ public struct ModelState: Hashable, Sendable {
 
     // MARK: Mutation helpers used by transitions
 
+    /// Changes one inode in place (one hash of its ref); nil if absent.
+    @inline(__always) @discardableResult
+    mutating func updateInode<R>(_ ref: InodeRef, _ body: (inout InodeState) -> R) -> R? {
+        guard let i = inodes.index(forKey: ref) else { return nil }
+        return body(&inodes.values[i])
+    }
+
     mutating func updateFolio(_ ref: FolioRef, _ body: (inout FolioState) -> Void) {
-        guard var f = inodes[ref.inode]?.folios[ref.index] else { return }
-        body(&f)
-        inodes[ref.inode]!.folios[ref.index] = f
+        updateInode(ref.inode) { inode in
+            guard var f = inode.folios[ref.index] else { return }
+            body(&f)
+            inode.folios[ref.index] = f
+        }
     }
 
     mutating func updateIoEnd(_ ref: IoEndRef, _ body: (inout IoEndState) -> Void) {
-        guard var io = inodes[ref.inode]?.ioEnds[ref.serial] else { return }
-        body(&io)
-        inodes[ref.inode]!.ioEnds[ref.serial] = io
+        updateInode(ref.inode) { inode in
+            guard let i = inode.ioEnds.index(forKey: ref.serial) else { return }
+            body(&inode.ioEnds.values[i])
+        }
     }
 
     mutating func updateTask(_ id: Int, _ body: (inout TaskState) -> Void) {

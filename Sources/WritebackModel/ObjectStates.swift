@@ -70,23 +70,90 @@ public enum InodeLifecycle: UInt8, Hashable, Sendable {
 
 /// One inode incarnation: its lifecycle, extents, folios, io_ends, and the
 /// conversion list (`i_completed_io_list` ≤3.10, `i_rsv_conversion_list` ≥3.11).
+///
+/// The four collections live in one copy-on-write box: a replay copies
+/// inode states all the time (a dictionary's getter copies its value, the
+/// rules keep the state before a step aside), and a copy is one reference
+/// count instead of one per collection (six).
 public struct InodeState: Hashable, Sendable {
     public var lifecycle: InodeLifecycle
     /// i_size in blocks.
     public var sizeBlocks: UInt64
-    public var extents = ExtentMap()
-    public var folios = FolioTable()
-    public var ioEnds: [Int: IoEndState] = [:]
-    public var conversionList: [Int] = []
     /// ≥3.11: `i_rsv_conversion_work` is pending (queued, not yet started).
     public var rsvWorkQueued = false
     /// The task holding `i_mutex` / `inode_lock`.
     public var mutexHolder: Int?
     var nextIoEndSerial = 0
+    private var contents = Contents()
 
     public init(lifecycle: InodeLifecycle = .live, sizeBlocks: UInt64 = 0) {
         self.lifecycle = lifecycle
         self.sizeBlocks = sizeBlocks
+    }
+
+    public var extents: ExtentMap {
+        get { contents.extents }
+        set { makeUnique(); contents.extents = newValue }
+        _modify { makeUnique(); yield &contents.extents }
+    }
+
+    public var folios: FolioTable {
+        get { contents.folios }
+        set { makeUnique(); contents.folios = newValue }
+        _modify { makeUnique(); yield &contents.folios }
+    }
+
+    public var ioEnds: [Int: IoEndState] {
+        get { contents.ioEnds }
+        set { makeUnique(); contents.ioEnds = newValue }
+        _modify { makeUnique(); yield &contents.ioEnds }
+    }
+
+    public var conversionList: [Int] {
+        get { contents.conversionList }
+        set { makeUnique(); contents.conversionList = newValue }
+        _modify { makeUnique(); yield &contents.conversionList }
+    }
+
+    private mutating func makeUnique() {
+        if !isKnownUniquelyReferenced(&contents) { contents = Contents(contents) }
+    }
+
+    /// Mutated only while uniquely referenced (`makeUnique`), so sharing it
+    /// between threads is sharing an immutable value.
+    private final class Contents: @unchecked Sendable {
+        var extents = ExtentMap()
+        var folios = FolioTable()
+        var ioEnds: [Int: IoEndState] = [:]
+        var conversionList: [Int] = []
+
+        init() {}
+
+        init(_ other: Contents) {
+            extents = other.extents
+            folios = other.folios
+            ioEnds = other.ioEnds
+            conversionList = other.conversionList
+        }
+    }
+
+    public static func == (a: InodeState, b: InodeState) -> Bool {
+        guard a.lifecycle == b.lifecycle, a.sizeBlocks == b.sizeBlocks, a.rsvWorkQueued == b.rsvWorkQueued,
+              a.mutexHolder == b.mutexHolder, a.nextIoEndSerial == b.nextIoEndSerial else { return false }
+        if a.contents === b.contents { return true }
+        return a.extents == b.extents && a.folios == b.folios && a.ioEnds == b.ioEnds && a.conversionList == b.conversionList
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(lifecycle)
+        hasher.combine(sizeBlocks)
+        hasher.combine(rsvWorkQueued)
+        hasher.combine(mutexHolder)
+        hasher.combine(nextIoEndSerial)
+        hasher.combine(contents.extents)
+        hasher.combine(contents.folios)
+        hasher.combine(contents.ioEnds)
+        hasher.combine(contents.conversionList)
     }
 
     /// io_ends not yet released, in allocation order.
