@@ -16,18 +16,8 @@ for t in fio mkfs.ext4 python3; do command -v $t >/dev/null || { echo "record-ov
 [ -x "$bin" ] || { echo "record-overhead: build wbreplay first (make release)" >&2; exit 2; }
 bin=$(realpath "$bin")
 
-work=$(mktemp -d)
-mnt=$work/mnt
-cleanup() {
-  mountpoint -q "$mnt" && umount "$mnt"
-  for d in $(losetup -j "$work/fs.img" 2>/dev/null | cut -d: -f1); do losetup -d "$d"; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-mkdir -p "$mnt"
-truncate -s 2G "$work/fs.img"
-mkfs.ext4 -q -F "$work/fs.img"
-mount -o loop "$work/fs.img" "$mnt"
+. traces/scratch-ext4.sh
+scratch_ext4 2G
 
 # Sum of all jobs' write bandwidth (MiB/s) and IOPS from fio's JSON.
 fio_summary() {

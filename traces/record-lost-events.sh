@@ -13,18 +13,8 @@ bin=$(realpath "${1:-$here/../.build/debug/wbreplay}")
 name=${NAME:-lost_events}
 out=$here/lost-events
 mkdir -p "$out"
-work=$(mktemp -d)
-mnt=$work/mnt
-cleanup() {
-  mountpoint -q "$mnt" && umount "$mnt"
-  for d in $(losetup -j "$work/fs.img" 2>/dev/null | cut -d: -f1); do losetup -d "$d"; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-mkdir -p "$mnt"
-truncate -s 256M "$work/fs.img"
-mkfs.ext4 -q -F "$work/fs.img"
-mount -o loop "$work/fs.img" "$mnt"
+. "$here/scratch-ext4.sh"
+scratch_ext4 256M
 (cd "$mnt" && "$bin" record --mount "$mnt" --buffer-kb "${BUFFER_KB:-512}" -o "$work/t.dat" -- \
     fio --output=/dev/null "$here/workloads/lost_events.fio")
 trace-cmd convert -i "$work/t.dat" -o "$out/$name.dat" --compression zstd >/dev/null
