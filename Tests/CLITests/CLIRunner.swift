@@ -1,10 +1,14 @@
 import Foundation
+import Glibc
 
 /// Runs the built `wbreplay` binary, as a user would, and captures what it says.
 struct CLIResult {
     var status: Int32
     /// True when the process ended by a signal (a crash), which is never acceptable.
     var killedBySignal: Bool
+    /// Killed by the time limit of `CLI.run(executable:_:timeLimit:)` (then
+    /// `killedBySignal` is false: the SIGKILL was ours).
+    var timedOut = false
     var stdout: Data
     var stderr: String
 
@@ -38,7 +42,10 @@ enum CLI {
         try run(executable: binary, arguments)
     }
 
-    static func run(executable: URL, _ arguments: [String]) throws -> CLIResult {
+    /// Runs `executable`; with a `timeLimit` (seconds), a watchdog kills it
+    /// when it is still running then, so a hang fails a test instead of
+    /// stalling the suite.
+    static func run(executable: URL, _ arguments: [String], timeLimit: Double? = nil) throws -> CLIResult {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
@@ -48,6 +55,17 @@ enum CLI {
         process.standardError = err
         process.standardInput = FileHandle.nullDevice
         try process.run()
+        let finished = DispatchSemaphore(value: 0)
+        let timedOut = Flag()
+        if let timeLimit {
+            let pid = process.processIdentifier
+            DispatchQueue.global().async {
+                if finished.wait(timeout: .now() + timeLimit) == .timedOut {
+                    timedOut.set()
+                    kill(pid, SIGKILL)
+                }
+            }
+        }
         // Read both pipes concurrently so a large output cannot block the child.
         nonisolated(unsafe) var outData = Data()
         let group = DispatchGroup()
@@ -59,12 +77,22 @@ enum CLI {
         let errData = err.fileHandleForReading.readDataToEndOfFile()
         group.wait()
         process.waitUntilExit()
+        finished.signal()
         return CLIResult(
             status: process.terminationStatus,
-            killedBySignal: process.terminationReason == .uncaughtSignal,
+            killedBySignal: process.terminationReason == .uncaughtSignal && !timedOut.isSet,
+            timedOut: timedOut.isSet,
             stdout: outData,
             stderr: String(decoding: errData, as: UTF8.self)
         )
+    }
+
+    /// Set once from the watchdog, read after the process ended.
+    final class Flag: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value = false
+        func set() { lock.withLock { value = true } }
+        var isSet: Bool { lock.withLock { value } }
     }
 
     /// A fresh temporary directory for one test.

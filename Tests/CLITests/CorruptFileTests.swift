@@ -24,9 +24,9 @@ import Testing
         guard !r.timedOut, !r.killedBySignal else { return nil }
         switch r.status {
         case 0:
-            let line = r.stdout.split(separator: "\n").first { $0.hasPrefix("events:") }
+            let line = r.stdoutText.split(separator: "\n").first { $0.hasPrefix("events:") }
             let events = line.flatMap { Int($0.dropFirst("events:".count).trimmingCharacters(in: .whitespaces)) }
-            #expect(events != nil, "exit 0 without an events line: \(r.stdout.prefix(300))", sourceLocation: sourceLocation)
+            #expect(events != nil, "exit 0 without an events line: \(r.stdoutText.prefix(300))", sourceLocation: sourceLocation)
             return .read(events: events ?? -1)
         case 2:
             let lines = r.stderr.split(separator: "\n")

@@ -1,5 +1,4 @@
 import Foundation
-import Glibc
 
 /// Runs a process with a time limit (killed after `limitSeconds`: a reader
 /// that hangs fails its test instead of stalling the suite) and, separately,
@@ -7,52 +6,9 @@ import Glibc
 enum GuardedRun {
     static let limitSeconds = 60.0
 
-    struct Result {
-        var status: Int32
-        var killedBySignal: Bool
-        var timedOut: Bool
-        var stdout: String
-        var stderr: String
-    }
-
-    static func run(_ arguments: [String]) throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: arguments[0])
-        process.arguments = Array(arguments.dropFirst())
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let pid = process.processIdentifier
-        let finished = DispatchSemaphore(value: 0)
-        let timedOut = Flag()
-        DispatchQueue.global().async {
-            if finished.wait(timeout: .now() + limitSeconds) == .timedOut {
-                timedOut.set()
-                kill(pid, SIGKILL)
-            }
-        }
-        // Read both pipes concurrently so a large output cannot block the child.
-        nonisolated(unsafe) var outData = Data()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async {
-            outData = out.fileHandleForReading.readDataToEndOfFile()
-            group.leave()
-        }
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        process.waitUntilExit()
-        finished.signal()
-        return Result(
-            status: process.terminationStatus,
-            killedBySignal: process.terminationReason == .uncaughtSignal && !timedOut.isSet,
-            timedOut: timedOut.isSet,
-            stdout: String(decoding: outData, as: UTF8.self),
-            stderr: String(decoding: errData, as: UTF8.self)
-        )
+    /// Runs `arguments` (the executable first) under the time limit.
+    static func run(_ arguments: [String]) throws -> CLIResult {
+        try CLI.run(executable: URL(fileURLWithPath: arguments[0]), Array(arguments.dropFirst()), timeLimit: limitSeconds)
     }
 
     /// The peak resident set of one run, in KiB (GNU time's %M), written to a
@@ -71,12 +27,4 @@ enum GuardedRun {
     }
 
     enum MeasureError: Error { case timedOut, noReport(String) }
-
-    /// Set once from the watchdog, read after the process ended.
-    final class Flag: @unchecked Sendable {
-        private let lock = NSLock()
-        private var value = false
-        func set() { lock.withLock { value = true } }
-        var isSet: Bool { lock.withLock { value } }
-    }
 }
