@@ -29,8 +29,16 @@ public struct ExtentMap: Hashable, Sendable {
     }
 
     public private(set) var runs: [Run] = []
+    /// How many times `set` turned allocated blocks into holes: two versions
+    /// of one map with the same count differ by no freed block, which lets
+    /// `freed(since:)` answer without comparing the runs. Not part of the
+    /// value (equality and hashing ignore it): it is history, not state.
+    private var frees: UInt64 = 0
 
     public init() {}
+
+    public static func == (a: ExtentMap, b: ExtentMap) -> Bool { a.runs == b.runs }
+    public func hash(into hasher: inout Hasher) { hasher.combine(runs) }
 
     /// The first run that ends after `block` (runs are sorted and disjoint):
     /// lookups are O(log runs), since a fragmented file has thousands.
@@ -70,8 +78,12 @@ public struct ExtentMap: Hashable, Sendable {
         return result
     }
 
-    /// Blocks allocated in `old` that are holes here: what a transition freed.
+    /// Blocks allocated in `old` that are holes here: what a transition
+    /// freed. `old` is an earlier version of this map (the same inode's map
+    /// before a step): when no block was freed in between, that is known
+    /// without a look at the runs.
     public func freed(since old: ExtentMap) -> [BlockRange] {
+        if frees == old.frees { return [] }
         // A transition changes a few neighbouring runs: skip the runs both
         // maps share at either end and compare only the window between.
         var head = 0
@@ -102,7 +114,9 @@ public struct ExtentMap: Hashable, Sendable {
         var window: [Run] = []
         window.reserveCapacity(last - first + 3)
         var placed = false
+        var freedBlocks = false
         for run in runs[first..<last] {
+            if state == .hole, run.range.intersection(range) != nil { freedBlocks = true }
             if run.range.intersection(range) == nil {
                 if !placed, run.range.lblk >= range.end, state != .hole {
                     window.append(Run(range: range, state: state))
@@ -124,6 +138,7 @@ public struct ExtentMap: Hashable, Sendable {
         }
         if !placed, state != .hole { window.append(Run(range: range, state: state)) }
         runs.replaceSubrange(first..<last, with: Self.coalesced(window))
+        if freedBlocks { frees &+= 1 }
     }
 
     /// Changes only the blocks of `range` that are currently `from` to `to`

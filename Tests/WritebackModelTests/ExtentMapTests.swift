@@ -30,4 +30,27 @@ import Testing
         map.set(BlockRange(lblk: 2, len: 4), to: .hole)
         #expect(map.states(in: BlockRange(lblk: 0, len: 8)).map(\.state) == [.written, .hole, .written])
     }
+
+    /// `freed(since:)` names exactly the blocks a later version freed; steps
+    /// that free nothing (allocation, conversion, a hole punched in a hole)
+    /// free nothing, and the count of frees is not part of the value.
+    @Test func freedSinceAnEarlierVersion() {
+        var map = ExtentMap()
+        map.set(BlockRange(lblk: 0, len: 8), to: .unwritten)
+        let allocated = map
+        map.change(BlockRange(lblk: 0, len: 8), from: .unwritten, to: .written)
+        #expect(map.freed(since: allocated).isEmpty)
+        map.set(BlockRange(lblk: 20, len: 4), to: .hole)
+        #expect(map.freed(since: allocated).isEmpty)
+        #expect(map == { var m = ExtentMap(); m.set(BlockRange(lblk: 0, len: 8), to: .written); return m }())
+        let beforePunch = map
+        map.set(BlockRange(lblk: 2, len: 3), to: .hole)
+        #expect(map.freed(since: beforePunch) == [BlockRange(lblk: 2, len: 3)])
+        #expect(map.freed(since: allocated) == [BlockRange(lblk: 2, len: 3)])
+        let afterPunch = map
+        map.set(BlockRange(lblk: 2, len: 3), to: .written)
+        #expect(map.freed(since: afterPunch).isEmpty)
+        #expect(map == beforePunch)
+        #expect(map.hashValue == beforePunch.hashValue)
+    }
 }
