@@ -42,15 +42,26 @@ enum ProfileSelection {
         return (KernelProfile.newestFirst, nil)
     }
 
-    /// Fewest divergences wins; ties go to the newer profile.
-    static func bestFit(_ counts: [(KernelProfile, Int)]) -> (KernelProfile, String) {
-        let sorted = counts.enumerated().sorted { ($0.element.1, $0.offset) < ($1.element.1, $1.offset) }
-        let best = sorted[0].element
-        var reason = "no kernel release recorded; best fit: \(best.1) divergence(s)"
-        if sorted.count > 1 {
-            let next = sorted[1].element
-            reason += " (next: \(next.0) with \(next.1))"
+    /// How a best fit orders profiles — the same for `check`, its early
+    /// pruning and `diff`: the highest share of objects that never diverged
+    /// first (a divergence marks one object, so a run of divergences on one
+    /// io_end, as next to a lost window, weighs as one object), then fewer
+    /// divergences, then the order given (newest first).
+    static func ranked<T>(_ items: [T], conformance: (T) -> Double, divergences: (T) -> Int) -> [T] {
+        items.enumerated().sorted { a, b in
+            (-conformance(a.element), divergences(a.element), a.offset)
+                < (-conformance(b.element), divergences(b.element), b.offset)
+        }.map(\.element)
+    }
+
+    /// `check`'s best fit over its replays, and why.
+    static func bestFit(_ replays: [ProfileReplay]) -> (KernelProfile, String) {
+        let order = ranked(replays, conformance: { $0.conformance.overall }, divergences: \.divergenceCount)
+        func describe(_ r: ProfileReplay) -> String {
+            "\(ProfileDiff.percent(r.conformance.overall)) of objects conform, \(r.divergenceCount) divergence(s)"
         }
-        return (best.0, reason)
+        var reason = "no kernel release recorded; best fit: " + describe(order[0])
+        if order.count > 1 { reason += " (next: \(order[1].profile) with \(describe(order[1])))" }
+        return (order[0].profile, reason)
     }
 }

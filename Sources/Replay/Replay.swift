@@ -118,7 +118,7 @@ public enum Replay {
             chosen = d.replays[0]
             reason = given
         } else {
-            let (p, why) = ProfileSelection.bestFit(counts)
+            let (p, why) = ProfileSelection.bestFit(d.replays)
             chosen = d.replays.first { $0.profile == p }!
             reason = why + (d.pruned.isEmpty ? "" : "; dropped early: " + d.pruned.map {
                 "\($0.profile) (\($0.divergences) divergence(s) in the first \($0.atEvent) events)"

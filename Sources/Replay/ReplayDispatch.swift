@@ -259,11 +259,15 @@ struct ReplayDispatcher {
 }
 
 extension ReplayDispatcher {
-    /// Keeps only the replays with the fewest divergences so far (best fit).
+    /// Keeps only the replays that rank first so far (best fit, `ProfileSelection.ranked`).
     mutating func pruneProfiles(atEvent events: Int) {
-        guard replays.count > 1, let best = replays.map(\.divergenceCount).min() else { return }
-        let kept = replays.filter { $0.divergenceCount == best }
-        pruned += replays.filter { $0.divergenceCount != best }.map { ($0.profile, $0.divergenceCount, events) }
-        replays = kept
+        guard replays.count > 1,
+              let best = ProfileSelection.ranked(replays, conformance: { $0.conformance.overall }, divergences: \.divergenceCount).first
+        else { return }
+        func leads(_ r: ProfileReplay) -> Bool {
+            r.conformance.overall == best.conformance.overall && r.divergenceCount == best.divergenceCount
+        }
+        pruned += replays.filter { !leads($0) }.map { ($0.profile, $0.divergenceCount, events) }
+        replays = replays.filter(leads)
     }
 }

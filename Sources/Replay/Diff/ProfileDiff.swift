@@ -87,11 +87,9 @@ public enum ProfileDiff {
         return h.changes.filter { $0.eventIndex <= d.eventIndex }
     }
 
-    /// Highest conformance wins; then fewer divergences; then the newer profile.
+    /// The first of `ProfileSelection.ranked`: highest conformance, then fewer divergences, then the newer profile.
     static func bestFit(_ results: [ProfileConformance], release: String?) -> (KernelProfile, String) {
-        let ranked = results.enumerated().sorted { a, b in
-            (-a.element.conformance, a.element.divergenceCount, a.offset) < (-b.element.conformance, b.element.divergenceCount, b.offset)
-        }.map(\.element)
+        let ranked = ProfileSelection.ranked(results, conformance: \.conformance, divergences: \.divergenceCount)
         let best = ranked[0]
         var reason = "highest conformance: \(percent(best.conformance)) of objects, \(best.divergenceCount) divergence(s)"
         let tied = ranked.dropFirst().filter { $0.conformance == best.conformance && $0.divergenceCount == best.divergenceCount }
