@@ -86,39 +86,41 @@ struct HistoryRecorder {
         if includeInode, before?.lifecycle != inode.lifecycle || before?.rsvWorkQueued != inode.rsvWorkQueued {
             change("inode", generation, "\(inode.lifecycle)" + (inode.rsvWorkQueued ? ", conversion work queued" : ""), t, stamp)
         }
-        if let serials = onlyIoEnds {
-            for serial in serials where seenIoEnds[generation]?[serial] != inode.ioEnds[serial] {
-                if seenIoEnds[generation]?[serial] != nil || inode.ioEnds[serial] != nil {
-                    change("io_end \(serial)", generation, inode.ioEnds[serial].map(Self.describe) ?? "released", t, stamp)
-                }
-                seenIoEnds[generation, default: [:]][serial] = inode.ioEnds[serial]
-            }
-        } else if before?.ioEnds != inode.ioEnds {
-            for (serial, io) in inode.ioEnds where before?.ioEnds[serial] != io {
-                change("io_end \(serial)", generation, Self.describe(io), t, stamp)
-            }
-            for serial in (before?.ioEnds.keys).map(Array.init) ?? [] where inode.ioEnds[serial] == nil {
-                change("io_end \(serial)", generation, "released", t, stamp)
-            }
-        }
-        if let indexes = onlyFolios {
-            for index in indexes where seenFolios[generation]?[index] != inode.folios[index] {
-                if seenFolios[generation]?[index] != nil || inode.folios[index] != nil {
-                    change("folio \(index)", generation, inode.folios[index].map(Self.describe) ?? "not cached", t, stamp)
-                }
-                seenFolios[generation, default: [:]][index] = inode.folios[index]
-            }
-        } else if before?.folios != inode.folios {
-            for (index, f) in inode.folios where before?.folios[index] != f {
-                change("folio \(index)", generation, Self.describe(f), t, stamp)
-            }
-            for (index, _) in before?.folios ?? FolioTable() where inode.folios[index] == nil {
-                change("folio \(index)", generation, "not cached", t, stamp)
-            }
-        }
+        var ioEnds = seenIoEnds.removeValue(forKey: generation) ?? [:]
+        compare("io_end", generation, only: onlyIoEnds, seen: &ioEnds, before: before?.ioEnds, now: inode.ioEnds,
+                describe: Self.describe, gone: "released", t, stamp)
+        seenIoEnds[generation] = ioEnds
+        var folios = seenFolios.removeValue(forKey: generation) ?? [:]
+        compare("folio", generation, only: onlyFolios, seen: &folios, before: before?.folios.states, now: inode.folios.states,
+                describe: Self.describe, gone: "not cached", t, stamp)
+        seenFolios[generation] = folios
         if includeInode, before?.extents != inode.extents {
             for run in inode.extents.runs where run.state != .hole {
                 change("blocks \(run.range)", generation, "\(run.state)", t, stamp)
+            }
+        }
+    }
+
+    /// The changes of one kind of object of an inode (its io_ends, its
+    /// folios). Filtered (`only`): each wanted key against what was last
+    /// recorded of it (`seen`); else every key against the inode's previous
+    /// state (`before`, nil the first time).
+    private mutating func compare<Key: Hashable, Value: Equatable>(
+        _ kind: String, _ generation: UInt32, only: [Key]?, seen: inout [Key: Value],
+        before: [Key: Value]?, now: [Key: Value], describe: (Value) -> String, gone: String,
+        _ t: Transition, _ stamp: Stamp
+    ) {
+        if let only {
+            for key in only where seen[key] != now[key] {
+                change("\(kind) \(key)", generation, now[key].map(describe) ?? gone, t, stamp)
+                seen[key] = now[key]
+            }
+        } else if before != now {
+            for (key, value) in now where before?[key] != value {
+                change("\(kind) \(key)", generation, describe(value), t, stamp)
+            }
+            for key in before?.keys.map({ $0 }) ?? [] where now[key] == nil {
+                change("\(kind) \(key)", generation, gone, t, stamp)
             }
         }
     }
