@@ -8,11 +8,7 @@ import WritebackModel
 /// where each of the seven rules fires, both must report the same
 /// violations and reach the same state.
 @Suite struct InPlaceEquivalenceTests {
-    static let cases: [(String, KernelProfile)] = BuiltinScenarios.all.flatMap { s in
-        (s.bugProfiles + s.fixedProfiles).map { (s.name, $0) }
-    }
-
-    @Test(arguments: cases)
+    @Test(arguments: ScenarioProfiles.all)
     func inPlaceApplyAgreesWithCopyingApply(_ name: String, _ profile: KernelProfile) throws {
         let scenario = try #require(BuiltinScenarios.named(name))
         let model = WritebackModel(profile: profile)

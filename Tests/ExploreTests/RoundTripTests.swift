@@ -9,7 +9,6 @@ import WritebackModel
 /// a tracefs `trace` file and replayed by `check` with the same profile, is
 /// flagged with the same rule.
 @Suite struct RoundTripTests {
-    static let cases: [(String, KernelProfile)] = BuiltinScenarios.all.flatMap { s in s.bugProfiles.map { (s.name, $0) } }
 
     static func emitted(_ name: String, _ profile: KernelProfile) throws -> (Scenario, Counterexample, String) {
         let scenario = try #require(BuiltinScenarios.named(name))
@@ -26,7 +25,7 @@ import WritebackModel
         return path
     }
 
-    @Test(arguments: cases)
+    @Test(arguments: ScenarioProfiles.bug)
     func emittedTraceIsFlaggedWithTheSameRule(_ name: String, _ profile: KernelProfile) throws {
         let (scenario, c, text) = try Self.emitted(name, profile)
         let path = try Self.write(text, "\(name)-\(profile)")
@@ -70,7 +69,7 @@ import WritebackModel
 
     /// The emitted text is a tracefs `trace` file the reader takes whole:
     /// the header it expects, every line matched by its event's print format.
-    @Test(arguments: cases)
+    @Test(arguments: ScenarioProfiles.bug)
     func emittedTraceParsesCleanly(_ name: String, _ profile: KernelProfile) throws {
         let (_, c, text) = try Self.emitted(name, profile)
         #expect(text.hasPrefix("# tracer: nop\n#\n# entries-in-buffer/entries-written: "))

@@ -6,10 +6,7 @@ import WritebackModel
 /// is about, in the profile that had it, and nothing in the fixed profiles
 /// within its stated bound (a complete search: the bound was not hit).
 @Suite struct ScenarioSearchTests {
-    static let cases: [(String, KernelProfile)] = BuiltinScenarios.all.flatMap { s in s.bugProfiles.map { (s.name, $0) } }
-    static let fixed: [(String, KernelProfile)] = BuiltinScenarios.all.flatMap { s in s.fixedProfiles.map { (s.name, $0) } }
-
-    @Test(arguments: cases)
+    @Test(arguments: ScenarioProfiles.bug)
     func findsItsBug(_ name: String, _ profile: KernelProfile) throws {
         let scenario = try #require(BuiltinScenarios.named(name))
         let result = try Explorer(scenario: scenario, profile: profile).run(bound: ExploreBound(depth: scenario.defaultBound))
@@ -19,7 +16,7 @@ import WritebackModel
         #expect(c.steps.last?.violations.contains { $0.rule == scenario.rule } == true)
     }
 
-    @Test(arguments: fixed)
+    @Test(arguments: ScenarioProfiles.fixed)
     func fixedProfileIsClean(_ name: String, _ profile: KernelProfile) throws {
         let scenario = try #require(BuiltinScenarios.named(name))
         let result = try Explorer(scenario: scenario, profile: profile).run(bound: ExploreBound(depth: scenario.defaultBound))
@@ -33,11 +30,7 @@ import WritebackModel
 /// steps: with and without sleep sets the search reaches the same states
 /// and finds the same rules broken, in every scenario and every profile.
 @Suite struct ReductionTests {
-    static let all: [(String, KernelProfile)] = BuiltinScenarios.all.flatMap { s in
-        (s.bugProfiles + s.fixedProfiles).map { (s.name, $0) }
-    }
-
-    @Test(arguments: all)
+    @Test(arguments: ScenarioProfiles.all)
     func sleepSetsKeepStatesAndViolations(_ name: String, _ profile: KernelProfile) throws {
         let scenario = try #require(BuiltinScenarios.named(name))
         let explorer = Explorer(scenario: scenario, profile: profile)
