@@ -26,17 +26,23 @@
 /// format is dropped there) or parse safely (`sizeof(long)`, `sizeof(unsigned)`).
 /// The sizeofs are judged in order up to the first that ends the parse.
 enum DatEventFormatCheck {
-    /// Nil when every `REC->` reference of `text` names a field, else the first
-    /// that does not.
+    /// Nil when every `REC->` reference of `text` names a field and its print
+    /// format passes the sizeof, table and division checks; else the first
+    /// damage found.
     static func damage(in text: UnsafeRawBufferPointer) -> String? {
         var fields: [ArraySlice<UInt8>] = []
         var lineStart = 0
+        /// Just past "print" on the print format's line.
+        var printFormat = text.count
         while lineStart < text.count {
             var lineEnd = lineStart
             while lineEnd < text.count, text[lineEnd] != UInt8(ascii: "\n") { lineEnd += 1 }
             var p = lineStart
             while p < lineEnd, isSpace(text[p]) { p += 1 }
-            if startsWith(text, p, lineEnd, "print") { break }
+            if startsWith(text, p, lineEnd, "print") {
+                printFormat = p + 5
+                break
+            }
             // libtraceevent 1.7's field parser reads an array's brackets
             // token by token up to "]" and compares the NULL token of the
             // text's end with it (FuzzDatReader's find): a "[" must close on its line.
@@ -73,7 +79,8 @@ enum DatEventFormatCheck {
                 return "its print format reads REC->\(String(decoding: name, as: UTF8.self)), which is not one of its fields"
             }
         }
-        return sizeofDamage(in: text) ?? DatPrintFormatArithmetic.damage(in: text)
+        let tokens = PrintFormatTokens(text, from: printFormat).all
+        return sizeofDamage(in: text) ?? DatPrintFormatTables.damage(in: tokens) ?? DatPrintFormatArithmetic.damage(in: tokens)
     }
 
     /// The first `sizeof(...)` libtraceevent 1.7 would free twice, if the

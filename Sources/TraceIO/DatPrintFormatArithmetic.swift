@@ -17,34 +17,15 @@
 /// else the check cannot evaluate is not judged: only constants can be
 /// folded, and a field's value is the record's business.
 enum DatPrintFormatArithmetic {
-    /// Nil when no `/` or `%` in the print format of `text` (an event's format
-    /// file) has a constant zero divisor and its flag and symbol tables hold
-    /// constants (DatPrintFormatTables), else why it is refused.
-    static func damage(in text: UnsafeRawBufferPointer) -> String? {
-        let tokens = PrintFormatTokens(text, from: printFormatStart(in: text) ?? text.count).all
-        if let damage = DatPrintFormatTables.damage(in: tokens) { return damage }
+    /// Nil when no `/` or `%` among a print format's tokens has a constant
+    /// zero divisor, else why it is refused.
+    static func damage(in tokens: [PrintFormatToken]) -> String? {
         var evaluator = ConstantEvaluator(tokens: tokens)
         for index in tokens.indices where tokens[index].isOperator("/") || tokens[index].isOperator("%") {
             evaluator.position = index + 1
             if evaluator.operand() == 0 || evaluator.dividesByZero {
                 return "its print format divides by zero, which libtraceevent 1.7 evaluates while parsing it"
             }
-        }
-        return nil
-    }
-
-    /// The offset of the `print` line, where the print format starts.
-    private static func printFormatStart(in text: UnsafeRawBufferPointer) -> Int? {
-        var lineStart = 0
-        let print = Array("print".utf8)
-        while lineStart < text.count {
-            var p = lineStart
-            while p < text.count, text[p] == 0x20 || text[p] == 0x09 { p += 1 }
-            if p + print.count <= text.count, (0..<print.count).allSatisfy({ text[p + $0] == print[$0] }) {
-                return p + print.count
-            }
-            while p < text.count, text[p] != UInt8(ascii: "\n") { p += 1 }
-            lineStart = p + 1
         }
         return nil
     }
