@@ -54,9 +54,14 @@ enum ProfileSelection {
         }.map(\.element)
     }
 
+    /// `check`'s replays in best-fit order.
+    static func ranked(_ replays: [ProfileReplay]) -> [ProfileReplay] {
+        ranked(replays, conformance: { $0.conformance.overall }, divergences: \.divergenceCount)
+    }
+
     /// `check`'s best fit over its replays, and why.
     static func bestFit(_ replays: [ProfileReplay]) -> (KernelProfile, String) {
-        let order = ranked(replays, conformance: { $0.conformance.overall }, divergences: \.divergenceCount)
+        let order = ranked(replays)
         func describe(_ r: ProfileReplay) -> String {
             "\(ProfileDiff.percent(r.conformance.overall)) of objects conform, \(r.divergenceCount) divergence(s)"
         }

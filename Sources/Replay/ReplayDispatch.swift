@@ -261,9 +261,7 @@ struct ReplayDispatcher {
 extension ReplayDispatcher {
     /// Keeps only the replays that rank first so far (best fit, `ProfileSelection.ranked`).
     mutating func pruneProfiles(atEvent events: Int) {
-        guard replays.count > 1,
-              let best = ProfileSelection.ranked(replays, conformance: { $0.conformance.overall }, divergences: \.divergenceCount).first
-        else { return }
+        guard replays.count > 1, let best = ProfileSelection.ranked(replays).first else { return }
         func leads(_ r: ProfileReplay) -> Bool {
             r.conformance.overall == best.conformance.overall && r.divergenceCount == best.divergenceCount
         }
