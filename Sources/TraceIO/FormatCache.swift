@@ -17,19 +17,28 @@
     @inlinable public init() {}
 
     @inlinable public func value(for event: TraceEvent) -> Value? {
-        let id = Int(event.formatID)
-        guard id >= 0, id < names.count, let name = names[id], name == event.name else { return nil }
-        return values[id]
+        value(formatID: event.formatID, name: event.name)
     }
 
     @inlinable public mutating func store(_ value: Value, for event: TraceEvent) {
-        let id = Int(event.formatID)
+        store(value, formatID: event.formatID, name: event.name)
+    }
+
+    /// By number and name, for a reader that has both before it has an event.
+    @inlinable public func value(formatID: Int32, name: String) -> Value? {
+        let id = Int(formatID)
+        guard id >= 0, id < names.count, let known = names[id], known == name else { return nil }
+        return values[id]
+    }
+
+    @inlinable public mutating func store(_ value: Value, formatID: Int32, name: String) {
+        let id = Int(formatID)
         guard id >= 0, id < Self.limit else { return }
         if id >= names.count {
             names.append(contentsOf: repeatElement(nil, count: id + 1 - names.count))
             values.append(contentsOf: repeatElement(nil, count: id + 1 - values.count))
         }
-        names[id] = event.name
+        names[id] = name
         values[id] = value
     }
 }

@@ -32,16 +32,12 @@ struct TextEventDecoder {
     }
 
     /// Per descriptor (by its number): `options.fields` resolved for its event.
-    private var selections: [FieldSelection?] = []
+    private var selections = FormatCache<FieldSelection>()
 
     private mutating func selection(for descriptor: EventDescriptor) -> FieldSelection {
-        let id = Int(descriptor.id)
-        if id < selections.count, let known = selections[id] { return known }
+        if let known = selections.value(formatID: descriptor.id, name: descriptor.name) { return known }
         let resolved = options.fields.forEvent(descriptor.name)
-        if id >= 0, id < 1 << 16 {
-            if id >= selections.count { selections.append(contentsOf: repeatElement(nil, count: id + 1 - selections.count)) }
-            selections[id] = resolved
-        }
+        selections.store(resolved, formatID: descriptor.id, name: descriptor.name)
         return resolved
     }
 
