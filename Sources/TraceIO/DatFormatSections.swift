@@ -46,10 +46,15 @@ struct DatByteSource {
     }
 
     func number(at offset: UInt64, width: Int) -> UInt64? {
-        guard let raw = bytes(at: offset, count: UInt64(width)) else { return nil }
+        bytes(at: offset, count: UInt64(width)).map { Self.number($0, bigEndian: bigEndian) }
+    }
+
+    /// The unsigned integer in `raw` (at most 8 bytes), in the file's byte
+    /// order: what every trace.dat check reads sizes and offsets with.
+    static func number<Bytes: Collection<UInt8>>(_ raw: Bytes, bigEndian: Bool) -> UInt64 {
         var value: UInt64 = 0
         for (i, byte) in raw.enumerated() {
-            let shift = bigEndian ? UInt64(width - 1 - i) * 8 : UInt64(i) * 8
+            let shift = bigEndian ? UInt64(raw.count - 1 - i) * 8 : UInt64(i) * 8
             value |= UInt64(byte) << shift
         }
         return value

@@ -21,12 +21,7 @@ enum DatOptionCheck {
     /// `sectioned`: a v7 file (its BUFFER options carry a clock and the CPU list).
     static func check(id: UInt64, data: [UInt8], bigEndian: Bool, sectioned: Bool) throws(DatDamage) {
         func number(_ at: Int, _ width: Int) -> UInt64 {
-            var value: UInt64 = 0
-            for i in 0..<width {
-                let shift = bigEndian ? UInt64(width - 1 - i) * 8 : UInt64(i) * 8
-                value |= UInt64(data[at + i]) << shift
-            }
-            return value
+            DatByteSource.number(data[at..<(at + width)], bigEndian: bigEndian)
         }
         func terminated(_ what: String) throws(DatDamage) {
             guard data.contains(0) else { throw DatDamage("its \(what) option is not a terminated string") }

@@ -165,13 +165,7 @@ struct DatV6Truncation {
     }
 
     private mutating func number(_ width: Int) throws -> UInt64 {
-        let raw = try bytes(width)
-        var value: UInt64 = 0
-        for (i, byte) in raw.enumerated() {
-            let shift = bigEndian ? UInt64(width - 1 - i) * 8 : UInt64(i) * 8
-            value |= UInt64(byte) << shift
-        }
-        return value
+        DatByteSource.number(try bytes(width), bigEndian: bigEndian)
     }
 
     /// A NUL-terminated string (names are short: at most 4 KiB are read).

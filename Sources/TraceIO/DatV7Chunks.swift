@@ -97,7 +97,7 @@ struct DatV7Chunks {
         let pageSizeBytes = Array(head[(versionEnd + 3)..<(versionEnd + 7)])
         let walker = DatV7Chunks(
             fd: fd, fileSize: UInt64(st.st_size), bigEndian: bigEndian, compression: compression,
-            pageSize: decode(pageSizeBytes, bigEndian: bigEndian))
+            pageSize: DatByteSource.number(pageSizeBytes, bigEndian: bigEndian))
         do {
             let optionsOffset = walker.number(Array(head[(headerEnd - 8)..<headerEnd]))
             let layout = try walker.layout(firstOptions: optionsOffset)
@@ -319,14 +319,5 @@ struct DatV7Chunks {
         return buffer
     }
 
-    private func number(_ raw: [UInt8]) -> UInt64 { Self.decode(raw, bigEndian: bigEndian) }
-
-    private static func decode(_ raw: [UInt8], bigEndian: Bool) -> UInt64 {
-        var value: UInt64 = 0
-        for (i, byte) in raw.enumerated() {
-            let shift = bigEndian ? UInt64(raw.count - 1 - i) * 8 : UInt64(i) * 8
-            value |= UInt64(byte) << shift
-        }
-        return value
-    }
+    private func number(_ raw: [UInt8]) -> UInt64 { DatByteSource.number(raw, bigEndian: bigEndian) }
 }
