@@ -19,7 +19,7 @@ extension WritebackModel {
         }
         // Most steps: only the inode rules could fire, and they read
         // nothing of the state before but the footprint inodes' extent map,
-        // io_ends and lifecycle — kept aside here for the price of two
+        // io_ends and lifecycle — kept aside here for the price of a few
         // reference counts, where a snapshot would copy whole inodes.
         let kept = footprint.inodes.map { ref in
             (ref, state.inodes[ref].map { ($0.extents, $0.ioEnds, $0.lifecycle) })
