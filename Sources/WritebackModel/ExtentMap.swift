@@ -78,6 +78,17 @@ public struct ExtentMap: Hashable, Sendable {
         return result
     }
 
+    /// Whether some block of `range` is a hole, without listing the runs.
+    public func hasHole(in range: BlockRange) -> Bool {
+        var cursor = range.lblk
+        var i = firstRun(endingAfter: range.lblk)
+        while cursor < range.end, i < runs.count, runs[i].range.lblk <= cursor {
+            cursor = runs[i].range.end
+            i += 1
+        }
+        return cursor < range.end
+    }
+
     /// Blocks allocated in `old` that are holes here: what a transition
     /// freed. `old` is an earlier version of this map (the same inode's map
     /// before a step): when no block was freed in between, that is known

@@ -17,10 +17,35 @@ extension WritebackModel {
             }
             return RuleChecker.check(before: before, footprint: footprint, transition: transition, after: state)
         }
-        // Most steps: only the inode rules could fire, and they read
-        // nothing of the state before but the footprint inodes' extent map,
-        // io_ends and lifecycle — kept aside here for the price of a few
-        // reference counts, where a snapshot would copy whole inodes.
+        // A task inside fsync (its writeback runs in the fsync's task) may
+        // end the fsync with this step: fsync-before-conversion then reads
+        // the task's operation before, and nothing else of that state.
+        let syncing = RuleChecker.syncingTask(transition, in: state)
+        // Most steps: only the inode rules could fire, and only after a step
+        // that changed an extent map or freed an inode. The hot steps of
+        // writeback never do (`mayChangeExtents`): nothing is kept aside.
+        guard RuleChecker.mayChangeExtents(transition, in: state) else {
+            #if DEBUG
+            let extentsBefore = footprint.inodes.map { state.inodes[$0].map { ($0.extents, $0.lifecycle) } }
+            #endif
+            if let reason = perform(transition, on: &state) {
+                throw NotEnabled(transition: transition, reason: reason)
+            }
+            #if DEBUG
+            for (ref, old) in zip(footprint.inodes, extentsBefore) {
+                guard let (extents, lifecycle) = old, let now = state.inodes[ref] else { continue }
+                assert(now.extents == extents && (lifecycle == .freed || now.lifecycle != .freed),
+                       "\(transition.kernelFunction) changed an extent map or freed an inode: mayChangeExtents must not list it")
+            }
+            #endif
+            guard let (id, task) = syncing, state.tasks[id] == nil else { return [] }
+            var before = ModelState()
+            before.tasks[id] = task
+            return RuleChecker.check(before: before, footprint: footprint, transition: transition, after: state)
+        }
+        // The rest keep the footprint inodes' extent map, io_ends and
+        // lifecycle aside, for the price of a few reference counts, where a
+        // snapshot would copy whole inodes.
         let kept = footprint.inodes.map { ref in
             (ref, state.inodes[ref].map { ($0.extents, $0.ioEnds, $0.lifecycle) })
         }
@@ -28,6 +53,10 @@ extension WritebackModel {
             throw NotEnabled(transition: transition, reason: reason)
         }
         var before: ModelState?
+        if let (id, task) = syncing, state.tasks[id] == nil {
+            before = ModelState()
+            before!.tasks[id] = task
+        }
         for (ref, old) in kept {
             guard let (extents, ioEnds, lifecycle) = old, var inode = state.inodes[ref] else { continue }
             // An unchanged map and an inode not freed now: no inode rule can fire.
@@ -46,12 +75,11 @@ extension WritebackModel {
 
 extension RuleChecker {
     /// Whether a rule may read more of the state before `t` than the
-    /// footprint inodes' extents, io_ends and lifecycle: an fsync may
-    /// return, a folio be read in, a frozen file system be written, or a
-    /// folio change on a device that needs stable pages.
+    /// footprint inodes' extents, io_ends and lifecycle and the task of an
+    /// fsync (`syncingTask`): a folio be read in, a frozen file system be
+    /// written, or a folio change on a device that needs stable pages.
     static func readsMoreThanInodes(_ t: Transition, footprint: (dev: DeviceNumber?, inodes: [InodeRef]),
                                     in state: ModelState) -> Bool {
-        if case .task(let id) = t.actor, case .syncFile? = state.tasks[id]?.operation { return true }
         switch t {
         case .ext4ReadFolio, .filemapFault: return true
         default: break
@@ -59,6 +87,34 @@ extension RuleChecker {
         guard let dev = footprint.dev, let sb = state.superblocks[dev] else { return false }
         if sb.freeze == .frozen { return true }
         return sb.stableWrites && modifiedFolio(t, state) != nil
+    }
+
+    /// Whether `t` may change an extent map or free an inode: only then can
+    /// an inode rule fire. Every transition may unless listed here; the
+    /// listed ones never touch an extent map or an inode's lifecycle (debug
+    /// builds assert it in `apply(_:in:)`, so every test checks the list),
+    /// and `ext4_bio_write_folio` allocates only where its folio has a hole.
+    static func mayChangeExtents(_ t: Transition, in state: ModelState) -> Bool {
+        switch t {
+        case .ext4DaWriteBegin, .ext4DaWriteEnd, .ext4PageMkwrite, .userStore, .filemapFault, .zapPteRange,
+             .ext4Writepages, .mpageSubmitFolio, .ext4IoSubmit, .ext4WritepagesResult,
+             .blkMqStartRequest, .ext4EndBio, .ext4AddCompleteIo, .shrinkFolioList, .ext4ReadFolio,
+             .ext4SyncFile, .filemapFdatawaitRange, .ext4SyncFileReturn,
+             .freezeSuper, .ext4Freeze, .thawSuper, .ext4Unfreeze, .ext4NewInode, .unlockNewInode:
+            return false
+        case .ext4BioWriteFolio(_, let folio):
+            return state.inodes[folio.inode]?.extents.hasHole(in: state.blocks(of: folio)) ?? true
+        default:
+            return true
+        }
+    }
+
+    /// The actor of `t` and its state, when it is a task inside fsync
+    /// (`ext4_sync_file`): the one thing of the state before that
+    /// fsync-before-conversion reads, should `t` end the fsync.
+    static func syncingTask(_ t: Transition, in state: ModelState) -> (Int, TaskState)? {
+        guard case .task(let id) = t.actor, let task = state.tasks[id], case .syncFile = task.operation else { return nil }
+        return (id, task)
     }
 }
 
