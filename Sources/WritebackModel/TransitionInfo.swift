@@ -125,8 +125,10 @@ extension ModelState {
         case .freeze(let d), .thaw(let d): dev = d
         }
         if let c = task.writeback {
-            for i in [c.lockedFolio?.inode, c.ioEnd?.inode, c.ownerReference?.inode].compactMap({ $0 })
-            where !inodes.contains(i) { inodes.append(i) }
+            // One at a time: a replay asks this on every step of writeback.
+            if let i = c.lockedFolio?.inode, !inodes.contains(i) { inodes.append(i) }
+            if let i = c.ioEnd?.inode, !inodes.contains(i) { inodes.append(i) }
+            if let i = c.ownerReference?.inode, !inodes.contains(i) { inodes.append(i) }
         }
         return (dev ?? inodes.first?.dev, inodes)
     }

@@ -105,24 +105,29 @@ extension WritebackModel {
         }
         guard let sb = s.superblocks[folio.inode.dev] else { return "no file system" }
         let blocks = s.blocks(of: folio)
-        var io = s.ioEnd(ioRef)!
+        guard s.ioEnd(ioRef) != nil else { return "no \(ioRef)" }
+        var unwritten: [BlockRange] = []
         for run in s.inodes[folio.inode]!.extents.states(in: blocks) {
             switch run.state {
             case .hole:
                 let allocated: ExtentState = sb.dioreadNolock ? .unwritten : .written
                 s.inodes[folio.inode]!.extents.set(run.range, to: allocated)
-                if allocated == .unwritten { io.unwrittenRanges.append(run.range) }
+                if allocated == .unwritten { unwritten.append(run.range) }
             case .unwritten:
-                io.unwrittenRanges.append(run.range)
+                unwritten.append(run.range)
             case .written:
                 break
             }
         }
-        if !io.unwrittenRanges.isEmpty { io.flags.insert(.unwritten) }
-        io.ranges.append(blocks)
-        io.folios.append(folio.index)
-        io.phase = .mapping
-        s.inodes[folio.inode]!.ioEnds[ioRef.serial] = io
+        // In place: an io_end gathers every folio of its bio, and a copy
+        // taken out and put back would copy its folio list per folio.
+        s.updateIoEnd(ioRef) { io in
+            io.unwrittenRanges += unwritten
+            if !io.unwrittenRanges.isEmpty { io.flags.insert(.unwritten) }
+            io.ranges.append(blocks)
+            io.folios.append(folio.index)
+            io.phase = .mapping
+        }
         s.updateFolio(folio) {
             $0.writeback = true
             $0.lockedBy = nil
