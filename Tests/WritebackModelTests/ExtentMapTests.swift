@@ -53,4 +53,29 @@ import Testing
         #expect(map == beforePunch)
         #expect(map.hashValue == beforePunch.hashValue)
     }
+
+    /// `hasHole(in:)` answers what `states(in:)` lists, on maps with runs
+    /// that touch, gaps of one block, and ranges that start or end inside
+    /// a run, in a gap, before the first run and after the last.
+    @Test func hasHoleAgreesWithTheListedStates() {
+        var map = ExtentMap()
+        map.set(BlockRange(lblk: 4, len: 4), to: .written)
+        map.set(BlockRange(lblk: 8, len: 2), to: .unwritten)
+        map.set(BlockRange(lblk: 11, len: 5), to: .written)
+        map.set(BlockRange(lblk: 30, len: 1), to: .unwritten)
+        var holes = 0
+        for lblk in UInt64(0)..<34 {
+            for len in UInt64(0)..<12 {
+                let range = BlockRange(lblk: lblk, len: len)
+                let listed = map.states(in: range).contains { $0.state == .hole }
+                #expect(map.hasHole(in: range) == listed, "\(range)")
+                if listed { holes += 1 }
+            }
+        }
+        #expect(holes > 0 && holes < 34 * 12)
+        #expect(!map.hasHole(in: BlockRange(lblk: 4, len: 6)))
+        #expect(map.hasHole(in: BlockRange(lblk: 9, len: 3)))
+        #expect(!ExtentMap().hasHole(in: BlockRange(lblk: 0, len: 0)))
+        #expect(ExtentMap().hasHole(in: BlockRange(lblk: 0, len: 1)))
+    }
 }
