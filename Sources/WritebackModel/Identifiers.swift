@@ -18,7 +18,20 @@ public struct InodeRef: Hashable, Comparable, Sendable, CustomStringConvertible 
     /// dictionaries the replay looks up on every event.
     public func hash(into hasher: inout Hasher) { hasher.combine(mixed) }
 
+    /// What `Dictionary` and `Set` ask of a key: `mixed` folded with the
+    /// table's seed, without a SipHash round per lookup (a replay looks an
+    /// inode up several times per event). Equal refs give equal values.
+    public func _rawHashValue(seed: Int) -> Int { Self.fold(mixed, seed: seed) }
+
     var mixed: UInt64 { ino &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(generation) << 32 ^ dev.kernelEncoded }
+
+    /// A multiply-xorshift of `word` with `seed`: the product's high bits
+    /// depend on every bit of the input and are folded into the low bits,
+    /// which pick the bucket.
+    static func fold(_ word: UInt64, seed: Int) -> Int {
+        let x = (word ^ UInt64(UInt(bitPattern: seed))) &* 0xFF51_AFD7_ED55_8CCD
+        return Int(truncatingIfNeeded: x ^ x >> 29)
+    }
 
     public static func < (a: InodeRef, b: InodeRef) -> Bool {
         (a.dev, a.ino, a.generation) < (b.dev, b.ino, b.generation)
@@ -51,7 +64,12 @@ public struct FolioRef: Hashable, Comparable, Sendable, CustomStringConvertible 
     public var inode: InodeRef
     public var index: UInt64
 
-    public func hash(into hasher: inout Hasher) { hasher.combine(inode.mixed ^ index &* 0xC2B2_AE3D_27D4_EB4F) }
+    public func hash(into hasher: inout Hasher) { hasher.combine(mixed) }
+
+    /// As `InodeRef._rawHashValue(seed:)`: no SipHash round per lookup.
+    public func _rawHashValue(seed: Int) -> Int { InodeRef.fold(mixed, seed: seed) }
+
+    var mixed: UInt64 { inode.mixed ^ index &* 0xC2B2_AE3D_27D4_EB4F }
 
     public init(inode: InodeRef, index: UInt64) {
         self.inode = inode
