@@ -248,19 +248,23 @@ extension ProfileReplay {
 
     /// The `count` lowest dirty folio indexes ≥ `first` not in `excluded`.
     /// Writeback walks forward from its cursor, so the answer is usually
-    /// right there: look index by index a little way, and scan the whole
-    /// page cache only when the dirty folios are sparse.
+    /// right there: look index by index a little way, and scan the dirty
+    /// tag only when the dirty folios are sparse — or so few that scanning
+    /// them costs less than the walk's lookups.
     func dirtyFolios(of inode: ModelInode, from first: UInt64, count: Int, excluding excluded: Set<UInt64>) -> [UInt64] {
         guard let folios = state.inodes[inode]?.folios else { return [] }
-        var found: [UInt64] = []
-        let walk = UInt64(4 * count + 64)
-        var index = first
-        while found.count < count, index < first &+ walk, index >= first {
-            if folios[index]?.dirty == true, !excluded.contains(index) { found.append(index) }
-            index += 1
+        let dirty = folios.dirtyIndexes
+        let walk = 4 * count + 64
+        if dirty.count > walk {
+            var found: [UInt64] = []
+            var index = first
+            while found.count < count, index < first &+ UInt64(walk), index >= first {
+                if dirty.contains(index), !excluded.contains(index) { found.append(index) }
+                index += 1
+            }
+            if found.count == count { return found }
         }
-        if found.count == count { return found }
-        return folios.dirtyIndexes.filter { $0 >= first && !excluded.contains($0) }.sorted().prefix(count).map { $0 }
+        return dirty.filter { $0 >= first && !excluded.contains($0) }.sorted().prefix(count).map { $0 }
     }
 
     /// Makes the model's extent map say what the span's mappings say about
