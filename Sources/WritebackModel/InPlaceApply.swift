@@ -9,7 +9,8 @@ extension WritebackModel {
     /// Applies `transition` to `state` in place and returns the rules it
     /// broke. Throws, leaving `state` unchanged, if it is not enabled.
     public func apply(_ transition: Transition, in state: inout ModelState) throws(NotEnabled) -> [RuleViolation] {
-        let footprint = state.footprint(of: transition)
+        let (dev, inodes, syncing) = state.footprintAndSyncingTask(of: transition)
+        let footprint = (dev: dev, inodes: inodes)
         guard !RuleChecker.readsMoreThanInodes(transition, footprint: footprint, in: state) else {
             let before = state.ruleSnapshot(for: transition, footprint: footprint)
             if let reason = perform(transition, on: &state) {
@@ -19,8 +20,7 @@ extension WritebackModel {
         }
         // A task inside fsync (its writeback runs in the fsync's task) may
         // end the fsync with this step: fsync-before-conversion then reads
-        // the task's operation before, and nothing else of that state.
-        let syncing = RuleChecker.syncingTask(transition, in: state)
+        // the task's operation before (`syncing`), and nothing else of that state.
         // Most steps: only the inode rules could fire, and only after a step
         // that changed an extent map or freed an inode. The hot steps of
         // writeback never do (`mayChangeExtents`): nothing is kept aside.
@@ -75,9 +75,10 @@ extension WritebackModel {
 
 extension RuleChecker {
     /// Whether a rule may read more of the state before `t` than the
-    /// footprint inodes' extents, io_ends and lifecycle and the task of an
-    /// fsync (`syncingTask`): a folio be read in, a frozen file system be
-    /// written, or a folio change on a device that needs stable pages.
+    /// footprint inodes' extents, io_ends and lifecycle and the state of a
+    /// task inside fsync (`ModelState.footprintAndSyncingTask`): a folio be
+    /// read in, a frozen file system be written, or a folio change on a
+    /// device that needs stable pages.
     static func readsMoreThanInodes(_ t: Transition, footprint: (dev: DeviceNumber?, inodes: [InodeRef]),
                                     in state: ModelState) -> Bool {
         switch t {
@@ -109,13 +110,6 @@ extension RuleChecker {
         }
     }
 
-    /// The actor of `t` and its state, when it is a task inside fsync
-    /// (`ext4_sync_file`): the one thing of the state before that
-    /// fsync-before-conversion reads, should `t` end the fsync.
-    static func syncingTask(_ t: Transition, in state: ModelState) -> (Int, TaskState)? {
-        guard case .task(let id) = t.actor, let task = state.tasks[id], case .syncFile = task.operation else { return nil }
-        return (id, task)
-    }
 }
 
 extension ModelState {

@@ -112,8 +112,23 @@ extension ModelState {
     /// task is working on. Rules look only here, so a check costs what the
     /// transition touches, not the size of the state.
     public func footprint(of t: Transition) -> (dev: DeviceNumber?, inodes: [InodeRef]) {
-        if let i = t.namedInode { return (i.dev, [i]) }
-        guard case .task(let id) = t.actor, let task = tasks[id] else { return (t.namedDevice, []) }
+        let (dev, inodes, _) = footprintAndSyncingTask(of: t)
+        return (dev, inodes)
+    }
+
+    /// `footprint(of:)`, and the actor's state when it is a task inside
+    /// fsync — the one thing of the state before that fsync-before-conversion
+    /// reads, should `t` end the fsync — from one lookup of the task: a
+    /// replay asks both on every step.
+    func footprintAndSyncingTask(of t: Transition)
+        -> (dev: DeviceNumber?, inodes: [InodeRef], syncing: (id: Int, task: TaskState)?) {
+        guard case .task(let id) = t.actor, let task = tasks[id] else {
+            if let i = t.namedInode { return (i.dev, [i], nil) }
+            return (t.namedDevice, [], nil)
+        }
+        var syncing: (Int, TaskState)?
+        if case .syncFile = task.operation { syncing = (id, task) }
+        if let i = t.namedInode { return (i.dev, [i], syncing) }
         var inodes: [InodeRef] = []
         var dev: DeviceNumber? = t.namedDevice
         switch task.operation {
@@ -130,6 +145,6 @@ extension ModelState {
             if let i = c.ioEnd?.inode, !inodes.contains(i) { inodes.append(i) }
             if let i = c.ownerReference?.inode, !inodes.contains(i) { inodes.append(i) }
         }
-        return (dev ?? inodes.first?.dev, inodes)
+        return (dev ?? inodes.first?.dev, inodes, syncing)
     }
 }
