@@ -146,18 +146,41 @@ final class DatHandle: @unchecked Sendable {
         guard version >= 6, version <= 7 else {
             throw TraceError.unreadable(path: path, reason: "trace.dat version \(version) is not supported (6 and 7 are)")
         }
-        if version == 6 { try DatV6Truncation.check(path: path) }
-        if version == 7 {
-            try DatV7Header.check(path: path)
-            try DatV7Chunks.check(path: path)
-        }
         // Plugins only change how events print; fields come from the formats.
         let flags = Int32(TRACECMD_FL_LOAD_NO_PLUGINS.rawValue)
-        // Forked while no other thread is inside libtracecmd's open (its
-        // global state would be copied half-changed into the child).
-        if !probed { try openLock.withLock { _ in try DatOpenProbe.check(path: path, flags: flags) } }
+        // The probe's child opens the file while this process checks it: on
+        // two cores the checks cost no time. Forked while no other thread is
+        // inside libtracecmd's open (its global state would be copied
+        // half-changed into the child).
+        let probe = probed ? nil : try openLock.withLock { _ in try DatOpenProbe.start(path: path, flags: flags) }
+        var laterPages: DatV7LaterPages.Running?
+        do {
+            if version == 6 { try DatV6Truncation.check(path: path) }
+            if version == 7 {
+                try DatV7Header.check(path: path)
+                // The pages only reading needs are checked on another thread
+                // while libtracecmd opens the file (see DatV7LaterPages).
+                laterPages = try DatV7Chunks.checkForOpen(path: path).start()
+            }
+        } catch {
+            // The checks' error names the damage; the child's verdict would not.
+            probe?.cancel()
+            throw error
+        }
+        // A damaged page is a more precise error than what libtracecmd makes of it.
+        func preferringPageDamage(_ error: any Error) -> any Error {
+            do { try laterPages?.finish() } catch let damage { return damage }
+            return error
+        }
+        do { try probe?.finish() } catch { throw preferringPageDamage(error) }
         guard let handle = openLock.withLock({ _ in tracecmd_open(path, flags) }) else {
-            throw TraceError.corrupt(path: path, reason: "libtracecmd cannot open it (truncated or damaged trace.dat v\(version))")
+            throw preferringPageDamage(TraceError.corrupt(path: path, reason: "libtracecmd cannot open it (truncated or damaged trace.dat v\(version))"))
+        }
+        do {
+            try laterPages?.finish()
+        } catch {
+            tracecmd_close(handle)
+            throw error
         }
         return handle
     }

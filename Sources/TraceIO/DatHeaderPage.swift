@@ -12,7 +12,7 @@
 /// pages exactly as kbuffer will, so they need the same layout — and only text
 /// laid out as the kernel writes it is certain to parse the same way in
 /// libtraceevent. Anything else is refused as damage.
-struct DatHeaderPage: Equatable {
+struct DatHeaderPage: Equatable, Sendable {
     /// The commit word's size, 4 or 8 (kbuffer: KBUFFER_LSIZE_4/_8).
     let commitSize: Int
     /// Where events start in a page (kbuffer's `start`: 12 or 16).

@@ -16,7 +16,9 @@ import Glibc
 /// signal, hangs, or ends any other way than "opened" or "refused", the file
 /// is refused with one error instead of taking the caller down. The child
 /// opens the file and each buffer instance, nothing else, and ends with
-/// `_exit`; it calls only C between `fork` and `_exit`. The fuzz target skips
+/// `_exit`; it calls only C between `fork` and `_exit`. It runs while this
+/// process makes those checks (`start`, the checks, then `finish`; a refused
+/// file `cancel`s it), so on two cores they cost no time. The fuzz target skips
 /// it (`DatReader(path:openProbe: false)`) so that such crashes surface.
 enum DatOpenProbe {
     /// Child exit statuses; anything else (a signal, a sanitizer's exit code) is a crash.
@@ -26,7 +28,53 @@ enum DatOpenProbe {
     /// this is stuck in a loop.
     private static let limitNanoseconds: UInt64 = 60_000_000_000
 
-    static func check(path: String, flags: Int32) throws {
+    /// A probe under way: the child opening the file.
+    struct Child {
+        let pid: pid_t
+        let path: String
+
+        /// Waits for the child's verdict: returns if libtracecmd opened or
+        /// refused the file (a refusal is reported by the open that follows,
+        /// with its own error), throws if it crashed or hung.
+        func finish() throws {
+            var status: Int32 = 0
+            var waited: UInt64 = 0
+            var pause: UInt64 = 50_000
+            while true {
+                let r = waitpid(pid, &status, WNOHANG)
+                if r == pid { break }
+                if r < 0, errno != EINTR { return }
+                if waited > limitNanoseconds {
+                    cancel()
+                    throw TraceError.corrupt(path: path, reason: "libtracecmd does not finish opening it (damaged trace.dat)")
+                }
+                var delay = timespec(tv_sec: 0, tv_nsec: Int(pause))
+                nanosleep(&delay, nil)
+                waited += pause
+                pause = min(pause * 2, 20_000_000)
+            }
+            let signalled = status & 0x7f
+            if signalled == 0 {
+                let code = (status >> 8) & 0xff
+                if code == opened || code == refused { return }
+                throw TraceError.corrupt(path: path, reason: "libtracecmd fails on it (exit \(code) while opening: damaged trace.dat)")
+            }
+            throw TraceError.corrupt(path: path, reason: "libtracecmd crashes on it (signal \(signalled) while opening: damaged trace.dat)")
+        }
+
+        /// Stops the child whose verdict is no longer needed (a check in
+        /// this process refused the file first) and reaps it.
+        func cancel() {
+            var status: Int32 = 0
+            kill(pid, SIGKILL)
+            while waitpid(pid, &status, 0) < 0, errno == EINTR {}
+        }
+    }
+
+    /// Forks the child that opens `path`. The caller runs its own checks
+    /// meanwhile — the child opens the file unchecked, but a crash there is
+    /// the child's — and then asks `finish()` before opening it itself.
+    static func start(path: String, flags: Int32) throws -> Child {
         let pid = path.withCString { cPath -> pid_t in
             let pid = fork()
             guard pid == 0 else { return pid }
@@ -47,29 +95,6 @@ enum DatOpenProbe {
             // Opening unchecked could take the caller down: refuse, saying why.
             throw TraceError.unreadable(path: path, reason: "cannot check it before opening (fork: \(String(cString: strerror(errno))))")
         }
-        var status: Int32 = 0
-        var waited: UInt64 = 0
-        var pause: UInt64 = 50_000
-        while true {
-            let r = waitpid(pid, &status, WNOHANG)
-            if r == pid { break }
-            if r < 0, errno != EINTR { return }
-            if waited > limitNanoseconds {
-                kill(pid, SIGKILL)
-                waitpid(pid, &status, 0)
-                throw TraceError.corrupt(path: path, reason: "libtracecmd does not finish opening it (damaged trace.dat)")
-            }
-            var delay = timespec(tv_sec: 0, tv_nsec: Int(pause))
-            nanosleep(&delay, nil)
-            waited += pause
-            pause = min(pause * 2, 20_000_000)
-        }
-        let signalled = status & 0x7f
-        if signalled == 0 {
-            let code = (status >> 8) & 0xff
-            if code == opened || code == refused { return }
-            throw TraceError.corrupt(path: path, reason: "libtracecmd fails on it (exit \(code) while opening: damaged trace.dat)")
-        }
-        throw TraceError.corrupt(path: path, reason: "libtracecmd crashes on it (signal \(signalled) while opening: damaged trace.dat)")
+        return Child(pid: pid, path: path)
     }
 }

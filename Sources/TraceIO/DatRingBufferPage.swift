@@ -98,15 +98,17 @@ enum DatRingBufferPage {
     /// Checks the pages of an uncompressed CPU stream of `size` bytes at
     /// `offset` in the file: libtracecmd maps whole pages, the last one too
     /// when the stream ends inside it, so that one must lie inside the file.
+    /// `pageLimit`: check the contents of only that many first pages.
     static func checkStream(
         fd: Int32, fileSize: UInt64, offset: UInt64, size: UInt64, pageSize: Int,
-        layout: DatHeaderPage, bigEndian: Bool
+        layout: DatHeaderPage, bigEndian: Bool, pageLimit: UInt64? = nil
     ) throws(DatDamage) {
-        let pages = (size + UInt64(pageSize) - 1) / UInt64(pageSize)
-        let (end, overflow) = offset.addingReportingOverflow(pages * UInt64(pageSize))
+        let whole = (size + UInt64(pageSize) - 1) / UInt64(pageSize)
+        let (end, overflow) = offset.addingReportingOverflow(whole * UInt64(pageSize))
         guard !overflow, end <= fileSize else {
             throw DatDamage("truncated: the last page of the stream at byte \(offset) runs past the end of the file")
         }
+        let pages = min(whole, pageLimit ?? whole)
         let pagesPerBlock: UInt64 = 256
         var buffer = [UInt8](repeating: 0, count: Int(pagesPerBlock) * pageSize)
         var page: UInt64 = 0

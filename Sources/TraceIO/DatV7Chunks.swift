@@ -51,7 +51,7 @@ struct DatV7Chunks {
 
     private struct Failure: Error { let reason: String }
 
-    struct CPUData: Equatable {
+    struct CPUData: Equatable, Sendable {
         var buffer: String
         var cpu: UInt64
         var offset: UInt64
@@ -76,8 +76,18 @@ struct DatV7Chunks {
     }
 
     /// Throws `TraceError.corrupt` naming the first CPU stream or chunk that
-    /// runs past the end of the file.
+    /// runs past the end of the file, or the first damage anywhere.
     static func check(path: String) throws {
+        try checkForOpen(path: path).check()
+    }
+
+    /// The checks of what libtracecmd's open reads: the options, the
+    /// header_page and the formats, every CPU stream's extent and chunk
+    /// table, and the pages of each stream's first chunk (of an uncompressed
+    /// stream, its first page). Returns the check of the other pages, which
+    /// only reading needs: the caller may run it while libtracecmd opens
+    /// the file, as long as it ends before the first record is read.
+    static func checkForOpen(path: String) throws -> DatV7LaterPages {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw TraceError.unreadable(path: path, reason: String(cString: strerror(errno))) }
         defer { close(fd) }
@@ -102,9 +112,11 @@ struct DatV7Chunks {
             let optionsOffset = walker.number(Array(head[(headerEnd - 8)..<headerEnd]))
             let layout = try walker.layout(firstOptions: optionsOffset)
             let pages = try walker.checkFormats(layout)
+            var later: [DatV7LaterPages.Stream] = []
             for cpu in layout.cpus {
-                try walker.checkCPU(cpu, pages: pages)
+                if let rest = try walker.checkCPU(cpu, pages: pages) { later.append(rest) }
             }
+            return DatV7LaterPages(path: path, streams: later, layout: pages, bigEndian: bigEndian, compression: compression)
         } catch let failure as Failure {
             throw TraceError.corrupt(path: path, reason: failure.reason)
         } catch let damage as DatDamage {
@@ -239,9 +251,10 @@ struct DatV7Chunks {
     }
 
     /// The stream's claimed extent, in a compressed file each chunk's, and
-    /// every page.
-    func checkCPU(_ c: CPUData, pages: DatHeaderPage) throws {
-        guard c.size > 0 else { return }
+    /// the pages libtracecmd's open reads; returns where the rest of its
+    /// pages are (nil: none left).
+    func checkCPU(_ c: CPUData, pages: DatHeaderPage) throws -> DatV7LaterPages.Stream? {
+        guard c.size > 0 else { return nil }
         let (end, overflow) = c.offset.addingReportingOverflow(c.size)
         guard !overflow, end <= fileSize else {
             throw Failure(reason: "truncated: CPU \(c.cpu) data of the \(c.buffer) needs \(overflow ? UInt64.max : end) bytes, the file has \(fileSize)")
@@ -256,17 +269,19 @@ struct DatV7Chunks {
             }
             try checkFirstPage(read(at: c.offset, count: min(16, c.size)), of: where_, pageSize: c.pageSize)
             do {
+                // The extent of every page, and the first page's contents.
                 try DatRingBufferPage.checkStream(
                     fd: fd, fileSize: fileSize, offset: c.offset, size: c.size, pageSize: Int(c.pageSize),
-                    layout: pages, bigEndian: bigEndian)
+                    layout: pages, bigEndian: bigEndian, pageLimit: 1)
             } catch {
                 throw Failure(reason: "damaged: \(where_): \(error.reason)")
             }
-            return
+            return .init(cpu: c, where: where_, resumeAt: c.offset, firstPage: 0, chunks: nil)
         }
         var pageIndex = 0
         let chunks = number(try read(at: c.offset, count: 4))
         var p = c.offset + 4
+        var later: DatV7LaterPages.Stream?
         for index in 0..<chunks {
             let header = try read(at: p, count: 8)
             let packed = number(Array(header[0..<4]))
@@ -277,22 +292,83 @@ struct DatV7Chunks {
             guard unpacked > 0, unpacked % c.pageSize == 0, unpacked <= Self.maximumUncompressedChunk else {
                 throw Failure(reason: "damaged: compressed chunk \(index) of \(where_) claims \(unpacked) bytes uncompressed, not whole pages")
             }
-            // libtracecmd decompresses the first chunk when it opens the buffer,
-            // the others as it reads.
-            guard let data = DatDecompression.decompress(
-                try read(at: p + 8, count: packed), algorithm: compression, size: Int(unpacked))
-            else {
-                throw Failure(reason: "damaged: \(index == 0 ? "the first" : "a") compressed chunk of \(where_) does not decompress (\(compression))")
-            }
-            if index == 0 { try checkFirstPage(Array(data.prefix(16)), of: where_, pageSize: c.pageSize) }
-            if let reason = data.withUnsafeBytes({
-                DatRingBufferPage.damage(
-                    inPages: $0, pageSize: Int(c.pageSize), firstPage: pageIndex, layout: pages, bigEndian: bigEndian)
-            }) {
-                throw Failure(reason: "damaged: \(where_): \(reason)")
+            // libtracecmd decompresses the first chunk when it opens the
+            // buffer, the others as it reads (`DatV7LaterPages`).
+            if index == 0 {
+                try checkChunk(at: p, packed: packed, unpacked: unpacked, of: c, where: where_,
+                               firstPage: pageIndex, pages: pages)
+            } else if later == nil {
+                later = .init(cpu: c, where: where_, resumeAt: p, firstPage: pageIndex, chunks: chunks - index)
             }
             pageIndex += Int(unpacked / c.pageSize)
             p += 8 + packed
+        }
+        return later
+    }
+
+    /// Decompresses the chunk whose sizes the table gave (read at `at`)
+    /// and checks its pages, numbered from `firstPage`.
+    func checkChunk(at p: UInt64, packed: UInt64, unpacked: UInt64, of c: CPUData, where where_: String,
+                    firstPage: Int, pages: DatHeaderPage) throws {
+        guard let data = DatDecompression.decompress(
+            try read(at: p + 8, count: packed), algorithm: compression, size: Int(unpacked))
+        else {
+            throw Failure(reason: "damaged: \(firstPage == 0 ? "the first" : "a") compressed chunk of \(where_) does not decompress (\(compression))")
+        }
+        if firstPage == 0 { try checkFirstPage(Array(data.prefix(16)), of: where_, pageSize: c.pageSize) }
+        if let reason = data.withUnsafeBytes({
+            DatRingBufferPage.damage(
+                inPages: $0, pageSize: Int(c.pageSize), firstPage: firstPage, layout: pages, bigEndian: bigEndian)
+        }) {
+            throw Failure(reason: "damaged: \(where_): \(reason)")
+        }
+    }
+
+    /// The pages of `stream` that `checkCPU` left: the chunks from its
+    /// resume point on (their sizes were checked then), or every page of an
+    /// uncompressed stream.
+    func checkLaterPages(_ stream: DatV7LaterPages.Stream, pages: DatHeaderPage) throws {
+        let c = stream.cpu
+        guard let chunks = stream.chunks else {
+            do {
+                try DatRingBufferPage.checkStream(
+                    fd: fd, fileSize: fileSize, offset: c.offset, size: c.size, pageSize: Int(c.pageSize),
+                    layout: pages, bigEndian: bigEndian)
+            } catch {
+                throw Failure(reason: "damaged: \(stream.where): \(error.reason)")
+            }
+            return
+        }
+        var p = stream.resumeAt
+        var pageIndex = stream.firstPage
+        for _ in 0..<chunks {
+            let header = try read(at: p, count: 8)
+            let packed = number(Array(header[0..<4]))
+            let unpacked = number(Array(header[4..<8]))
+            try checkChunk(at: p, packed: packed, unpacked: unpacked, of: c, where: stream.where,
+                           firstPage: pageIndex, pages: pages)
+            pageIndex += Int(unpacked / c.pageSize)
+            p += 8 + packed
+        }
+    }
+
+    /// Runs `body` on a walker of `path`, turning its failures into the
+    /// file's `TraceError.corrupt` (the later pages' check opens the file again).
+    static func walking(_ path: String, bigEndian: Bool, compression: String,
+                        _ body: (DatV7Chunks) throws -> Void) throws {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw TraceError.unreadable(path: path, reason: String(cString: strerror(errno))) }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw TraceError.unreadable(path: path, reason: String(cString: strerror(errno))) }
+        let walker = DatV7Chunks(fd: fd, fileSize: UInt64(st.st_size), bigEndian: bigEndian,
+                                 compression: compression, pageSize: 0)
+        do {
+            try body(walker)
+        } catch let failure as Failure {
+            throw TraceError.corrupt(path: path, reason: failure.reason)
+        } catch let damage as DatDamage {
+            throw TraceError.corrupt(path: path, reason: "damaged: \(damage.reason)")
         }
     }
 

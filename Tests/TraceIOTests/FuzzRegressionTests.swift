@@ -259,6 +259,38 @@ import Testing
         _ = try DatReader(path: Samples.path(name + ".dat"))
     }
 
+    /// The walk before libtracecmd's open decompresses each stream's first
+    /// chunk only; the chunks after it are left to the page check that runs
+    /// beside the open, and pass it.
+    @Test func laterPagesOfRealFiles() throws {
+        var chunksLeft: UInt64 = 0
+        for name in Samples.pairNames {
+            let later = try DatV7Chunks.checkForOpen(path: Samples.path(name + ".dat"))
+            for stream in later.streams {
+                let chunks = try #require(stream.chunks, "the sample traces are compressed")
+                #expect(chunks > 0 && stream.firstPage > 0)
+                chunksLeft += chunks
+            }
+            try later.start().finish()
+        }
+        #expect(chunksLeft > 0)
+    }
+
+    /// A damaged page past what libtracecmd's open reads is found by the
+    /// page check beside the open: with the probe (the open succeeds in the
+    /// child and in this process), the file is still refused before a
+    /// record is read, with the page's error.
+    @Test func damagedLaterPageRefusedAfterTheOpen() throws {
+        let path = Samples.fixture("fuzz/open-kbuffer-reads-past-page.dat")
+        let later = try DatV7Chunks.checkForOpen(path: path)
+        #expect(!later.streams.isEmpty)
+        #expect {
+            _ = try DatReader(path: path)
+        } throws: { error in
+            "\(error)".contains("page 1: it claims 134217601 bytes of events in a page with room for 4080")
+        }
+    }
+
     @Test func headerEndOfARealFile() throws {
         let bytes = try Data(contentsOf: URL(fileURLWithPath: Samples.path("punch_hole.dat")))
         // 10 magic, "7\0", endianness, long size, page size (4), "zstd\0", "1.5.4\0", offset (8): 37.
