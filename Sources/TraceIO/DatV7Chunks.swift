@@ -27,7 +27,9 @@ import Glibc
 /// lines (options 16–21: section offsets): their header_page, formats and sizes are
 /// checked (`DatFormatSections`), and then every ring-buffer page of every CPU
 /// stream (`DatRingBufferPage`), decompressing every chunk of a compressed
-/// file once — libtracecmd's kbuffer trusts them all. An options section that
+/// file once — libtracecmd's kbuffer trusts them all. The pages libtracecmd's
+/// open does not read are left to `DatV7LaterPages` (`checkForOpen`), which
+/// runs beside the open. An options section that
 /// is itself compressed or huge is refused: trace-cmd writes them
 /// uncompressed and small, and what the walk cannot read it cannot check.
 struct DatV7Chunks {
