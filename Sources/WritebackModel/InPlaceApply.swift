@@ -23,8 +23,11 @@ extension WritebackModel {
         // the task's operation before (`syncing`), and nothing else of that state.
         // Most steps: only the inode rules could fire, and only after a step
         // that changed an extent map or freed an inode. The hot steps of
-        // writeback never do (`mayChangeExtents`): nothing is kept aside.
-        guard RuleChecker.mayChangeExtents(transition, in: state) else {
+        // writeback never do, and conversions free nothing — they can break
+        // a rule only for an io_end whose write failed (`extentChange`):
+        // then nothing is kept aside.
+        let change = RuleChecker.extentChange(transition, in: state)
+        if change == .none || change == .freesNothing && !RuleChecker.hasFailedIoEnd(footprint.inodes, in: state) {
             #if DEBUG
             let extentsBefore = footprint.inodes.map { state.inodes[$0].map { ($0.extents, $0.lifecycle) } }
             #endif
@@ -34,8 +37,9 @@ extension WritebackModel {
             #if DEBUG
             for (ref, old) in zip(footprint.inodes, extentsBefore) {
                 guard let (extents, lifecycle) = old, let now = state.inodes[ref] else { continue }
-                assert(now.extents == extents && (lifecycle == .freed || now.lifecycle != .freed),
-                       "\(transition.kernelFunction) changed an extent map or freed an inode: mayChangeExtents must not list it")
+                let kept = change == .none ? now.extents == extents : now.extents.freed(since: extents).isEmpty
+                assert(kept && (lifecycle == .freed || now.lifecycle != .freed),
+                       "\(transition.kernelFunction) changed more than extentChange says (\(change))")
             }
             #endif
             guard let (id, task) = syncing, state.tasks[id] == nil else { return [] }
@@ -90,26 +94,45 @@ extension RuleChecker {
         return sb.stableWrites && modifiedFolio(t, state) != nil
     }
 
-    /// Whether `t` may change an extent map or free an inode: only then can
-    /// an inode rule fire. Every transition may unless listed here; the
-    /// listed ones never touch an extent map or an inode's lifecycle (debug
-    /// builds assert it in `apply(_:in:)`, so every test checks the list),
-    /// and `ext4_bio_write_folio` allocates only where its folio has a hole.
-    static func mayChangeExtents(_ t: Transition, in state: ModelState) -> Bool {
+    /// What a transition may do to the footprint inodes' extent maps and lifecycles.
+    enum ExtentChange: Equatable {
+        /// Nothing: no inode rule can fire.
+        case none
+        /// Allocate or convert blocks, never free a block or an inode: only
+        /// conversion-after-io-error can fire, for an io_end that had failed.
+        case freesNothing
+        /// Anything (removal, eviction, and every transition not listed).
+        case any
+    }
+
+    /// What `t` may do to extent maps and lifecycles. Debug builds assert,
+    /// in `apply(_:in:)`, that no transition does more than listed here, so
+    /// every test checks the lists; `ext4_bio_write_folio` allocates only
+    /// where its folio has a hole.
+    static func extentChange(_ t: Transition, in state: ModelState) -> ExtentChange {
         switch t {
         case .ext4DaWriteBegin, .ext4DaWriteEnd, .ext4PageMkwrite, .userStore, .filemapFault, .zapPteRange,
              .ext4Writepages, .mpageSubmitFolio, .ext4IoSubmit, .ext4WritepagesResult,
              .blkMqStartRequest, .ext4EndBio, .ext4AddCompleteIo, .shrinkFolioList, .ext4ReadFolio,
              .ext4SyncFile, .filemapFdatawaitRange, .ext4SyncFileReturn,
              .freezeSuper, .ext4Freeze, .thawSuper, .ext4Unfreeze, .ext4NewInode, .unlockNewInode:
-            return false
+            return .none
         case .ext4BioWriteFolio(_, let folio):
-            return state.inodes[folio.inode]?.extents.hasHole(in: state.blocks(of: folio)) ?? true
+            let allocates = state.inodes[folio.inode]?.extents.hasHole(in: state.blocks(of: folio)) ?? true
+            return allocates ? .freesNothing : .none
+        case .ext4PutIoEnd, .ext4EndIoWork, .ext4EndIoRsvWork, .ext4ConvertUnwrittenIoEndVec, .ext4ReleaseIoEnd,
+             .ext4FreeIoEnds, .ext4FlushCompletedIO, .ext4UnwrittenWait, .ext4Fallocate:
+            return .freesNothing
         default:
-            return true
+            return .any
         }
     }
 
+    /// Whether an io_end of these inodes has FAILED (what
+    /// conversion-after-io-error looks for before a conversion).
+    static func hasFailedIoEnd(_ inodes: [InodeRef], in state: ModelState) -> Bool {
+        inodes.contains { ref in state.inodes[ref]?.ioEnds.values.contains { $0.flags.contains(.failed) } ?? false }
+    }
 }
 
 extension ModelState {
