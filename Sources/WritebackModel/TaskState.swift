@@ -87,12 +87,51 @@ public struct WritebackCursor: Hashable, Sendable {
     public var ownerReference: IoEndRef?
 }
 
+/// What a task is doing. Its two parts live in one copy-on-write box: the
+/// model looks a task up on every step it takes (its footprint, its cursor),
+/// and a dictionary's getter copies the value — one reference count, where
+/// the parts themselves are a few hundred bytes with sets inside.
 public struct TaskState: Hashable, Sendable {
-    public var operation: TaskOperation
-    public var writeback: WritebackCursor?
+    private var box: Box
 
     public init(operation: TaskOperation, writeback: WritebackCursor? = nil) {
-        self.operation = operation
-        self.writeback = writeback
+        box = Box(operation: operation, writeback: writeback)
+    }
+
+    public var operation: TaskOperation {
+        get { box.operation }
+        set { makeUnique(); box.operation = newValue }
+        _modify { makeUnique(); yield &box.operation }
+    }
+
+    public var writeback: WritebackCursor? {
+        get { box.writeback }
+        set { makeUnique(); box.writeback = newValue }
+        _modify { makeUnique(); yield &box.writeback }
+    }
+
+    private mutating func makeUnique() {
+        if !isKnownUniquelyReferenced(&box) { box = Box(operation: box.operation, writeback: box.writeback) }
+    }
+
+    /// Mutated only while uniquely referenced (`makeUnique`), so sharing it
+    /// between threads is sharing an immutable value.
+    private final class Box: @unchecked Sendable {
+        var operation: TaskOperation
+        var writeback: WritebackCursor?
+
+        init(operation: TaskOperation, writeback: WritebackCursor?) {
+            self.operation = operation
+            self.writeback = writeback
+        }
+    }
+
+    public static func == (a: TaskState, b: TaskState) -> Bool {
+        a.box === b.box || (a.operation == b.operation && a.writeback == b.writeback)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(operation)
+        hasher.combine(writeback)
     }
 }
