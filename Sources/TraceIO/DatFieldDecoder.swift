@@ -17,20 +17,27 @@ enum DatFieldKind: Equatable {
     case symbol(DatSymbolFields.Style)
 }
 
-/// One field to decode: where it is and what it becomes.
-struct DatFieldPlan {
-    let name: String
+/// Where one field is and what it becomes: the part of a plan each record
+/// reads. No name, so that copying one out of its format retains nothing.
+struct DatFieldSlot {
     let offset: Int
     let size: Int
     let kind: DatFieldKind
+}
+
+/// One field to decode: its name and its slot.
+struct DatFieldPlan {
+    let name: String
+    let slot: DatFieldSlot
 
     /// The plan for `field`, or nil for fields the reader does not expose
     /// (arrays other than strings).
     init?(_ field: UnsafeMutablePointer<tep_format_field>, symbols: [String: DatSymbolFields.Style]) {
         guard let cName = field.pointee.name else { return nil }
         name = String(cString: cName)
-        offset = Int(field.pointee.offset)
-        size = Int(field.pointee.size)
+        let offset = Int(field.pointee.offset)
+        let size = Int(field.pointee.size)
+        let kind: DatFieldKind
         let flags = UInt32(truncatingIfNeeded: field.pointee.flags)
         let type = field.pointee.type.map { String(cString: $0) } ?? ""
         let isArray = flags & TEP_FIELD_IS_ARRAY.rawValue != 0
@@ -56,6 +63,7 @@ struct DatFieldPlan {
         }
         guard size >= 0, offset >= 0 else { return nil }
         if case .fixedString = kind {} else if size > 8 || size == 0 { return nil }
+        slot = DatFieldSlot(offset: offset, size: size, kind: kind)
     }
 }
 
@@ -112,32 +120,32 @@ struct DatFieldReader {
     /// Decodes one planned field from a payload of `size` bytes; nil when the
     /// record is too short for it.
     func value(
-        _ plan: DatFieldPlan, data: UnsafeRawPointer, size: Int, symbols: inout DatSymbolTable
+        _ slot: DatFieldSlot, data: UnsafeRawPointer, size: Int, symbols: inout DatSymbolTable
     ) -> FieldValue? {
-        switch plan.kind {
+        switch slot.kind {
         case .fixedString:
-            guard plan.offset <= size else { return nil }
-            let length = plan.size == 0 ? size - plan.offset : plan.size
-            guard plan.offset + length <= size else { return nil }
-            return .string(string(data, plan.offset, length))
+            guard slot.offset <= size else { return nil }
+            let length = slot.size == 0 ? size - slot.offset : slot.size
+            guard slot.offset + length <= size else { return nil }
+            return .string(string(data, slot.offset, length))
         case .dynamicString(let relative):
-            guard plan.offset + 4 <= size else { return nil }
-            let locator = unsigned(data, plan.offset, 4)
+            guard slot.offset + 4 <= size else { return nil }
+            let locator = unsigned(data, slot.offset, 4)
             var start = Int(locator & 0xFFFF)
             let length = Int(locator >> 16)
-            if relative { start += plan.offset + 4 }
+            if relative { start += slot.offset + 4 }
             guard start + length <= size else { return nil }
             return .string(string(data, start, length))
         default:
             break
         }
-        guard plan.offset + plan.size <= size else { return nil }
-        switch plan.kind {
-        case .signed: return .signed(signed(data, plan.offset, plan.size))
-        case .unsigned: return .unsigned(unsigned(data, plan.offset, plan.size))
-        case .device: return .device(DeviceNumber(kernelEncoded: unsigned(data, plan.offset, plan.size)))
+        guard slot.offset + slot.size <= size else { return nil }
+        switch slot.kind {
+        case .signed: return .signed(signed(data, slot.offset, slot.size))
+        case .unsigned: return .unsigned(unsigned(data, slot.offset, slot.size))
+        case .device: return .device(DeviceNumber(kernelEncoded: unsigned(data, slot.offset, slot.size)))
         case .symbol(let style):
-            return .string(symbols.text(for: unsigned(data, plan.offset, plan.size), style: style))
+            return .string(symbols.text(for: unsigned(data, slot.offset, slot.size), style: style))
         case .fixedString, .dynamicString: return nil
         }
     }

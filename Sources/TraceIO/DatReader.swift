@@ -16,7 +16,7 @@ import CTrace
 /// A string's final newline (trace_marker text) is dropped.
 ///
 /// Three ways through the records: `forEach` (global timestamp order, one
-/// thread), `forEachPerCPU` (one sink per CPU, CPUs in parallel) and
+/// thread; `forEachView` the same without building events), `forEachPerCPU` (one sink per CPU, CPUs in parallel) and
 /// `forEachPartition` (page ranges of about equal size in parallel: fastest
 /// when order does not matter).
 ///
@@ -66,6 +66,17 @@ public final class DatReader: TraceReader {
     /// order, lower CPU first). A record that follows dropped events is
     /// preceded by `.lost` for its CPU.
     public func forEach(_ options: ReadOptions, _ body: (TraceRecord) throws -> Void) throws {
+        try forEachView(options) { record in
+            switch record {
+            case .event(let view): try body(.event(view.event()))
+            case .lost(let lost): try body(.lost(lost))
+            }
+        }
+    }
+
+    /// As `forEach`, each event as a view of the record in libtracecmd's
+    /// buffer: fields are decoded only when asked for.
+    public func forEachView(_ options: ReadOptions, _ body: (TraceRecordView) throws -> Void) throws {
         var decoder = DatRecordDecoder(tep: handle.tep, selection: options.fields)
         var merge = DatCPUMerge(handle: handle, renewalBytes: renewalBytes)
         var damaged = 0
@@ -73,10 +84,16 @@ public final class DatReader: TraceReader {
             merge.release()
             damagedEvents = damaged
         }
-        while let (record, cpu) = merge.next() {
-            defer { tracecmd_free_record(record) }
-            if let lost = DatReader.lostBefore(record, cpu: cpu) { try body(.lost(lost)) }
-            if let event = decoder.decode(record, cpu: cpu) { try body(.event(event)) } else { damaged += 1 }
+        try withUnsafeMutablePointer(to: &decoder) { decoder in
+            while let (record, cpu) = merge.next() {
+                defer { tracecmd_free_record(record) }
+                if let lost = DatReader.lostBefore(record, cpu: cpu) { try body(.lost(lost)) }
+                if let view = DatRecordDecoder.view(of: record, cpu: cpu, decoder: decoder) {
+                    try body(.event(view))
+                } else {
+                    damaged += 1
+                }
+            }
         }
         if let error = merge.renewalError { throw error }
     }

@@ -1,4 +1,5 @@
 import CTrace
+import Synchronization
 
 /// The per-format part of decoding, computed once per event id: names as Swift
 /// strings (shared by every event of the format) and the fields to decode.
@@ -7,31 +8,47 @@ import CTrace
 final class DatEventFormat {
     let name: String
     let system: String?
-    let fields: [DatFieldPlan]
+    /// The selected fields' names, in format order, and where each one is
+    /// (`slots[i]` is `fieldNames[i]`'s): apart, so that reading a value
+    /// copies no name.
+    let fieldNames: [String]
+    let slots: [DatFieldSlot]
     /// The file has a format for this event id.
     let known: Bool
     /// The payload size every record of the format has at least: the end of
     /// its last fixed field (a `__data_loc` field's 4-byte locator counts).
     let minimumSize: Int
+    /// A number no other format object of this process has: an `EventView`'s
+    /// `layout`, under which consumers may cache field indices.
+    let layout: Int
+
+    /// Hands out `layout` numbers; shared by every decoder (of every thread).
+    private static let layouts = Atomic<Int>(0)
 
     init(name: String, system: String?, fields: [DatFieldPlan], known: Bool, minimumSize: Int) {
         self.name = name
         self.system = system
-        self.fields = fields
+        fieldNames = fields.map(\.name)
+        slots = fields.map(\.slot)
         self.known = known
         self.minimumSize = minimumSize
+        layout = Self.layouts.add(1, ordering: .relaxed).newValue
     }
 }
 
-/// Turns libtracecmd records into `TraceEvent`s. One decoder belongs to one
-/// `tep_handle` (one thread); it caches formats per event id, task names per
-/// pid and symbols per address, so the per-event cost is the field reads and
-/// the allocation of the fields array.
+/// Turns libtracecmd records into `TraceEvent`s, or into `EventView`s that
+/// read a field only when asked. One decoder belongs to one `tep_handle` (one
+/// thread); it caches formats per event id, task names per pid and symbols per
+/// address, so the per-event cost is the field reads (and, for a
+/// `TraceEvent`, the allocation of the fields array).
 struct DatRecordDecoder {
     let tep: OpaquePointer
     let selection: FieldSelection
     private let reader: DatFieldReader
-    private var formats: [DatEventFormat?] = []
+    /// By event id; `keptFormats` owns them.
+    private var formats: [Unmanaged<DatEventFormat>?] = []
+    private var keptFormats: [DatEventFormat] = []
+    private var uncachedFormat: DatEventFormat?
     private var comms: [Int32: String] = [:]
     /// Consecutive events mostly come from one task: skip the hash lookup.
     private var lastPid: Int32 = -1
@@ -71,6 +88,31 @@ struct DatRecordDecoder {
     /// format's fields or reaching past its page — which readers skip and count
     /// (`damagedEvents`).
     mutating func decode(_ record: UnsafeMutablePointer<tep_record>, cpu: Int) -> TraceEvent? {
+        withUnsafeMutablePointer(to: &self) { Self.view(of: record, cpu: cpu, decoder: $0)?.event() }
+    }
+
+    /// `record` as a view whose fields are read on request through `decoder`
+    /// (for its symbol and task name caches); nil for a damaged record, as
+    /// for `decode`. The view is valid while both the record and the decoder are.
+    static func view(
+        of record: UnsafeMutablePointer<tep_record>, cpu: Int, decoder: UnsafeMutablePointer<DatRecordDecoder>
+    ) -> EventView? {
+        // Through mutating methods only: `pointee` then stays in place, where
+        // a non-mutating call copied the whole decoder (a tenth of a replay's
+        // reading thread).
+        guard let (data, size, id, pid, format) = decoder.pointee.open(record) else { return nil }
+        let payload = DatRecordView(format: format, data: data, size: size, pid: pid, decoder: decoder)
+        return EventView(payload, timestamp: record.pointee.ts, cpu: cpu, pid: pid,
+                         formatID: Int32(truncatingIfNeeded: id), layout: format._withUnsafeGuaranteedRef { $0.layout })
+    }
+
+    /// The payload, its size, event id, pid and format of `record`; nil when
+    /// the record is damaged: its length reaches past its page, it is too
+    /// short for its common fields or its format's, or its event id has no
+    /// format. Mutating because it caches the format.
+    private mutating func open(_ record: UnsafeMutablePointer<tep_record>) -> (
+        data: UnsafeRawPointer, size: Int, id: Int, pid: Int32, format: Unmanaged<DatEventFormat>
+    )? {
         let size = Int(record.pointee.size)
         let recordSize = Int(record.pointee.record_size)
         // kbuffer returns a record whose claimed length runs past its page
@@ -85,21 +127,15 @@ struct DatRecordDecoder {
         else { return nil }
         let id = Int(reader.unsigned(raw, typeOffset, typeWidth))
         let pid = Int32(truncatingIfNeeded: reader.signed(raw, pidOffset, pidWidth))
-        let format = self.format(id: id)
-        guard format.known, size >= format.minimumSize else { return nil }
-        var fields = EventFields()
-        if !format.fields.isEmpty, size > 0 {
-            fields.storage.reserveCapacity(format.fields.count)
-            for plan in format.fields {
-                if let value = reader.value(plan, data: raw, size: size, symbols: &symbols) {
-                    fields.storage.append(EventField(plan.name, value))
-                }
-            }
-        }
-        return TraceEvent(
-            timestamp: record.pointee.ts, cpu: cpu, pid: pid, comm: comm(pid: pid),
-            name: format.name, system: format.system, fields: fields, rawText: nil,
-            timestampResolution: 1, formatID: Int32(truncatingIfNeeded: id))
+        let format = cachedFormat(id: id)
+        guard format._withUnsafeGuaranteedRef({ $0.known && size >= $0.minimumSize }) else { return nil }
+        return (raw, size, id, pid, format)
+    }
+
+    /// The value of the field at `slot` in a payload of `size` bytes; nil
+    /// when the payload is too short for it.
+    mutating func value(_ slot: DatFieldSlot, data: UnsafeRawPointer, size: Int) -> FieldValue? {
+        reader.value(slot, data: data, size: size, symbols: &symbols)
     }
 
     /// The task name recorded for `pid` (`<...>` when the file has none, as
@@ -118,15 +154,21 @@ struct DatRecordDecoder {
         return name
     }
 
-    /// The cached format of event `id`, built on first use.
-    mutating func format(id: Int) -> DatEventFormat {
+    /// The format of event `id`, built on first use, without a reference
+    /// count: the decoder holds every format it returns for as long as it
+    /// lives (`keptFormats`) — except for an id too large to cache (only
+    /// damaged records have one), whose format lives until the next such id.
+    private mutating func cachedFormat(id: Int) -> Unmanaged<DatEventFormat> {
         if id >= 0, id < formats.count, let known = formats[id] { return known }
         let built = buildFormat(id: id)
-        if id >= 0, id < 1 << 20 {
-            if id >= formats.count { formats.append(contentsOf: repeatElement(nil, count: id + 1 - formats.count)) }
-            formats[id] = built
+        guard id >= 0, id < 1 << 20 else {
+            uncachedFormat = built
+            return Unmanaged.passUnretained(built)
         }
-        return built
+        keptFormats.append(built)
+        if id >= formats.count { formats.append(contentsOf: repeatElement(nil, count: id + 1 - formats.count)) }
+        formats[id] = Unmanaged.passUnretained(built)
+        return Unmanaged.passUnretained(built)
     }
 
     private func buildFormat(id: Int) -> DatEventFormat {

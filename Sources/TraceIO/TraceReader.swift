@@ -67,6 +67,9 @@ public protocol TraceReader: AnyObject {
     /// Streams every record to `body`. Throws `TraceError` for input that
     /// cannot be read, or rethrows what `body` throws.
     func forEach(_ options: ReadOptions, _ body: (TraceRecord) throws -> Void) throws
+    /// The same records as `forEach`, each event as a view that reads its
+    /// fields when asked (valid only during the call to `body`).
+    func forEachView(_ options: ReadOptions, _ body: (TraceRecordView) throws -> Void) throws
     /// Damaged records the last pass skipped (garbled or cut text lines;
     /// trace.dat records of an unknown event id or shorter than their format).
     var damagedEvents: Int { get }
@@ -74,4 +77,15 @@ public protocol TraceReader: AnyObject {
 
 extension TraceReader {
     public var damagedEvents: Int { 0 }
+
+    /// Views of the events `forEach` builds: for readers that have nothing
+    /// cheaper than the built event.
+    public func forEachView(_ options: ReadOptions, _ body: (TraceRecordView) throws -> Void) throws {
+        try forEach(options) { record in
+            switch record {
+            case .event(let event): try body(.event(EventView(event)))
+            case .lost(let lost): try body(.lost(lost))
+            }
+        }
+    }
 }
