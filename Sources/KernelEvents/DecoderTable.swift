@@ -6,11 +6,20 @@ import TraceIO
 enum DecoderTable {
     typealias Decode = @Sendable (inout FieldReader) -> KernelEvent
 
+    /// A decoder in a struct: a closure stored in a dictionary as such is kept
+    /// in its most general form, and every call went through two conversion
+    /// thunks; in a struct it keeps its own.
+    struct Entry: Sendable {
+        let decode: Decode
+
+        func callAsFunction(_ reader: inout FieldReader) -> KernelEvent { decode(&reader) }
+    }
+
     /// Event name → decoder. Names absent here decode to `.other` silently:
     /// they are simply events wbreplay does not interpret.
-    static let decoders: [String: Decode] = {
-        var t: [String: Decode] = [:]
-        func add(_ names: [String], _ d: @escaping Decode) { for n in names { t[n] = d } }
+    static let decoders: [String: Entry] = {
+        var t: [String: Entry] = [:]
+        func add(_ names: [String], _ d: @escaping Decode) { for n in names { t[n] = Entry(decode: d) } }
 
         // ext4: buffered write
         add(["ext4_da_write_begin", "ext4_write_begin"]) { r in
@@ -164,8 +173,7 @@ extension FieldReader {
     /// A kernel symbol field (`%ps`): the readers resolve it to a name; an
     /// unresolved address stays as "0x…" so that equal addresses still compare equal.
     mutating func symbol(_ name: String) -> String {
-        requested?.insert(name)
-        guard let v = fields[name] else { return string(name) }
+        guard let v = optionalValue(name) else { return string(name) }
         switch v {
         case .string(let s): return s
         default: return "0x" + String(v.uint64 ?? 0, radix: 16)

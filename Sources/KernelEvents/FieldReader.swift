@@ -6,23 +6,43 @@ import TraceIO
 /// whose reader has a missing field yields no typed value at all, so no
 /// placeholder value ever escapes.
 struct FieldReader {
-    /// Only the fields: a copy of the whole event would retain its strings too.
-    let fields: EventFields
+    /// Where values come from: an event's fields (only the fields: a copy of
+    /// the whole event would retain its strings too), or else a reader's
+    /// view, through state its decoder keeps in place for the call (a
+    /// reader holding the view and its script was copied per event).
+    private let fields: EventFields?
+    private let reading: UnsafeMutablePointer<ViewReading>?
     private(set) var missing: String?
     /// When set, every field name asked for is collected (to tell readers
     /// which fields to decode).
     var requested: Set<String>?
 
-    init(_ event: TraceEvent) { fields = event.fields }
+    init(_ event: TraceEvent) {
+        fields = event.fields
+        reading = nil
+    }
+
+    /// Reads through `reading`, which must outlive the reader.
+    init(_ reading: UnsafeMutablePointer<ViewReading>) {
+        fields = nil
+        self.reading = reading
+    }
+
+    /// The value of the first of the names that the event has; nil if none.
+    private mutating func lookup(_ first: String, _ others: [String]) -> FieldValue? {
+        if requested != nil { requested!.insert(first); requested!.formUnion(others) }
+        if let reading { return reading.pointee.lookup(first, others) }
+        if let v = fields![first] { return v }
+        for name in others {
+            if let v = fields![name] { return v }
+        }
+        return nil
+    }
 
     // Accessors take the first name apart from its alternatives: most
     // fields have none, and an empty variadic list allocates nothing.
     private mutating func value(_ first: String, _ others: [String]) -> FieldValue? {
-        if requested != nil { requested!.insert(first); requested!.formUnion(others) }
-        if let v = fields[first] { return v }
-        for name in others {
-            if let v = fields[name] { return v }
-        }
+        if let v = lookup(first, others) { return v }
         if missing == nil { missing = ([first] + others).joined(separator: "|") }
         return nil
     }
@@ -87,15 +107,23 @@ struct FieldReader {
     /// An optional field that older formats lack and whose absence has a
     /// meaning (e.g. no `order`: the kernel had no large folios, order 0).
     mutating func optionalUInt(_ name: String) -> UInt64? {
-        requested?.insert(name)
-        return fields[name]?.uint64
+        lookup(name, [])?.uint64
+    }
+
+    /// A signed number field some formats lack (a syscall's arguments).
+    mutating func optionalInt(_ name: String) -> Int64? {
+        lookup(name, [])?.int64
     }
 
     mutating func optionalString(_ name: String) -> String? {
-        requested?.insert(name)
-        guard let v = fields[name] else { return nil }
+        guard let v = lookup(name, []) else { return nil }
         if case .string(let s) = v { return s }
         return nil
+    }
+
+    /// The value of field `name` whatever its kind, when the event has it.
+    mutating func optionalValue(_ name: String) -> FieldValue? {
+        lookup(name, [])
     }
 
 }
