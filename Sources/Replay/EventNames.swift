@@ -48,15 +48,15 @@ final class EventNames: Sendable {
 struct EventNameCache {
     let names: EventNames
     private var known: [String: EventName] = [:]
-    /// By `TraceEvent.formatID`, so that most events need no hashing.
+    /// By `EventView.formatID`, so that most events need no hashing.
     private var byFormat = FormatCache<EventName>()
 
     init(_ names: EventNames) { self.names = names }
 
-    mutating func number(_ event: TraceEvent) -> EventName {
-        if let known = byFormat.value(for: event) { return known }
-        let n = number(event.name)
-        byFormat.store(n, for: event)
+    mutating func number(_ view: EventView) -> EventName {
+        if let known = byFormat.value(for: view) { return known }
+        let n = number(view.name)
+        byFormat.store(n, for: view)
         return n
     }
 

@@ -73,8 +73,8 @@ struct ReplayDispatcher {
         case .block(let e): block(e)
         case .workqueue(let e): workqueue(e)
         case .syscall(let e): syscall(e)
-        case .other(let raw):
-            if stamp.name == .ext4SyncFs, let dev = raw.fields.device("dev") {
+        case .other(let syncDevice):
+            if stamp.name == .ext4SyncFs, let dev = syncDevice {
                 each { $0.syncFs(dev: dev) }
             }
         case .jbd2, .sched: break

@@ -21,9 +21,12 @@ enum ReplayPipeline {
         DispatchQueue.global().async {
             var batch: [PreparedEvent] = []
             batch.reserveCapacity(batchSize)
+            // A local copy while reading: the producer's own property, a
+            // class's, had every event pay a dynamic exclusivity check.
+            var front = producer.front
             do {
-                try producer.reader.forEach(options) { record in
-                    guard let prepared = producer.front.prepare(record) else { return }
+                try producer.reader.forEachView(options) { record in
+                    guard let prepared = front.prepare(record) else { return }
                     batch.append(prepared)
                     if batch.count == batchSize {
                         channel.send(batch)
@@ -35,6 +38,7 @@ enum ReplayPipeline {
                 channel.send(batch)
                 producer.error = error
             }
+            producer.front = front
             channel.finish()
         }
         while let batch = channel.receive() {
