@@ -9,6 +9,9 @@ extension WritebackModel {
     /// Applies `transition` to `state` in place and returns the rules it
     /// broke. Throws, leaving `state` unchanged, if it is not enabled.
     public func apply(_ transition: Transition, in state: inout ModelState) throws(NotEnabled) -> [RuleViolation] {
+        // A task inside fsync (its writeback runs in the fsync's task) may
+        // end the fsync with this step: fsync-before-conversion then reads
+        // the task's operation before (`syncing`), and nothing else of that state.
         let (dev, inodes, syncing) = state.footprintAndSyncingTask(of: transition)
         let footprint = (dev: dev, inodes: inodes)
         guard !RuleChecker.readsMoreThanInodes(transition, footprint: footprint, in: state) else {
@@ -18,9 +21,6 @@ extension WritebackModel {
             }
             return RuleChecker.check(before: before, footprint: footprint, transition: transition, after: state)
         }
-        // A task inside fsync (its writeback runs in the fsync's task) may
-        // end the fsync with this step: fsync-before-conversion then reads
-        // the task's operation before (`syncing`), and nothing else of that state.
         // Most steps: only the inode rules could fire, and only after a step
         // that changed an extent map or freed an inode. The hot steps of
         // writeback never do, and conversions free nothing — they can break
@@ -42,9 +42,7 @@ extension WritebackModel {
                        "\(transition.kernelFunction) changed more than extentChange says (\(change))")
             }
             #endif
-            guard let (id, task) = syncing, state.tasks[id] == nil else { return [] }
-            var before = ModelState()
-            before.tasks[id] = task
+            guard let before = Self.endedFsync(syncing, after: state) else { return [] }
             return RuleChecker.check(before: before, footprint: footprint, transition: transition, after: state)
         }
         // The rest keep the footprint inodes' extent map, io_ends and
@@ -56,11 +54,7 @@ extension WritebackModel {
         if let reason = perform(transition, on: &state) {
             throw NotEnabled(transition: transition, reason: reason)
         }
-        var before: ModelState?
-        if let (id, task) = syncing, state.tasks[id] == nil {
-            before = ModelState()
-            before!.tasks[id] = task
-        }
+        var before = Self.endedFsync(syncing, after: state)
         for (ref, old) in kept {
             guard let (extents, ioEnds, lifecycle) = old, var inode = state.inodes[ref] else { continue }
             // An unchanged map and an inode not freed now: no inode rule can fire.
@@ -74,6 +68,15 @@ extension WritebackModel {
         }
         guard let before else { return [] }
         return RuleChecker.check(before: before, footprint: footprint, transition: transition, after: state)
+    }
+
+    /// The state before a step as fsync-before-conversion reads it — the
+    /// fsync's task alone — when the step ended that fsync; nil otherwise.
+    private static func endedFsync(_ syncing: (id: Int, task: TaskState)?, after state: ModelState) -> ModelState? {
+        guard let (id, task) = syncing, state.tasks[id] == nil else { return nil }
+        var before = ModelState()
+        before.tasks[id] = task
+        return before
     }
 }
 
