@@ -90,11 +90,10 @@ struct DatV7Chunks {
     /// only reading needs: the caller may run it while libtracecmd opens
     /// the file, as long as it ends before the first record is read.
     static func checkForOpen(path: String) throws -> DatV7LaterPages {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw TraceError.unreadable(path: path, reason: String(cString: strerror(errno))) }
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { throw TraceError.unreadable(path: path, reason: String(cString: strerror(errno))) }
+        try withFile(path) { fd, fileSize in try checkForOpen(path: path, fd: fd, fileSize: fileSize) }
+    }
+
+    private static func checkForOpen(path: String, fd: Int32, fileSize: UInt64) throws -> DatV7LaterPages {
         var head = [UInt8](repeating: 0, count: 512)
         let count = head.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 512, 0) }
         guard count > 0, let headerEnd = DatV7Header.headerEnd(head.prefix(max(0, count))) else {
@@ -108,22 +107,16 @@ struct DatV7Chunks {
         let compression = String(decoding: head[nameStart..<nameEnd], as: UTF8.self)
         let pageSizeBytes = Array(head[(versionEnd + 3)..<(versionEnd + 7)])
         let walker = DatV7Chunks(
-            fd: fd, fileSize: UInt64(st.st_size), bigEndian: bigEndian, compression: compression,
+            fd: fd, fileSize: fileSize, bigEndian: bigEndian, compression: compression,
             pageSize: DatByteSource.number(pageSizeBytes, bigEndian: bigEndian))
-        do {
-            let optionsOffset = walker.number(Array(head[(headerEnd - 8)..<headerEnd]))
-            let layout = try walker.layout(firstOptions: optionsOffset)
-            let pages = try walker.checkFormats(layout)
-            var later: [DatV7LaterPages.Stream] = []
-            for cpu in layout.cpus {
-                if let rest = try walker.checkCPU(cpu, pages: pages) { later.append(rest) }
-            }
-            return DatV7LaterPages(path: path, streams: later, layout: pages, bigEndian: bigEndian, compression: compression)
-        } catch let failure as Failure {
-            throw TraceError.corrupt(path: path, reason: failure.reason)
-        } catch let damage as DatDamage {
-            throw TraceError.corrupt(path: path, reason: "damaged: \(damage.reason)")
+        let optionsOffset = walker.number(Array(head[(headerEnd - 8)..<headerEnd]))
+        let layout = try walker.layout(firstOptions: optionsOffset)
+        let pages = try walker.checkFormats(layout)
+        var later: [DatV7LaterPages.Stream] = []
+        for cpu in layout.cpus {
+            if let rest = try walker.checkCPU(cpu, pages: pages) { later.append(rest) }
         }
+        return DatV7LaterPages(path: path, streams: later, layout: pages, bigEndian: bigEndian, compression: compression)
     }
 
     /// Every CPU stream the BUFFER options of the options-section chain list.
@@ -354,19 +347,26 @@ struct DatV7Chunks {
         }
     }
 
-    /// Runs `body` on a walker of `path`, turning its failures into the
-    /// file's `TraceError.corrupt` (the later pages' check opens the file again).
+    /// Runs `body` on a walker of `path` (the later pages' check opens the
+    /// file again), its failures as the file's `TraceError.corrupt`.
     static func walking(_ path: String, bigEndian: Bool, compression: String,
                         _ body: (DatV7Chunks) throws -> Void) throws {
+        try withFile(path) { fd, fileSize in
+            // The file header's page size is only for the options walk.
+            try body(DatV7Chunks(fd: fd, fileSize: fileSize, bigEndian: bigEndian, compression: compression, pageSize: 0))
+        }
+    }
+
+    /// Opens `path` for `body`, turning a walk's failures and damage into
+    /// the file's `TraceError.corrupt`.
+    private static func withFile<R>(_ path: String, _ body: (Int32, UInt64) throws -> R) throws -> R {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw TraceError.unreadable(path: path, reason: String(cString: strerror(errno))) }
         defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw TraceError.unreadable(path: path, reason: String(cString: strerror(errno))) }
-        let walker = DatV7Chunks(fd: fd, fileSize: UInt64(st.st_size), bigEndian: bigEndian,
-                                 compression: compression, pageSize: 0)
         do {
-            try body(walker)
+            return try body(fd, UInt64(st.st_size))
         } catch let failure as Failure {
             throw TraceError.corrupt(path: path, reason: failure.reason)
         } catch let damage as DatDamage {
