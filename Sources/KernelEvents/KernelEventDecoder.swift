@@ -123,24 +123,21 @@ public struct KernelEventDecoder: Sendable {
     public mutating func decodeTyped(_ view: EventView) -> KernelEvent? {
         let plan = plan(for: view)
         guard let slot = plan.script else { return nil }
-        let result: Result<KernelEvent, Undecoded>?
-        if let layout = view.layout {
-            if scripts[slot].layout != layout { scripts[slot] = FieldLookupScript(layout: layout) }
-            // The reader works on the script in place: no copy of it (or of
-            // the view) per event.
-            result = withUnsafeMutablePointer(to: &scripts[slot]) { script in
-                var reading = ViewReading(view: view, script: script)
-                return withUnsafeMutablePointer(to: &reading) { reading in
-                    var reader = FieldReader(reading)
-                    return Self.typed(plan, &reader)
-                }
-            }
-        } else {
-            var reading = ViewReading(view: view, script: nil)
-            result = withUnsafeMutablePointer(to: &reading) { reading in
+        // The reader works on the view and the script in place: no copy of
+        // either per event.
+        func read(_ script: UnsafeMutablePointer<FieldLookupScript>?) -> Result<KernelEvent, Undecoded>? {
+            var reading = ViewReading(view: view, script: script)
+            return withUnsafeMutablePointer(to: &reading) { reading in
                 var reader = FieldReader(reading)
                 return Self.typed(plan, &reader)
             }
+        }
+        let result: Result<KernelEvent, Undecoded>?
+        if let layout = view.layout {
+            if scripts[slot].layout != layout { scripts[slot] = FieldLookupScript(layout: layout) }
+            result = withUnsafeMutablePointer(to: &scripts[slot], read)
+        } else {
+            result = read(nil)
         }
         switch result {
         case .success(let typed): return typed

@@ -46,13 +46,7 @@ struct ReplayFrontEnd: Sendable {
     /// The typed event of `record`; nil for a lost-events record, which only
     /// the reliability needs.
     mutating func prepare(_ record: TraceRecord) -> PreparedEvent? {
-        switch record {
-        case .lost(let lost):
-            reliability.observe(lost)
-            return nil
-        case .event(let event):
-            return prepare(EventView(event))
-        }
+        prepare(TraceRecordView(record))
     }
 
     /// The same for a reader's view of a record.
@@ -109,7 +103,7 @@ struct ReplayFrontEnd: Sendable {
         case .jbd2(let e): return .jbd2(e)
         case .sched(let e): return .sched(e)
         case .other(let raw):
-            return .other(syncDevice: name == .ext4SyncFs ? raw.fields.device("dev") : nil)
+            return untyped(EventView(raw), name)
         case .workqueue(let work):
             var key = work.key
             key.function = key.function.hasPrefix(conversionWork) ? conversionWork : ""

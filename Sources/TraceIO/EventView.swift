@@ -110,4 +110,12 @@ public struct EventView {
 public enum TraceRecordView {
     case event(EventView)
     case lost(LostEvents)
+
+    /// The view of a record already built.
+    public init(_ record: TraceRecord) {
+        switch record {
+        case .event(let event): self = .event(EventView(event))
+        case .lost(let lost): self = .lost(lost)
+        }
+    }
 }

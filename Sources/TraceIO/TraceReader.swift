@@ -81,11 +81,6 @@ extension TraceReader {
     /// Views of the events `forEach` builds: for readers that have nothing
     /// cheaper than the built event.
     public func forEachView(_ options: ReadOptions, _ body: (TraceRecordView) throws -> Void) throws {
-        try forEach(options) { record in
-            switch record {
-            case .event(let event): try body(.event(EventView(event)))
-            case .lost(let lost): try body(.lost(lost))
-            }
-        }
+        try forEach(options) { try body(TraceRecordView($0)) }
     }
 }
