@@ -29,6 +29,10 @@ struct DatCPUMerge {
     /// are unreadable and the caller reports it.
     private(set) var renewalError: (any Error)?
 
+    /// Per slot, where the CPU's data begins (its first page) and how many
+    /// bytes it has: what `fractionRead` measures the heads against.
+    private var extents: [(start: UInt64, size: UInt64)] = []
+
     /// Starts each of `cpus` (default: all) at its first record.
     init(handle: DatHandle, cpus: [Int]? = nil, renewalBytes: Int? = nil) {
         self.handle = handle
@@ -36,6 +40,29 @@ struct DatCPUMerge {
         self.renewalBytes = max(1, renewalBytes ?? DatCPUMerge.defaultRenewalBytes(for: handle.buffer))
         heads = self.cpus.map { handle.first(cpu: $0) }
         ends = self.cpus.map { _ in nil }
+        let pageSize = UInt64(max(1, tracecmd_page_size(handle.data)))
+        extents = zip(self.cpus, heads).map { cpu, head in
+            let size = tracecmd_get_cpu_file_size(handle.data, Int32(cpu))
+            return (head.map { $0.pointee.offset & ~(pageSize - 1) } ?? 0, size > 0 ? UInt64(size) : 0)
+        }
+    }
+
+    /// How much of the CPUs' data lies behind the records held (as
+    /// `DatPartitionPlan` measures it: page offsets against each CPU's size);
+    /// nil when the sizes are unknown.
+    var fractionRead: Double? {
+        guard extents.count == heads.count else { return nil }
+        var done: UInt64 = 0, total: UInt64 = 0
+        for slot in heads.indices {
+            let (start, size) = extents[slot]
+            total += size
+            if let head = heads[slot] {
+                done += min(size, head.pointee.offset >= start ? head.pointee.offset - start : 0)
+            } else {
+                done += size
+            }
+        }
+        return total > 0 ? Double(done) / Double(total) : nil
     }
 
     /// The records of one partition: from its start page (or the CPU's first

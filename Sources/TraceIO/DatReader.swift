@@ -34,6 +34,20 @@ public final class DatReader: TraceReader {
     /// Records of the last pass that were skipped as damaged: an event id
     /// the file has no format for, or a payload shorter than its format.
     public private(set) var damagedEvents = 0
+    /// See `TraceReader.fractionRead`: refreshed every
+    /// `progressInterval` records of a `forEach`/`forEachView` pass.
+    public private(set) var fractionRead: Double?
+    static let progressInterval = 4096
+
+    /// The names of the event formats stored in the file.
+    public var eventNames: Set<String>? {
+        let tep = handle.tep
+        var names: Set<String> = []
+        for i in 0..<max(0, tep_get_events_count(tep)) {
+            if let event = tep_get_event(tep, i), let name = event.pointee.name { names.insert(String(cString: name)) }
+        }
+        return names
+    }
 
     /// Opens `path`. `instance` picks a buffer instance by name ("" is the top
     /// level); without it the reader takes the top level when it has events,
@@ -80,13 +94,21 @@ public final class DatReader: TraceReader {
         var decoder = DatRecordDecoder(tep: handle.tep, selection: options.fields)
         var merge = DatCPUMerge(handle: handle, renewalBytes: renewalBytes)
         var damaged = 0
+        var sinceProgress = 0
+        fractionRead = 0
         defer {
             merge.release()
             damagedEvents = damaged
+            fractionRead = 1
         }
         try withUnsafeMutablePointer(to: &decoder) { decoder in
             while let (record, cpu) = merge.next() {
                 defer { tracecmd_free_record(record) }
+                sinceProgress += 1
+                if sinceProgress == DatReader.progressInterval {
+                    sinceProgress = 0
+                    fractionRead = merge.fractionRead
+                }
                 if let lost = DatReader.lostBefore(record, cpu: cpu) { try body(.lost(lost)) }
                 if let view = DatRecordDecoder.view(of: record, cpu: cpu, decoder: decoder) {
                     try body(.event(view))

@@ -73,10 +73,19 @@ public protocol TraceReader: AnyObject {
     /// Damaged records the last pass skipped (garbled or cut text lines;
     /// trace.dat records of an unknown event id or shorter than their format).
     var damagedEvents: Int { get }
+    /// How far the pass under way has come through the file, 0…1, for a
+    /// progress display; nil when the reader cannot tell. Readers refresh it
+    /// every few thousand records, so read it from inside a pass's `body`.
+    var fractionRead: Double? { get }
+    /// The names of the events the file has formats for (a trace.dat's
+    /// event formats); nil when the file carries no formats (text traces).
+    var eventNames: Set<String>? { get }
 }
 
 extension TraceReader {
     public var damagedEvents: Int { 0 }
+    public var fractionRead: Double? { nil }
+    public var eventNames: Set<String>? { nil }
 
     /// Views of the events `forEach` builds: for readers that have nothing
     /// cheaper than the built event.

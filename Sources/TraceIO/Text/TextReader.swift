@@ -24,6 +24,10 @@ public final class TextReader: TraceReader {
     /// Event lines whose text did not have their event's known print format
     /// (another kernel's format); they keep their raw text and best-effort fields.
     public private(set) var unmatchedFieldLines = 0
+    /// See `TraceReader.fractionRead`: the share of the file's bytes behind
+    /// the line being read, refreshed every `progressBytes`.
+    public private(set) var fractionRead: Double?
+    static let progressBytes = 1 << 20
 
     /// Opens a text trace. `format` is what `FormatDetection` found in the
     /// file (`.ftraceText` or `.traceCmdReport`); the reader accepts both line
@@ -69,8 +73,15 @@ public final class TextReader: TraceReader {
             guard let base = all.baseAddress else { return }
             var start = 0
             var sinceRelease = 0
+            var nextProgress = 0
+            fractionRead = 0
+            defer { fractionRead = 1 }
             while start < all.count {
                 lineNumber += 1
+                if start >= nextProgress {
+                    nextProgress = start + TextReader.progressBytes
+                    fractionRead = Double(start) / Double(all.count)
+                }
                 let newline = memchr(base + start, 0x0A, all.count - start)
                 guard let newline else {
                     // Cut while being written: the fields may be incomplete.
