@@ -22,7 +22,7 @@ struct DiffCommand: ParsableCommand {
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case text, json }
 
-    @Argument(help: "One trace (against the profiles) or two (A then B).")
+    @Argument(help: "One trace (against the profiles) or two (A then B); - reads standard input.")
     var files: [String]
 
     @Option(help: "Read this buffer instance of each trace.dat.")
@@ -42,6 +42,7 @@ struct DiffCommand: ParsableCommand {
 
     func validate() throws {
         guard (1...2).contains(files.count) else { throw ValidationError("diff takes one trace or two (A B), not \(files.count)") }
+        if files.filter({ $0 == StandardInput.name }).count > 1 { throw ValidationError("only one of the traces can be - (standard input)") }
         if profile != nil && allProfiles { throw ValidationError("--profile and --all-profiles exclude each other") }
         if files.count == 2 && allProfiles { throw ValidationError("--all-profiles applies to one trace") }
     }
@@ -49,8 +50,9 @@ struct DiffCommand: ParsableCommand {
     func run() throws {
         let out = OutputStream()
         if files.count == 1 {
-            let reader = try TraceFile.open(path: files[0], instance: instance)
+            let reader = try TraceInput.open(files[0], instance: instance, label: "diff")
             let report = try ProfileDiff.run(reader, profiles: profile.map { [$0] } ?? [], stableWrites: stableWrites)
+            if !reader.sawExt4Events { Diagnostics.noExt4Events(files[0]) }
             switch format {
             case .text: TextProfileDiffFormatter().write(report, to: out)
             case .json: JSONProfileDiffFormatter().write(report, to: out)
@@ -58,8 +60,8 @@ struct DiffCommand: ParsableCommand {
             out.flush()
             if report.best.divergenceCount > 0 { throw ExitCode(1) }
         } else {
-            let a = try TraceDiff.lifecycles(TraceFile.open(path: files[0], instance: instance), profile: profile)
-            let b = try TraceDiff.lifecycles(TraceFile.open(path: files[1], instance: instance), profile: profile)
+            let a = try TraceDiff.lifecycles(TraceInput.open(files[0], instance: instance, label: "diff A"), profile: profile)
+            let b = try TraceDiff.lifecycles(TraceInput.open(files[1], instance: instance, label: "diff B"), profile: profile)
             let report = TraceDiff.compare(a, b)
             switch format {
             case .text: TextTraceDiffFormatter().write(report, to: out)

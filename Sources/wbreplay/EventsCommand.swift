@@ -4,7 +4,12 @@ import TraceIO
 struct EventsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "events",
-        abstract: "Print the events of a trace, in timestamp order, as text or JSON Lines."
+        abstract: "Print the events of a trace, in timestamp order, as text or JSON Lines.",
+        discussion: """
+        Each event carries its index (#N in text, "index" in JSON Lines): its 0-based position \
+        among the trace's events, the INDEX that `why --event` and `graph --around` take and that \
+        `check` cites in witnesses. JSON Lines begin with one header line holding schema_version.
+        """
     )
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case text, jsonl }
@@ -24,31 +29,70 @@ struct EventsCommand: ParsableCommand {
     var ino: UInt64?
 
     func run() throws {
-        let reader = try trace.open()
-        let filter = EventFilter(names: Set(events), device: dev, ino: ino)
+        // Progress would mix with the events on a terminal: only when they go elsewhere.
+        let reader = try trace.open(label: "events", progress: !Terminal.isTTY(1))
+        let wanted = Set(events)
+        if let known = reader.eventNames {
+            let unknown = wanted.subtracting(known).sorted()
+            if !unknown.isEmpty { throw CommandError(Self.unknownMessage(unknown, known: known)) }
+        }
+        let filter = EventFilter(names: wanted, device: dev, ino: ino)
         let out = OutputStream()
+        var seen: Set<String> = []
         do {
             switch format {
-            case .text: try stream(reader, filter, TextEventFormatter(), out)
-            case .jsonl: try stream(reader, filter, JSONLinesEventFormatter(), out)
+            case .text: seen = try stream(reader, filter, TextEventFormatter(), out)
+            case .jsonl: seen = try stream(reader, filter, JSONLinesEventFormatter(trace: trace.file, metadata: reader.metadata), out)
             }
         } catch is StopReading {
             // Whoever read our output closed the pipe: nothing more to say.
+            out.flush()
+            return
         }
         out.flush()
+        // A text trace has no formats: a name is valid when the trace has such events.
+        if reader.eventNames == nil {
+            let unknown = wanted.subtracting(seen).sorted()
+            if !unknown.isEmpty { throw CommandError(Self.unknownMessage(unknown, known: seen)) }
+        }
     }
 
+    static func unknownMessage(_ unknown: [String], known: Set<String>) -> String {
+        let list = known.sorted()
+        let shown = list.prefix(40).joined(separator: ", ") + (list.count > 40 ? ", … (\(list.count) in all)" : "")
+        return "--event \(unknown.joined(separator: ", ")): no such event in this trace; its events: \(list.isEmpty ? "none" : shown)"
+    }
+
+    /// Streams the matching records; returns the event names the trace holds
+    /// when a name filter is given (text traces validate names by it).
     private func stream<F: OutputFormatter>(
-        _ reader: any TraceReader, _ filter: EventFilter, _ formatter: F, _ out: OutputStream
-    ) throws where F.Value == TraceRecord {
+        _ reader: some TraceReader, _ filter: EventFilter, _ formatter: F, _ out: OutputStream
+    ) throws -> Set<String> where F.Value == IndexedRecord {
         formatter.begin(out)
+        var index = 0
+        var names: Set<String> = []
+        let collect = !filter.names.isEmpty && reader.eventNames == nil
         try reader.forEach(ReadOptions(fields: .all, keepRawText: true)) { record in
             guard !out.closedByReader else { throw StopReading() }
-            if case .event(let event) = record, !filter.matches(event) { return }
-            formatter.write(record, to: out)
+            if case .event(let event) = record {
+                defer { index += 1 }
+                if collect { names.insert(event.name) }
+                if !filter.matches(event) { return }
+                formatter.write(IndexedRecord(index: index, record: record), to: out)
+            } else {
+                formatter.write(IndexedRecord(index: index, record: record), to: out)
+            }
         }
         formatter.end(out)
+        return names
     }
+}
+
+/// A record and its index among the trace's events (for a lost-events mark:
+/// the index of the event that follows it).
+struct IndexedRecord {
+    var index: Int
+    var record: TraceRecord
 }
 
 /// Thrown from a reader callback to stop early (the reader of our output went away).

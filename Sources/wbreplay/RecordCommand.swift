@@ -77,6 +77,7 @@ struct RecordCommand: ParsableCommand {
         let lost = result.lostByCPU.values.reduce(0, +)
         let summary = "wbreplay: \(result.events) events, \(lost) lost, \(StatusLine.bytes(result.fileBytes)) in \(result.outputPath)"
         FileHandle.standardError.write(Data((summary + "\n").utf8))
+        warnWithoutExt4Events(result)
         // A command the recorder ended after --duration did not fail.
         if result.stopReason != .duration, let code = result.commandStatus?.shellExitCode, code != 0 {
             throw ExitCode(code)
@@ -117,7 +118,28 @@ struct RecordCommand: ParsableCommand {
     }
 
     private func fail(_ message: String) -> Never {
-        FileHandle.standardError.write(Data((message + "\n").utf8))
+        Diagnostics.error(message)
         Foundation.exit(2)
+    }
+
+    /// A workload that ran outside the traced file system leaves a trace
+    /// with no ext4 event of it, and `check` would call that clean: say so now.
+    /// Reads the new file up to its first ext4 event (the first few, for a
+    /// trace that has any).
+    private func warnWithoutExt4Events(_ result: RecordingResult) {
+        struct Found: Error {}
+        guard let reader = try? TraceFile.open(path: result.outputPath) else { return }
+        do {
+            try reader.forEachView(ReadOptions(fields: .none, keepRawText: false)) { record in
+                if case .event(let e) = record, e.name.hasPrefix("ext4_") { throw Found() }
+            }
+        } catch is Found {
+            return
+        } catch {
+            return
+        }
+        let device = mount.map { "the file system at \($0)" } ?? dev.map { "device \($0)" } ?? "any device"
+        let hint = mount.map { " (cd into \($0) before running the command?)" } ?? " (cd into the mount?)"
+        Diagnostics.warning("\(result.outputPath) holds no ext4 event of \(device): the command did not write there\(hint)")
     }
 }

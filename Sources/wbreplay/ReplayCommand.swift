@@ -26,7 +26,7 @@ struct ReplayCommand: ParsableCommand {
     var stableWrites = false
 
     func run() throws {
-        let reader = try trace.open()
+        let reader = try trace.open(label: "replay")
         let report = try Replay.check(reader, options: ReplayOptions(profile: profile, stableWrites: stableWrites, historyIno: ino))
         let out = OutputStream()
         switch format {

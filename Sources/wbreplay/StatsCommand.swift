@@ -20,7 +20,7 @@ struct StatsCommand: ParsableCommand {
     var graph = true
 
     func run() throws {
-        let reader = try trace.open()
+        let reader = try trace.open(label: "stats")
         var stats: TraceStatistics
         var summary: GraphSummary?
         if graph {
@@ -37,9 +37,12 @@ struct StatsCommand: ParsableCommand {
             stats.damagedEvents = UInt64(reader.damagedEvents)
             summary = builder.finish().summary
         } else {
-            stats = try TraceStatistics.collect(from: reader)
+            // The reader itself: a trace.dat is counted in parallel parts
+            // (fast enough to need no progress line).
+            stats = try TraceStatistics.collect(from: reader.inner)
         }
         stats.include(reader.metadata)
+        if !stats.byEvent.keys.contains(where: { $0.hasPrefix("ext4_") }) { Diagnostics.noExt4Events(trace.file) }
         let report = StatsReport(path: trace.file, metadata: reader.metadata, stats: stats, graph: summary)
         let out = OutputStream()
         switch format {

@@ -1,13 +1,23 @@
 import Foundation
 import TraceIO
 
-/// The live status line of `wbreplay record`, redrawn in place on a terminal
-/// and silent otherwise (logs and pipes get only the final summary).
+/// The live status line of `wbreplay record` and of long reading passes,
+/// redrawn in place on a terminal and silent otherwise (logs and pipes get
+/// only the final summary).
 final class StatusLine: @unchecked Sendable {
     let enabled: Bool
     private var drawn = false
 
     init(enabled: Bool) { self.enabled = enabled }
+
+    /// A status line when standard error is a terminal, else nil.
+    static func onTerminal() -> StatusLine? { Terminal.isTTY(2) ? StatusLine(enabled: true) : nil }
+
+    func show(line: String) {
+        guard enabled else { return }
+        write("\r\u{1B}[K" + line)
+        drawn = true
+    }
 
     func show(_ p: RecordingProgress) {
         guard enabled else { return }
@@ -29,6 +39,13 @@ final class StatusLine: @unchecked Sendable {
     }
 
     private func write(_ s: String) { FileHandle.standardError.write(Data(s.utf8)) }
+
+    /// 950, 12.3 k, 4.56 M.
+    static func count(_ n: Int) -> String {
+        if n < 10_000 { return "\(n)" }
+        if n < 1_000_000 { return String(format: "%.1f k", Double(n) / 1e3) }
+        return String(format: "%.2f M", Double(n) / 1e6)
+    }
 
     static func bytes(_ n: Int) -> String {
         let units = ["B", "KiB", "MiB", "GiB", "TiB"]

@@ -9,7 +9,7 @@ struct WBReplay: ParsableCommand {
         abstract: "Record, read and replay ext4 writeback traces; flag ordering bugs.",
         discussion: "Exit status: 0 clean, 1 findings, 2 error (bad input, bad usage).",
         version: "0.1.0",
-        subcommands: [RecordCommand.self, EventsCommand.self, StatsCommand.self, GraphCommand.self, WhyCommand.self, CheckCommand.self, ReplayCommand.self, DiffCommand.self, ExploreCommand.self]
+        subcommands: [RecordCommand.self, EventsCommand.self, StatsCommand.self, CheckCommand.self, WhyCommand.self, GraphCommand.self, ReplayCommand.self, DiffCommand.self, ExportCommand.self, ExploreCommand.self]
     )
 
     /// Like a linter: usage errors and unreadable input exit 2 with one line
@@ -28,9 +28,10 @@ struct WBReplay: ParsableCommand {
             // A command's own verdict (1: findings) passes through unchanged.
             if let verdict = error as? ExitCode { Foundation.exit(verdict.rawValue) }
             // Our own errors describe themselves in one line; ArgumentParser's
-            // usage errors come through its message, without its "Error: " prefix.
+            // usage errors come through its message, folded into one line
+            // (its list of valid values included), without its "Error: " prefix.
             var message = error is TraceError || error is CommandError
-                ? String(describing: error) : fullMessage(for: error)
+                ? String(describing: error) : Diagnostics.oneLine(message(for: error))
             if message.hasPrefix("Error: ") { message.removeFirst("Error: ".count) }
             Diagnostics.error(message.isEmpty ? String(describing: error) : message)
             Foundation.exit(2)
@@ -47,6 +48,36 @@ enum Diagnostics {
 
     static func warning(_ message: String) {
         FileHandle.standardError.write(Data("wbreplay: warning: \(message)\n".utf8))
+    }
+
+    static func note(_ message: String) {
+        FileHandle.standardError.write(Data("wbreplay: note: \(message)\n".utf8))
+    }
+
+    /// A trace in which no ext4 event appears: whatever the verdict says, it
+    /// is about nothing.
+    static func noExt4Events(_ file: String) {
+        note("\(file) has no ext4 events for any device: nothing here for the model to check (was the workload run outside the traced file system?)")
+    }
+
+    /// A multi-line message as one line: ArgumentParser lists valid values
+    /// one per line ("- ext4-3.6"), which become a comma-separated list.
+    static func oneLine(_ message: String) -> String {
+        var out = ""
+        var listing = false
+        for raw in message.split(separator: "\n", omittingEmptySubsequences: true) {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            guard !line.isEmpty else { continue }
+            if line.hasPrefix("- ") {
+                out += (listing ? ", " : " ") + line.dropFirst(2)
+                listing = true
+            } else {
+                if !out.isEmpty { out += listing ? ". " : " " }
+                out += line
+                listing = false
+            }
+        }
+        return out
     }
 }
 

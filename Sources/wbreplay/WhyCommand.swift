@@ -6,10 +6,15 @@ struct WhyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "why",
         abstract: "The causal chain that leads to one event: what had to happen before it, and why.",
-        discussion: "INDEX is the event's 0-based position in the trace, as `wbreplay events` lists them and `check` cites them in witnesses."
+        discussion: "INDEX is the event's 0-based position in the trace, as `wbreplay events` numbers them (#N, \"index\") and `check` cites them in witnesses. --format dot draws the chain one column per task, time going down (`dot -Tsvg`)."
     )
 
+    enum Format: String, ExpressibleByArgument, CaseIterable { case text, json, dot }
+
     @OptionGroup var trace: TraceFileOptions
+
+    @Option(help: "Output format: text, json or dot.")
+    var format: Format = .text
 
     @Option(help: "The event's index (0-based, in timestamp order).")
     var event: Int
@@ -23,14 +28,59 @@ struct WhyCommand: ParsableCommand {
     }
 
     func run() throws {
-        let graph = try EventGraph.build(from: trace.open())
-        guard graph.contains(event: event) else {
-            throw CommandError("--event \(event): the trace has \(graph.eventCount) events (0…\(max(0, graph.eventCount - 1)))")
-        }
+        let graph = try EventGraph.build(from: trace.open(label: "why"))
+        guard graph.contains(event: event) else { throw CommandError(Self.outOfRange("--event", event, graph)) }
         let chain = graph.causalChain(to: event, limit: limit)
         let out = OutputStream()
-        CausalChainTextFormatter(graph: graph).write(chain, to: out)
+        switch format {
+        case .text: CausalChainTextFormatter(graph: graph).write(chain, to: out)
+        case .json: CausalChainJSONFormatter(graph: graph, trace: trace.file).write(chain, to: out)
+        case .dot:
+            let title = "\(trace.file): why event \(event) (\(graph.eventName(event)))"
+            SubgraphOutput(renderer: LaneDOTFormatter(title: title, highlighted: [event])).write(graph.subgraph(chain), to: out)
+        }
         out.flush()
+    }
+
+    static func outOfRange(_ option: String, _ index: Int, _ graph: EventGraph) -> String {
+        "\(option) \(index): the trace has \(graph.eventCount) events (0…\(max(0, graph.eventCount - 1)))"
+    }
+}
+
+/// `why --format json`: `{"schema_version", "trace", "target", "truncated",
+/// "steps": [{"index", "ts_ns", "cpu", "pid", "comm", "event", "inode",
+/// "causes": [{"from", "kind"}], "skipped_events", "omitted_causes"}]}`.
+struct CausalChainJSONFormatter: OutputFormatter {
+    let graph: EventGraph
+    let trace: String
+
+    func write(_ chain: CausalChain, to out: OutputStream) {
+        out.write("{\"schema_version\": "); out.write(decimal: UInt64(Schema.version))
+        out.write(", \"trace\": "); JSONBytes.string(trace, to: out)
+        out.write(", \"target\": "); out.write(decimal: UInt64(chain.target))
+        out.write(", \"truncated\": \(chain.truncated), \"steps\": [")
+        for (i, step) in chain.steps.enumerated() {
+            let n = graph.node(step.node)
+            if i > 0 { out.write(", ") }
+            out.write("{\"index\": "); out.write(decimal: UInt64(n.index))
+            out.write(", \"ts_ns\": "); out.write(decimal: n.timestamp)
+            out.write(", \"cpu\": "); out.write(decimal: UInt64(n.cpu))
+            out.write(", \"pid\": "); out.write(decimal: Int64(n.pid))
+            out.write(", \"comm\": "); JSONBytes.string(n.comm, to: out)
+            out.write(", \"event\": "); JSONBytes.string(n.name, to: out)
+            out.write(", \"inode\": ")
+            if let inode = n.inode { JSONBytes.string(inode.description, to: out) } else { out.write("null") }
+            out.write(", \"causes\": [")
+            for (j, c) in step.causes.enumerated() {
+                if j > 0 { out.write(", ") }
+                out.write("{\"from\": "); out.write(decimal: UInt64(c.from))
+                out.write(", \"kind\": "); JSONBytes.string(c.kind.name, to: out); out.write("}")
+            }
+            out.write("], \"skipped_events\": "); out.write(decimal: UInt64(step.skippedEvents))
+            out.write(", \"omitted_causes\": "); out.write(decimal: UInt64(step.omittedCauses))
+            out.write("}")
+        }
+        out.write("]}\n")
     }
 }
 

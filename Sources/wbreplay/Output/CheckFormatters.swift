@@ -2,12 +2,13 @@ import Replay
 import TraceIO
 import WritebackModel
 
-/// `check --format json`: the interface of issue 5, plus `profile_reason`,
-/// `divergences`, `lost_windows`, per finding `generation`, `event`,
-/// `inconclusive_reason`, `actors` and the witness details.
+/// `check --format json` (docs/cli.md): the profile and why, lost windows,
+/// divergences, and per finding its rule, verdict, object, witness events
+/// and actors.
 struct JSONCheckFormatter: OutputFormatter {
     func write(_ r: CheckReport, to out: OutputStream) {
-        out.write("{\"trace\": "); JSONBytes.string(r.trace, to: out)
+        out.write("{\"schema_version\": "); out.write(decimal: UInt64(Schema.version))
+        out.write(", \"trace\": "); JSONBytes.string(r.trace, to: out)
         out.write(", \"profile\": "); JSONBytes.string(r.choice.profile.rawValue, to: out)
         out.write(", \"profile_reason\": "); JSONBytes.string(r.choice.reason, to: out)
         out.write(", \"events\": "); out.write(decimal: UInt64(r.events))
@@ -69,6 +70,8 @@ struct JSONCheckFormatter: OutputFormatter {
 /// the explanation, the witness events and an n-column diagram of the
 /// actors, like the diagrams in the seeds' threads.
 struct TextCheckFormatter: OutputFormatter {
+    var palette = Palette.plain
+
     func write(_ r: CheckReport, to out: OutputStream) {
         out.write("\(r.trace): \(r.events) events, profile \(r.choice.profile) (\(r.choice.reason))\n")
         if r.lostEvents > 0 || !r.lostWindows.isEmpty {
@@ -86,13 +89,17 @@ struct TextCheckFormatter: OutputFormatter {
             }
         }
         for f in r.findings { finding(f, out) }
-        out.write("\n\(r.violated) violated, \(r.inconclusive) inconclusive\n")
+        let violated = "\(r.violated) violated"
+        let inconclusive = "\(r.inconclusive) inconclusive"
+        out.write("\n" + (r.violated > 0 ? palette.violated(violated) : palette.clean(violated)) + ", "
+                  + (r.inconclusive > 0 ? palette.inconclusive(inconclusive) : inconclusive) + "\n")
     }
 
     private func finding(_ f: Finding, _ out: OutputStream) {
         let range = f.len == 0 ? "block \(f.lblk)" : "blocks \(f.lblk)-\(f.lblk + f.len - 1)"
         let gen = f.generation > 0 ? "#\(f.generation)" : ""
-        out.write("\n\(f.verdict == .violated ? "VIOLATED" : "INCONCLUSIVE") \(f.rule)  \(f.dev):\(f.ino)\(gen)  \(range)  at \(seconds(f.timestamp)) s (event \(f.eventIndex))\n")
+        let verdict = f.verdict == .violated ? palette.violated("VIOLATED") : palette.inconclusive("INCONCLUSIVE")
+        out.write("\n\(verdict) \(f.rule)  \(f.dev):\(f.ino)\(gen)  \(range)  at \(seconds(f.timestamp)) s (event \(f.eventIndex))\n")
         out.write(wrap(f.explanation, indent: "  "))
         if let why = f.inconclusiveReason { out.write(wrap("Inconclusive: \(why).", indent: "  ")) }
         out.write("  witness:\n")
@@ -177,7 +184,8 @@ struct TextHistoryFormatter: OutputFormatter {
 struct JSONHistoryFormatter: OutputFormatter {
     let ino: UInt64
     func write(_ r: CheckReport, to out: OutputStream) {
-        out.write("{\"trace\": "); JSONBytes.string(r.trace, to: out)
+        out.write("{\"schema_version\": "); out.write(decimal: UInt64(Schema.version))
+        out.write(", \"trace\": "); JSONBytes.string(r.trace, to: out)
         out.write(", \"profile\": "); JSONBytes.string(r.choice.profile.rawValue, to: out)
         out.write(", \"ino\": "); out.write(decimal: ino)
         out.write(", \"objects\": [")

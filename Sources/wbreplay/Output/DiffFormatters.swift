@@ -16,12 +16,13 @@ private func duration(_ ns: UInt64?) -> String {
     return "\(ns / 1_000_000) ms"
 }
 
-/// `diff FILE --format json`: issue 6's interface (`best_profile`, per
-/// profile `conformance` and `first_divergence`), plus per-kind object
-/// counts, every kind's first divergence and the state history.
+/// `diff FILE --format json` (docs/cli.md): `best_profile`, per profile
+/// `conformance` and `first_divergence`, per-kind object counts, every
+/// kind's first divergence and the state history.
 struct JSONProfileDiffFormatter: OutputFormatter {
     func write(_ r: ProfileDiffReport, to out: OutputStream) {
-        out.write("{\"trace\": "); JSONBytes.string(r.trace, to: out)
+        out.write("{\"schema_version\": "); out.write(decimal: UInt64(Schema.version))
+        out.write(", \"trace\": "); JSONBytes.string(r.trace, to: out)
         out.write(", \"events\": "); out.write(decimal: UInt64(r.events))
         out.write(", \"lost_events\": "); out.write(decimal: r.lostEvents)
         out.write(", \"recorded_release\": ")
@@ -110,7 +111,8 @@ struct TextProfileDiffFormatter: OutputFormatter {
 /// `diff A B --format json`.
 struct JSONTraceDiffFormatter: OutputFormatter {
     func write(_ r: TraceDiffReport, to out: OutputStream) {
-        out.write("{\"a\": "); side(r.a, out)
+        out.write("{\"schema_version\": "); out.write(decimal: UInt64(Schema.version))
+        out.write(", \"a\": "); side(r.a, out)
         out.write(", \"b\": "); side(r.b, out)
         out.write(", \"differences\": "); out.write(decimal: UInt64(r.differenceCount))
         out.write(", \"kinds\": [")

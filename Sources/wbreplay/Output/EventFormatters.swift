@@ -1,13 +1,29 @@
 import TraceIO
 
-/// `events --format jsonl`: one object per line,
-/// `{"ts_ns":…,"cpu":…,"pid":…,"comm":…,"event":…,"fields":{…}}`.
+/// `events --format jsonl`: a header line
+/// `{"schema_version":1,"trace":…,"format":…}`, then one object per line,
+/// `{"index":…,"ts_ns":…,"cpu":…,"pid":…,"comm":…,"event":…,"fields":{…}}`.
 /// A lost-events mark is a line `{"lost":N,"cpu":C,"ts_ns":T}` (N null when unknown).
 struct JSONLinesEventFormatter: OutputFormatter {
-    func write(_ record: TraceRecord, to out: OutputStream) {
-        switch record {
+    var trace: String
+    var metadata: TraceMetadata
+
+    func begin(_ out: OutputStream) {
+        out.write(#"{"schema_version":"#.utf8)
+        out.write(decimal: UInt64(Schema.version))
+        out.write(#","trace":"#.utf8)
+        JSONBytes.string(trace, to: out)
+        out.write(#","format":"#.utf8)
+        JSONBytes.string(metadata.format.description, to: out)
+        out.write("}\n".utf8)
+    }
+
+    func write(_ indexed: IndexedRecord, to out: OutputStream) {
+        switch indexed.record {
         case .event(let e):
-            out.write(#"{"ts_ns":"#.utf8)
+            out.write(#"{"index":"#.utf8)
+            out.write(decimal: UInt64(indexed.index))
+            out.write(#","ts_ns":"#.utf8)
             out.write(decimal: e.timestamp)
             out.write(#","cpu":"#.utf8)
             out.write(decimal: Int64(e.cpu))
@@ -44,12 +60,16 @@ struct JSONLinesEventFormatter: OutputFormatter {
     }
 }
 
-/// `events --format text`: one line per event in the shape of `trace-cmd
-/// report`, with the decoded fields as name=value (devices as MAJ:MIN).
+/// `events --format text`: one line per event, its index (`#N`) then the
+/// shape of `trace-cmd report`, with the decoded fields as name=value
+/// (devices as MAJ:MIN).
 struct TextEventFormatter: OutputFormatter {
-    func write(_ record: TraceRecord, to out: OutputStream) {
-        switch record {
+    func write(_ indexed: IndexedRecord, to out: OutputStream) {
+        switch indexed.record {
         case .event(let e):
+            out.write(byte: UInt8(ascii: "#"))
+            out.write(decimal: UInt64(indexed.index))
+            out.write(byte: UInt8(ascii: " "))
             out.write(e.comm)
             out.write(byte: UInt8(ascii: "-"))
             out.write(decimal: Int64(e.pid))

@@ -51,6 +51,7 @@ struct TextExploreFormatter: OutputFormatter {
 /// `explore --format json`: one object; numbers as numbers, steps by actor.
 struct JSONExploreFormatter: OutputFormatter {
     struct Doc: Encodable {
+        var schema_version = Schema.version
         var scenario: String
         var profile: String
         var bound: Int

@@ -3,7 +3,7 @@ import TraceIO
 
 /// JSON scalars written straight to an `OutputStream`. Only the hot path
 /// (`events --format jsonl`, millions of lines) writes JSON by hand — JSONEncoder
-/// manages ~35 MB/s here against ~270 MB/s for direct bytes (SWIFT-NOTES.md);
+/// manages ~35 MB/s here against ~270 MB/s for direct bytes;
 /// reports that are written once use JSONEncoder.
 enum JSONBytes {
     static func string(_ s: String, to out: OutputStream) {

@@ -20,9 +20,10 @@ struct StatsReport {
     }
 }
 
-/// `stats --format json`, with the keys the README documents.
+/// `stats --format json`, with the keys docs/cli.md documents.
 struct JSONStatsFormatter: OutputFormatter {
     struct Document: Encodable {
+        var schema_version = Schema.version
         var trace: String
         var format: String
         var events: UInt64
