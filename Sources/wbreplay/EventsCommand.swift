@@ -57,10 +57,16 @@ struct EventsCommand: ParsableCommand {
         }
     }
 
+    /// One line: the names of the asked-for event's system (`ext4_` for
+    /// `ext4_foo`) when the trace has some, else all of them, the first 40.
     static func unknownMessage(_ unknown: [String], known: Set<String>) -> String {
-        let list = known.sorted()
-        let shown = list.prefix(40).joined(separator: ", ") + (list.count > 40 ? ", … (\(list.count) in all)" : "")
-        return "--event \(unknown.joined(separator: ", ")): no such event in this trace; its events: \(list.isEmpty ? "none" : shown)"
+        let system = unknown.first.flatMap { $0.split(separator: "_").first.map { $0 + "_" } } ?? ""
+        let related = known.filter { $0.hasPrefix(system) }.sorted()
+        let list = related.isEmpty ? known.sorted() : related
+        let what = related.isEmpty ? "its events" : "its \(system)* events"
+        var shown = list.prefix(40).joined(separator: ", ")
+        if list.count > 40 { shown += ", … (\(list.count) in all; `wbreplay stats FILE` counts the events present)" }
+        return "--event \(unknown.joined(separator: ", ")): no such event in this trace; \(what): \(list.isEmpty ? "none" : shown)"
     }
 
     /// Streams the matching records; returns the event names the trace holds
