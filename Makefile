@@ -50,7 +50,11 @@ man: release
 install: release man
 	install -d $(BINDIR) $(MANDIR) $(BASHDIR) $(ZSHDIR) $(FISHDIR)
 	install -m 755 .build/release/wbreplay $(BINDIR)/wbreplay
-	install -m 644 $(MAN_OUT)/*.1 $(MANDIR)/
+	# The plugin names a command's page wbreplay.check.1; man wbreplay-check, as git does.
+	for page in $(MAN_OUT)/*.1; do \
+		name=$$(basename $$page | sed 's/^wbreplay\./wbreplay-/; s/^wbreplay-1$$/wbreplay.1/'); \
+		install -m 644 $$page $(MANDIR)/$$name; \
+	done
 	.build/release/wbreplay --generate-completion-script bash > $(BASHDIR)/wbreplay
 	.build/release/wbreplay --generate-completion-script zsh > $(ZSHDIR)/_wbreplay
 	.build/release/wbreplay --generate-completion-script fish > $(FISHDIR)/wbreplay.fish
