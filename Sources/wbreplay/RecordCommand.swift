@@ -124,11 +124,12 @@ struct RecordCommand: ParsableCommand {
 
     /// A workload that ran outside the traced file system leaves a trace
     /// with no ext4 event of it, and `check` would call that clean: say so now.
-    /// Reads the new file up to its first ext4 event (the first few, for a
-    /// trace that has any).
+    /// Only for a recording of one device (--mount, --dev), which the kernel
+    /// filtered: its file is small when it has no ext4 event, and is read
+    /// only up to its first one (among the first few events, when it has any).
     private func warnWithoutExt4Events(_ result: RecordingResult) {
         struct Found: Error {}
-        guard let reader = try? TraceFile.open(path: result.outputPath) else { return }
+        guard mount != nil || dev != nil, let reader = try? TraceFile.open(path: result.outputPath) else { return }
         do {
             try reader.forEachView(ReadOptions(fields: .none, keepRawText: false)) { record in
                 if case .event(let e) = record, e.name.hasPrefix("ext4_") { throw Found() }
@@ -138,7 +139,7 @@ struct RecordCommand: ParsableCommand {
         } catch {
             return
         }
-        let device = mount.map { "the file system at \($0)" } ?? dev.map { "device \($0)" } ?? "any device"
+        let device = mount.map { "the file system at \($0)" } ?? dev.map { "device \($0)" } ?? ""
         let hint = mount.map { " (cd into \($0) before running the command?)" } ?? " (cd into the mount?)"
         Diagnostics.warning("\(result.outputPath) holds no ext4 event of \(device): the command did not write there\(hint)")
     }

@@ -110,7 +110,7 @@ struct LiveRecordTests {
     func badInputExitsTwo(args: [String], message: String) throws {
         let rec = try Live.run([Live.binary, "record", "-o", "/tmp/wbr-never-\(getpid()).dat"] + args + ["--", "true"])
         #expect(rec.status == 2)
-        #expect(rec.stderr.hasPrefix(message), "stderr: \(rec.stderr)")
+        #expect(rec.stderr.hasPrefix("wbreplay: error: " + message), "stderr: \(rec.stderr)")
         #expect(rec.stderr.split(separator: "\n").count == 1)
         #expect(!FileManager.default.fileExists(atPath: "/tmp/wbr-never-\(getpid()).dat"))
         #expect(!Live.instanceExists(forRecorderPid: rec.pid))
