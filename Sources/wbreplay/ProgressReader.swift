@@ -3,16 +3,19 @@ import TraceIO
 
 /// The reader every command reads through: the trace as the user named it
 /// (`-` for standard input), a progress line on a terminal while a long pass
-/// runs, and whether any ext4 event went by (a trace without any is almost
-/// always a recording of the wrong directory, and `check` would say "0
-/// violated" about nothing).
+/// runs, and whether any ext4 event about a file went by (a trace without
+/// one is almost always a recording of the wrong directory — the file
+/// system's own background work, bitmap loads, names no inode — and `check`
+/// would say "0 violated" about nothing).
 final class ProgressReader: TraceReader {
     let inner: any TraceReader
     /// The name the user gave (`-`, or the path).
     let path: String
     private let status: StatusLine?
     private let label: String
-    /// Set once an event whose name starts with `ext4_` has been read.
+    /// Set once an ext4 event with an `ino` field has been read (among the
+    /// fields the pass decodes: a replay decodes them for every ext4 event
+    /// it interprets).
     private(set) var sawExt4Events = false
     /// Events of the last pass.
     private(set) var events = 0
@@ -39,7 +42,7 @@ final class ProgressReader: TraceReader {
             try inner.forEach(options) { record in
                 if case .event(let e) = record {
                     meter.count += 1
-                    if !saw, e.name.hasPrefix("ext4_") { saw = true }
+                    if !saw, e.name.hasPrefix("ext4_"), e.fields["ino"] != nil { saw = true }
                     if meter.count & ProgressMeter.mask == 0 { meter.tick(inner.fractionRead) }
                 }
                 try body(record)
@@ -57,7 +60,7 @@ final class ProgressReader: TraceReader {
             try inner.forEachView(options) { record in
                 if case .event(let e) = record {
                     meter.count += 1
-                    if !saw, e.name.hasPrefix("ext4_") { saw = true }
+                    if !saw, e.name.hasPrefix("ext4_"), e.value(named: "ino") != nil { saw = true }
                     if meter.count & ProgressMeter.mask == 0 { meter.tick(inner.fractionRead) }
                 }
                 try body(record)

@@ -131,8 +131,9 @@ struct RecordCommand: ParsableCommand {
         struct Found: Error {}
         guard mount != nil || dev != nil, let reader = try? TraceFile.open(path: result.outputPath) else { return }
         do {
-            try reader.forEachView(ReadOptions(fields: .none, keepRawText: false)) { record in
-                if case .event(let e) = record, e.name.hasPrefix("ext4_") { throw Found() }
+            // The file system's own background work (bitmap loads) names no inode.
+            try reader.forEachView(ReadOptions(fields: .named(["ino"]), keepRawText: false)) { record in
+                if case .event(let e) = record, e.name.hasPrefix("ext4_"), e.value(named: "ino") != nil { throw Found() }
             }
         } catch is Found {
             return
@@ -141,6 +142,6 @@ struct RecordCommand: ParsableCommand {
         }
         let device = mount.map { "the file system at \($0)" } ?? dev.map { "device \($0)" } ?? ""
         let hint = mount.map { " (cd into \($0) before running the command?)" } ?? " (cd into the mount?)"
-        Diagnostics.warning("\(result.outputPath) holds no ext4 event of \(device): the command did not write there\(hint)")
+        Diagnostics.warning("\(result.outputPath) holds no ext4 event about a file of \(device): the command did not write there\(hint)")
     }
 }

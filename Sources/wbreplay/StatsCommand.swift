@@ -42,7 +42,11 @@ struct StatsCommand: ParsableCommand {
             stats = try TraceStatistics.collect(from: reader.inner)
         }
         stats.include(reader.metadata)
-        if !stats.byEvent.keys.contains(where: { $0.hasPrefix("ext4_") }) { Diagnostics.noExt4Events(trace.file) }
+        // Inodes come from ext4 and filemap events; without ext4 ones, or
+        // without any file, the trace shows no file's life on ext4.
+        if stats.inodes.isEmpty || !stats.byEvent.keys.contains(where: { $0.hasPrefix("ext4_") }) {
+            Diagnostics.noExt4Events(trace.file)
+        }
         let report = StatsReport(path: trace.file, metadata: reader.metadata, stats: stats, graph: summary)
         let out = OutputStream()
         switch format {

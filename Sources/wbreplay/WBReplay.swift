@@ -54,10 +54,10 @@ enum Diagnostics {
         FileHandle.standardError.write(Data("wbreplay: note: \(message)\n".utf8))
     }
 
-    /// A trace in which no ext4 event appears: whatever the verdict says, it
-    /// is about nothing.
+    /// A trace in which no ext4 event names a file: whatever the verdict
+    /// says, it is about nothing.
     static func noExt4Events(_ file: String) {
-        note("\(file) has no ext4 events for any device: nothing here for the model to check (was the workload run outside the traced file system?)")
+        note("\(file) has no ext4 events about a file on any device: nothing here for the model to check (was the workload run outside the traced file system?)")
     }
 
     /// A multi-line message as one line: ArgumentParser lists valid values
