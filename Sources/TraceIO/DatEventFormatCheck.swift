@@ -16,7 +16,10 @@
 /// `field:TYPE[] NAME;`), whose names libtraceevent reads the same way; a
 /// field line in any other shape is not counted, so a reference to it is
 /// refused. That errs towards refusing: a kernel's own formats reference only
-/// their own fields.
+/// their own fields, with one exception seen (7.3's `REC->ent.pid`, a member
+/// of the common header): a `REC->NAME.MEMBER` whose NAME is no field passes
+/// when no `__print_flags`/`__print_symbolic` flag can be pending there, and a
+/// `__print_flags` must hand its flag to a field of its own format.
 ///
 /// Also: libtraceevent 1.7's `process_sizeof` frees a token twice (glibc
 /// aborts) for `sizeof(int)`, `sizeof(unsigned int)`, `sizeof(long long)`,
@@ -63,7 +66,27 @@ enum DatEventFormatCheck {
         // words: more than libtraceevent resolves, never less.
         var p = 0
         let rec = Array("REC".utf8)
+        let printFlags = Array("__print_flags".utf8)
+        let printSymbolic = Array("__print_symbolic".utf8)
+        // libtraceevent's two flags (see above), as far as this text tells:
+        // a `__print_flags` flag pending at the start would be an earlier
+        // format's, and every format passed leaves none (below); a
+        // `__print_symbolic` one may be (ext4_fc_stats: `__print_symbolic(0, …)`).
+        var flagPending = false
+        var symbolicPending = true
         while p + 3 <= text.count {
+            if text[p] == UInt8(ascii: "_"), p == 0 || !DatHeaderPage.isWordByte(text[p - 1]) {
+                if startsWith(text, p, text.count, printFlags) {
+                    flagPending = true
+                    p += printFlags.count
+                    continue
+                }
+                if startsWith(text, p, text.count, printSymbolic) {
+                    symbolicPending = true
+                    p += printSymbolic.count
+                    continue
+                }
+            }
             guard text[p] == rec[0], text[p + 1] == rec[1], text[p + 2] == rec[2] else { p += 1; continue }
             var q = p + 3
             p += 3
@@ -75,10 +98,22 @@ enum DatEventFormatCheck {
             while q < text.count, DatHeaderPage.isWordByte(text[q]) { q += 1 }
             guard q > nameStart else { continue }
             let name = ArraySlice(UnsafeRawBufferPointer(rebasing: text[nameStart..<q]))
-            if !fields.contains(name) {
+            if fields.contains(name) {
+                // The reference takes the pending flag, else the symbolic one.
+                if flagPending { flagPending = false } else { symbolicPending = false }
+            } else if !flagPending, !symbolicPending, isMemberAccess(text, at: q) {
+                // 7.3's vmscan events print `REC->ent.pid` (`ent`, the common
+                // header, is no field of the format): libtraceevent stops
+                // parsing at the `.` and prints the event raw; with no flag
+                // pending, its lookup of `ent` is never dereferenced.
+                continue
+            } else {
                 return "its print format reads REC->\(String(decoding: name, as: UTF8.self)), which is not one of its fields"
             }
         }
+        // A `__print_flags` whose flag no reference took would reach into the
+        // next format's first reference (every kernel's first argument reads a field).
+        if flagPending { return "its print format has a __print_flags that reads no field" }
         let tokens = PrintFormatTokens(text, from: printFormat).all
         return sizeofDamage(in: text) ?? DatPrintFormatTables.damage(in: tokens) ?? DatPrintFormatArithmetic.damage(in: tokens)
     }
@@ -154,10 +189,8 @@ enum DatEventFormatCheck {
                 words.append(p..<(p + 1))
                 p += 1
             } else if byte == UInt8(ascii: "["), bracketAfter == nil {
-                p += 1
-                while p < end, text[p] >= UInt8(ascii: "0"), text[p] <= UInt8(ascii: "9") { p += 1 }
-                guard p < end, text[p] == UInt8(ascii: "]") else { return nil }
-                p += 1
+                guard let close = arraySizeEnd(text, from: p + 1, to: end) else { return nil }
+                p = close + 1
                 bracketAfter = words.count
             } else {
                 return nil
@@ -179,9 +212,76 @@ enum DatEventFormatCheck {
         return ArraySlice(UnsafeRawBufferPointer(rebasing: text[nameRange]))
     }
 
+    /// Whether `.MEMBER` (an identifier) follows at `at`, blanks allowed around the dot.
+    private static func isMemberAccess(_ text: UnsafeRawBufferPointer, at start: Int) -> Bool {
+        var q = start
+        while q < text.count, isSpace(text[q]) { q += 1 }
+        guard q < text.count, text[q] == UInt8(ascii: ".") else { return false }
+        q += 1
+        while q < text.count, isSpace(text[q]) { q += 1 }
+        guard q < text.count else { return false }
+        let byte = text[q] | 0x20
+        return text[q] == UInt8(ascii: "_") || (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))
+    }
+
+    /// The index of the `]` that closes an array size starting at `from`, when
+    /// the size is empty, a number or a constant expression as the kernel
+    /// stringifies it (5.10's `ftrace/branch`: `char func[30+1]`, from
+    /// `TRACE_FUNC_SIZE+1`): numbers, identifiers, `+ - * / % < > ( )` and
+    /// blanks. libtraceevent joins the tokens up to `]` and reads the leading
+    /// number, whatever follows. A number run into letters (`1x`) is no C
+    /// token: refused.
+    private static func arraySizeEnd(_ text: UnsafeRawBufferPointer, from: Int, to end: Int) -> Int? {
+        var p = from
+        while p < end {
+            let byte = text[p]
+            if byte == UInt8(ascii: "]") { return p }
+            if byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") {
+                // A decimal or 0x number with C's integer suffixes.
+                var q = p + 1
+                if byte == UInt8(ascii: "0"), q < end, text[q] | 0x20 == UInt8(ascii: "x") {
+                    q += 1
+                    while q < end, isHexDigit(text[q]) { q += 1 }
+                } else {
+                    while q < end, text[q] >= UInt8(ascii: "0"), text[q] <= UInt8(ascii: "9") { q += 1 }
+                }
+                while q < end, text[q] | 0x20 == UInt8(ascii: "u") || text[q] | 0x20 == UInt8(ascii: "l") { q += 1 }
+                guard q == end || !DatHeaderPage.isWordByte(text[q]) else { return nil }
+                p = q
+            } else if DatHeaderPage.isWordByte(byte) {
+                while p < end, DatHeaderPage.isWordByte(text[p]) { p += 1 }
+            } else if isSpace(byte) || isSizeOperator(byte) {
+                p += 1
+            } else {
+                return nil
+            }
+        }
+        return nil
+    }
+
+    private static func isSizeOperator(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "*"), UInt8(ascii: "/"), UInt8(ascii: "%"),
+             UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "("), UInt8(ascii: ")"):
+            return true
+        default:
+            return false
+        }
+    }
+
+    private static func isHexDigit(_ byte: UInt8) -> Bool {
+        (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || (byte | 0x20 >= UInt8(ascii: "a") && byte | 0x20 <= UInt8(ascii: "f"))
+    }
+
     /// libtraceevent's tokenizer skips these (isspace without the newline).
     private static func isSpace(_ byte: UInt8) -> Bool {
         byte == 0x20 || (byte >= 0x09 && byte <= 0x0d && byte != 0x0a)
+    }
+
+    private static func startsWith(_ text: UnsafeRawBufferPointer, _ at: Int, _ end: Int, _ prefix: [UInt8]) -> Bool {
+        guard end - at >= prefix.count else { return false }
+        for i in 0..<prefix.count where text[at + i] != prefix[i] { return false }
+        return true
     }
 
     private static func startsWith(_ text: UnsafeRawBufferPointer, _ at: Int, _ end: Int, _ prefix: StaticString) -> Bool {

@@ -73,6 +73,54 @@ import Testing
         #expect(formatDamage(text) != nil, "\(from) → \(to)")
     }
 
+    /// Array sizes as kernels write them: a number, or a constant expression
+    /// stringified from a macro (5.10's `ftrace/branch`: `char func[30+1]`).
+    @Test(arguments: ["16", "30+1", "TASK_COMM_LEN", "(8 * 2)", "0x10", "16UL", " 4 << 2 "])
+    func arraySizeExpressionsNameTheirField(size: String) {
+        let text = Self.format.replacingOccurrences(of: "field:char comm[16];", with: "field:char comm[\(size)];")
+        #expect(formatDamage(text) == nil, "comm[\(size)]")
+    }
+
+    @Test(arguments: ["1x", "16;", "1[2", "\"16\"", "16,1", "08a"])
+    func arraySizesNoKernelWrites(size: String) {
+        let text = Self.format.replacingOccurrences(of: "field:char comm[16];", with: "field:char comm[\(size)];")
+        #expect(formatDamage(text) != nil, "comm[\(size)]")
+    }
+
+    /// 7.3's mm_shrink_slab_end prints `REC->ent.pid` (a member of the common
+    /// header, no field): it passes after references that consume any pending
+    /// table flag, and only as a member access.
+    @Test func memberOfAStructThatIsNoField() {
+        // After REC->comm took the symbolic flag a format may have left pending.
+        let late = Self.format.replacingOccurrences(of: "REC -> str", with: "REC -> str, REC->ent.pid")
+        #expect(formatDamage(late) == nil)
+        let vmscan = """
+        name: mm_vmscan_node_reclaim_end
+        format:
+        \tfield:unsigned long nr_reclaimed;\toffset:8;\tsize:8;\tsigned:0;
+
+        print fmt: "nr_reclaimed=%lu pid=%d", REC->nr_reclaimed, REC->ent.pid
+        """
+        #expect(formatDamage(vmscan) == nil)
+        // The first reference of a format may meet a symbolic flag an earlier format left.
+        #expect(formatDamage(vmscan.replacingOccurrences(of: "REC->nr_reclaimed, REC->ent.pid", with: "REC->ent.pid")) != nil)
+        // The reference that takes __print_flags's flag must be a field.
+        let early = Self.format.replacingOccurrences(of: "__print_flags(REC->state", with: "__print_flags(REC->ent.pid")
+        #expect(formatDamage(early) != nil)
+        for noMember in ["REC->ent", "REC->ent.", "REC->ent. 1", "REC->ent->pid"] {
+            let text = Self.format.replacingOccurrences(of: "REC -> str", with: "REC -> str, \(noMember)")
+            #expect(formatDamage(text) != nil, "\(noMember)")
+        }
+    }
+
+    /// A `__print_flags` whose flag no field reference takes would hand it to
+    /// the next format's first reference: refused.
+    @Test func flagsThatReadNoField() {
+        let text = Self.format.replacingOccurrences(of: "__print_flags(REC->state", with: "REC->state, __print_flags(0")
+            .replacingOccurrences(of: ", REC->comm, __get_str(name), REC -> str", with: "")
+        #expect(formatDamage(text)?.contains("reads no field") == true)
+    }
+
     /// Fields after the print format (libtraceevent has stopped reading
     /// fields there) do not count.
     @Test func fieldsAfterThePrintFormatDoNotCount() {
