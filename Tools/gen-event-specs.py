@@ -1,8 +1,17 @@
 #!/usr/bin/env python3
 """Generates Sources/TraceIO/Generated/*.swift: the text-reader specs of the
-tracepoints wbreplay decodes, from a kernel's tracefs format files.
+tracepoints wbreplay decodes, from kernels' tracefs format files.
 
-Usage: Tools/gen-event-specs.py [/sys/kernel/tracing/events] [output dir]
+Usage: Tools/gen-event-specs.py [SOURCE ...] [--out DIR]
+
+A SOURCE is a tracefs events directory (/sys/kernel/tracing/events) or a
+formats.zst of the kernel lab (traces/kernels/RELEASE/formats.zst: every
+events/SYSTEM/EVENT/format of one kernel). Without SOURCE: every
+traces/kernels/*/formats.zst. Each event gets one spec per distinct print
+format among the sources, newest kernel first (the text reader tries them in
+that order): 5.10's block_rq_issue without the ioprio column, 6.18's with it;
+events only older kernels have (writeback_dirty_page, ext4_da_write_pages)
+come from those kernels.
 
 Each event's `print fmt` becomes a pattern string: the literal text of the
 format with one `{field:conv}` placeholder per conversion. `field<<N` /
@@ -12,11 +21,12 @@ argument is an expression that cannot be inverted (ternaries, jiffies
 arithmetic). The fields line gives each field's stored type (u4 = unsigned
 4 bytes, s8 = signed 8 bytes, str, dev = dev_t, sym = pointer printed as a
 symbol), so that values come out exactly as libtraceevent decodes them from
-trace.dat. The output is data about the kernel ABI (kernel 6.18 here); no
-kernel source is copied.
+trace.dat. The output is data about the kernel ABI; no kernel source is copied.
 """
+import glob
 import os
 import re
+import subprocess
 import sys
 
 SYSTEMS = ["ext4", "writeback", "block", "workqueue", "filemap", "jbd2", "iomap"]
@@ -69,7 +79,7 @@ def parse_format(text):
         m = re.match(r"\s*field:(.*?);\s*offset:(\d+);\s*size:(\d+);\s*signed:(\d);", line)
         if m:
             decl, size, signed = m.group(1), int(m.group(3)), m.group(4) == "1"
-            name = re.search(r"([A-Za-z_][A-Za-z0-9_]*)\s*(\[\d*\])?$", decl).group(1)
+            name = re.search(r"([A-Za-z_][A-Za-z0-9_]*)\s*(\[[^\]]*\])?$", decl).group(1)
             if name.startswith("common_"):
                 continue
             fields.append((decl, name, size, signed))
@@ -159,10 +169,15 @@ class Tables:
         self.tables = {}  # key -> name
 
     def add(self, kind, entries, delim, hint):
-        """Names a table after the first event field that prints it."""
+        """Names a table after the first event field that prints it; another
+        kernel's different table for the same field gets a suffix (`#2`)."""
         key = (kind, tuple(entries), delim)
         if key not in self.tables:
-            self.tables[key] = hint
+            name, n = hint, 1
+            while name in self.tables.values():
+                n += 1
+                name = "%s#%d" % (hint, n)
+            self.tables[key] = name
         return self.tables[key]
 
 
@@ -263,34 +278,72 @@ def swift_string(s):
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
+def version_key(release):
+    return [int(x) for x in re.findall(r"\d+", release)[:3]]
+
+
+def read_source(source):
+    """(release, {system: {event: format text}}) of a SOURCE."""
+    formats = {}
+    if os.path.isdir(source):
+        release = os.uname().release
+        for system in SYSTEMS:
+            for path in glob.glob(os.path.join(source, system, "*", "format")):
+                formats.setdefault(system, {})[path.split(os.sep)[-2]] = open(path).read()
+        return release, formats
+    release = os.path.basename(os.path.dirname(os.path.abspath(source)))
+    data = subprocess.run(["zstd", "-dc", source], check=True, capture_output=True).stdout
+    p = 0
+    while p < len(data):
+        nl = data.index(b"\n", p)
+        _, path, size = data[p:nl].decode().split(" ")
+        text = data[nl + 1:nl + 1 + int(size)].decode("utf-8", "replace")
+        p = nl + 1 + int(size)
+        parts = path.split("/")
+        if len(parts) == 4 and parts[0] == "events" and parts[1] in SYSTEMS and parts[3] == "format":
+            formats.setdefault(parts[1], {})[parts[2]] = text
+    return release, formats
+
+
 def main():
-    root = sys.argv[1] if len(sys.argv) > 1 else "/sys/kernel/tracing/events"
-    out = sys.argv[2] if len(sys.argv) > 2 else "Sources/TraceIO/Generated"
+    args = sys.argv[1:]
+    out = "Sources/TraceIO/Generated"
+    if "--out" in args:
+        i = args.index("--out")
+        out = args[i + 1]
+        del args[i:i + 2]
+    sources = args or glob.glob("traces/kernels/*/formats.zst")
+    kernels = sorted((read_source(s) for s in sources), key=lambda k: version_key(k[0]), reverse=True)
+    releases = ", ".join(r for r, _ in kernels)
     os.makedirs(out, exist_ok=True)
-    release = os.uname().release
     tables = Tables()
     for system in SYSTEMS:
         lines = []
-        for event in sorted(os.listdir(os.path.join(root, system))):
-            path = os.path.join(root, system, event, "format")
-            if not os.path.isfile(path):
-                continue
-            fields, fmt, args = parse_format(open(path).read())
-            if fmt is None:
-                continue
-            pattern, decl = build(event, fields, fmt, args, tables)
-            lines.append("        EventSpecSource(%s, %s,\n                        %s),"
-                         % (swift_string(event), swift_string(decl), swift_string(pattern)))
+        events = sorted(set(e for _, f in kernels for e in f.get(system, {})))
+        for event in events:
+            seen = set()
+            for _, formats in kernels:
+                if event not in formats.get(system, {}):
+                    continue
+                fields, fmt, args_ = parse_format(formats[system][event])
+                if fmt is None:
+                    continue
+                pattern, decl = build(event, fields, fmt, args_, tables)
+                if (pattern, decl) in seen:
+                    continue
+                seen.add((pattern, decl))
+                lines.append("        EventSpecSource(%s, %s,\n                        %s),"
+                             % (swift_string(event), swift_string(decl), swift_string(pattern)))
         name = system.capitalize()
         with open(os.path.join(out, "EventSpecs+%s.swift" % name), "w") as f:
-            f.write("// Generated by Tools/gen-event-specs.py from %s/%s/*/format\n" % (root, system))
-            f.write("// (kernel %s). Do not edit: regenerate.\n\n" % release)
+            f.write("// Generated by Tools/gen-event-specs.py from the %s/*/format files of\n" % system)
+            f.write("// kernels %s (newest first: an event's\n// specs are tried in that order). Do not edit: regenerate.\n\n" % releases)
             f.write("extension EventSpecCatalog {\n")
             f.write("    static let %s: [EventSpecSource] = [\n" % system)
             f.write("\n".join(lines) + "\n    ]\n}\n")
     with open(os.path.join(out, "FlagTables.swift"), "w") as f:
         f.write("// Generated by Tools/gen-event-specs.py from the __print_flags and\n")
-        f.write("// __print_symbolic tables of %s/*/*/format (kernel %s).\n" % (root, release))
+        f.write("// __print_symbolic tables of the format files of kernels\n// %s.\n" % releases)
         f.write("// Symbolic values (I_DIRTY_SYNC, IOPRIO_CLASS_BE …) come from the\n")
         f.write("// generator's macro list; `resolvable: false` marks tables that\n")
         f.write("// libtraceevent cannot evaluate either. Do not edit: regenerate.\n\n")

@@ -90,8 +90,8 @@ enum TextSamples {
     /// pointers (tracefs prints them hashed) and, for symbols, addresses
     /// the kernel printed in hex that libtraceevent names after the nearest symbol.
     static func comparable(_ event: String, _ field: String, _ a: FieldValue?, _ b: FieldValue?) -> Bool {
-        if let spec = EventSpecCatalog.all.first(where: { $0.event == event }),
-           let index = spec.fieldNames.firstIndex(of: field) {
+        for spec in EventSpecCatalog.all where spec.event == event {
+            guard let index = spec.fieldNames.firstIndex(of: field) else { continue }
             if spec.ops.contains(where: { !$0.isLiteral && $0.field == index && $0.conversion == .pointer }) { return false }
             if spec.fieldKinds[index] == .symbol,
                a?.stringValue?.hasPrefix("0x") == true || b?.stringValue?.hasPrefix("0x") == true {

@@ -20,16 +20,19 @@ final class EventDescriptor: Sendable {
     let name: String
     let system: String?
     let shape: EventShape
-    let spec: EventSpec?
+    /// The event's print formats across kernels, newest first: the text of a
+    /// line is matched against each in turn (5.10 prints block_rq_issue
+    /// without 6.12's ioprio column).
+    let specs: [EventSpec]
     /// The reader's number for this name (`TraceEvent.formatID`).
     let id: Int32
 
-    init(name: String, system: String?, shape: EventShape, spec: EventSpec?, id: Int32) {
+    init(name: String, system: String?, shape: EventShape, specs: [EventSpec], id: Int32) {
         self.id = id
         self.name = name
         self.system = system
         self.shape = shape
-        self.spec = spec
+        self.specs = specs
     }
 }
 
@@ -47,12 +50,11 @@ struct EventNaming {
     private var descriptors = ByteInterner<EventDescriptor>(capacity: 4096)
     private var scratch: [UInt8] = []
     private var described: Int32 = 0
-    private let specs: [String: EventSpec]
+    private let specs: [String: [EventSpec]]
 
     init() {
-        var specs: [String: EventSpec] = [:]
-        for spec in EventSpecCatalog.all where specs[spec.event] == nil { specs[spec.event] = spec }
-        self.specs = specs
+        // The catalog lists an event's variants newest first; grouping keeps that order.
+        self.specs = Dictionary(grouping: EventSpecCatalog.all, by: \.event)
     }
 
     mutating func head(_ line: UnsafeBufferPointer<UInt8>, from start: Int) -> EventHead? {
@@ -93,21 +95,21 @@ struct EventNaming {
         let descriptor = descriptors.value(for: name) { bytes in
             let text = String(decoding: bytes, as: UTF8.self)
             if bytes.matches(EventNaming.enterPrefix, at: 0) {
-                return EventDescriptor(name: text, system: "syscalls", shape: .syscallEnter, spec: nil, id: id)
+                return EventDescriptor(name: text, system: "syscalls", shape: .syscallEnter, specs: [], id: id)
             }
             if bytes.matches(EventNaming.exitPrefix, at: 0) {
-                return EventDescriptor(name: text, system: "syscalls", shape: .syscallExit, spec: nil, id: id)
+                return EventDescriptor(name: text, system: "syscalls", shape: .syscallExit, specs: [], id: id)
             }
             if text == "tracing_mark_write" {
-                return EventDescriptor(name: "print", system: "ftrace", shape: .tracefsPrint, spec: nil, id: id)
+                return EventDescriptor(name: "print", system: "ftrace", shape: .tracefsPrint, specs: [], id: id)
             }
             if text == "print" {
-                return EventDescriptor(name: "print", system: "ftrace", shape: .print, spec: nil, id: id)
+                return EventDescriptor(name: "print", system: "ftrace", shape: .print, specs: [], id: id)
             }
-            if let spec = specs[text] {
-                return EventDescriptor(name: text, system: spec.system, shape: .plain, spec: spec, id: id)
+            if let variants = specs[text], let newest = variants.first {
+                return EventDescriptor(name: text, system: newest.system, shape: .plain, specs: variants, id: id)
             }
-            return EventDescriptor(name: text, system: nil, shape: .plain, spec: nil, id: id)
+            return EventDescriptor(name: text, system: nil, shape: .plain, specs: [], id: id)
         }
         if descriptor.id == id { described += 1 }
         return descriptor

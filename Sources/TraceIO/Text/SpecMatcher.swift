@@ -11,6 +11,9 @@ struct SpecMatcher {
 
     /// `trace-cmd report` prints unresolvable flag tables its own way (see `FlagTable.resolvable`).
     var libtraceeventQuirks = false
+    /// Whether the last match left out a flags or symbolic value its table
+    /// has no name for (another kernel's table: 7.x prints no PRE_IO).
+    private(set) var lastMatchMissedNames = false
 
     /// Returns the fields of `body` (the text after `NAME: `), or nil when the
     /// text does not have the spec's shape (another kernel's format, a
@@ -23,6 +26,7 @@ struct SpecMatcher {
             ranges = Array(repeating: 0..<0, count: n)
         }
         for i in 0..<n { bits[i] = 0; assigned[i] = false }
+        lastMatchMissedNames = false
 
         var end = body.count
         while end > 0, body[end - 1] == 0x20 || body[end - 1] == 0x09 || body[end - 1] == 0x0D { end -= 1 }
@@ -133,10 +137,13 @@ struct SpecMatcher {
         case .flags, .symbolic:
             var end = pos
             while end < text.count, SpecMatcher.isFlagByte(text[end]) { end += 1 }
-            if field >= 0, let table,
-               let v = table.value(of: UnsafeBufferPointer(rebasing: text[pos..<end]),
-                                   libtraceeventQuirk: libtraceeventQuirks) {
-                store(v)
+            if field >= 0, let table {
+                if let v = table.value(of: UnsafeBufferPointer(rebasing: text[pos..<end]),
+                                       libtraceeventQuirk: libtraceeventQuirks) {
+                    store(v)
+                } else {
+                    lastMatchMissedNames = true
+                }
             }
             return end
         }

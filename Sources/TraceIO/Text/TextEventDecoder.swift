@@ -41,6 +41,21 @@ struct TextEventDecoder {
         return resolved
     }
 
+    /// The fields of the first of an event's print formats (newest kernel
+    /// first) that the text matches with a name for every flag; failing
+    /// that, the first it matches at all (kernels print the same text with
+    /// different flag tables: 6.18's ext4_ext_map_blocks_enter has PRE_IO, 7.3's not).
+    private mutating func match(_ body: UnsafeBufferPointer<UInt8>, _ specs: [EventSpec]) -> EventFields? {
+        var partial: EventFields?
+        for spec in specs {
+            guard let matched = matcher.match(body, spec, wanted: wanted.isEmpty ? nil : wanted[ObjectIdentifier(spec)])
+            else { continue }
+            if !matcher.lastMatchMissedNames { return matched }
+            if partial == nil { partial = matched }
+        }
+        return partial
+    }
+
     /// The event of a scanned line, as a record (built in place: a
     /// `TraceEvent` copied into a record costs a reference count per member).
     mutating func decode(_ line: UnsafeBufferPointer<UInt8>, _ event: EventLine) -> TraceRecord? {
@@ -52,8 +67,8 @@ struct TextEventDecoder {
         if case .none = selection {} else {
             switch descriptor.shape {
             case .plain:
-                if let spec = descriptor.spec {
-                    if let matched = matcher.match(body, spec, wanted: wanted.isEmpty ? nil : wanted[ObjectIdentifier(spec)]) {
+                if !descriptor.specs.isEmpty {
+                    if let matched = match(body, descriptor.specs) {
                         fields = matched
                     } else {
                         specMismatches += 1
