@@ -15,6 +15,11 @@ enum DecoderTable {
         func callAsFunction(_ reader: inout FieldReader) -> KernelEvent { decode(&reader) }
     }
 
+    /// Bytes per page (x86_64, every kernel the project records on): turns
+    /// ext4_da_write_pages' `first_page` into ext4_da_write_folios_start's
+    /// byte position.
+    static let pageSize: UInt64 = 4096
+
     /// Event name → decoder. Names absent here decode to `.other` silently:
     /// they are simply events wbreplay does not interpret.
     static let decoders: [String: Entry] = {
@@ -33,6 +38,11 @@ enum DecoderTable {
         add(["ext4_writepages_result"]) { r in .ext4(.writepagesResult(r.ext4Inode(), ret: r.i("ret"))) }
         add(["ext4_da_write_folios_start"]) { r in
             .ext4(.writeFoliosStart(r.ext4Inode(), startPos: r.u("start_pos"), syncMode: r.i("sync_mode")))
+        }
+        // ≤ 6.17: the same point of ext4_do_writepages (one io_end per
+        // iteration), named after its first page; no event ends it.
+        add(["ext4_da_write_pages"]) { r in
+            .ext4(.writeFoliosStart(r.ext4Inode(), startPos: r.u("first_page") &* pageSize, syncMode: r.i("sync_mode")))
         }
         add(["ext4_da_write_folios_end"]) { r in
             .ext4(.writeFoliosEnd(r.ext4Inode(), startPos: r.u("start_pos"), ret: r.i("ret")))
@@ -136,7 +146,12 @@ enum DecoderTable {
             let k = r.workKey()
             return .workqueue(.queue(k, workqueue: r.optionalString("workqueue")))
         }
-        add(["workqueue_activate_work"]) { r in .workqueue(.activate(r.workKey())) }
+        // Before 6.12 workqueue_activate_work has no `function`: the key then
+        // names the work struct only (function "").
+        add(["workqueue_activate_work"]) { r in
+            let work = r.u("work")
+            return .workqueue(.activate(WorkKey(work: work, function: r.optionalSymbol("function") ?? "")))
+        }
         add(["workqueue_execute_start"]) { r in .workqueue(.executeStart(r.workKey())) }
         add(["workqueue_execute_end"]) { r in .workqueue(.executeEnd(r.workKey())) }
 
@@ -169,6 +184,11 @@ extension FieldReader {
     }
 
     mutating func workKey() -> WorkKey { WorkKey(work: u("work"), function: symbol("function")) }
+
+    /// `symbol(name)` when the format has the field, else nil.
+    mutating func optionalSymbol(_ name: String) -> String? {
+        optionalValue(name) == nil ? nil : symbol(name)
+    }
 
     /// A kernel symbol field (`%ps`): the readers resolve it to a name; an
     /// unresolved address stays as "0x…" so that equal addresses still compare equal.

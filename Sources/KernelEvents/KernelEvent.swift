@@ -28,7 +28,9 @@ public enum Ext4Event: Sendable, Equatable {
     case writepages(InodeRef, syncMode: Int64)
     case writepagesResult(InodeRef, ret: Int64)
     /// `ext4_da_write_folios_start`: one iteration of `ext4_do_writepages`,
-    /// which is one io_end (research §4.3).
+    /// which is one io_end (research §4.3). Also `ext4_da_write_pages` of
+    /// kernels up to 6.17, the same point named by its first page
+    /// (`startPos` = first_page × 4096).
     case writeFoliosStart(InodeRef, startPos: UInt64, syncMode: Int64)
     case writeFoliosEnd(InodeRef, startPos: UInt64, ret: Int64)
     /// `ext4_da_write_pages_extent`: the extent mpage is about to map.
