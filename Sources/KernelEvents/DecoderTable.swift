@@ -144,7 +144,7 @@ enum DecoderTable {
         // workqueue: `function` is the resolved symbol; an unresolved address is kept as hex.
         add(["workqueue_queue_work"]) { r in
             let k = r.workKey()
-            return .workqueue(.queue(k, workqueue: r.optionalString("workqueue")))
+            return .workqueue(.queue(k, workqueue: r.workqueueName()))
         }
         // Before 6.12 workqueue_activate_work has no `function`: the key then
         // names the work struct only (function "").
@@ -184,6 +184,15 @@ extension FieldReader {
     }
 
     mutating func workKey() -> WorkKey { WorkKey(work: u("work"), function: symbol("function")) }
+
+    /// workqueue_queue_work's `workqueue`: the queue's name since 5.15; before,
+    /// a pointer (a number in trace.dat, "0x…" in text, where it also matches
+    /// the newer print format): no name.
+    mutating func workqueueName() -> String? {
+        guard let name = optionalString("workqueue") else { return nil }
+        let isPointer = name.hasPrefix("0x") && name.count > 2 && name.dropFirst(2).allSatisfy(\.isHexDigit)
+        return isPointer ? nil : name
+    }
 
     /// `symbol(name)` when the format has the field, else nil.
     mutating func optionalSymbol(_ name: String) -> String? {

@@ -10,41 +10,11 @@ import Testing
 @Suite struct TextDatConformanceTests {
     @Test(arguments: Samples.pairNames)
     func tracefsTextMatchesTraceDat(name: String) throws {
-        try compare(text: Samples.path(name + ".txt"), dat: Samples.path(name + ".dat"), rounding: 1000)
+        try TextDatComparison.compare(text: Samples.path(name + ".txt"), dat: Samples.path(name + ".dat"), rounding: 1000)
     }
 
     @Test(arguments: Samples.pairNames)
     func reportMatchesTraceDat(name: String) throws {
-        try compare(text: try TextSamples.report(name, ["-t"]), dat: Samples.path(name + ".dat"), rounding: 1)
-    }
-
-    func compare(text: String, dat: String, rounding: UInt64) throws {
-        let textEvents = TextSamples.perCPU(try TextSamples.events(text))
-        var datEvents: [TraceEvent] = []
-        try DatReader(path: dat).forEach(ReadOptions()) { if case .event(let e) = $0 { datEvents.append(e) } }
-        let datByCPU = TextSamples.perCPU(datEvents)
-        #expect(Set(textEvents.keys) == Set(datByCPU.keys))
-        var compared = 0
-        for (cpu, a) in textEvents {
-            let b = datByCPU[cpu] ?? []
-            #expect(a.count == b.count, "cpu \(cpu)")
-            for (x, y) in zip(a, b) {
-                let rounded = rounding == 1 ? y.timestamp : (y.timestamp + rounding / 2) / rounding * rounding
-                guard x.timestamp == rounded, x.pid == y.pid, x.name == y.name else {
-                    Issue.record("cpu \(cpu): \(x.name)@\(x.timestamp) pid \(x.pid) vs \(y.name)@\(y.timestamp) pid \(y.pid)")
-                    break
-                }
-                for field in x.fields where TextSamples.comparable(x.name, field.name, field.value, y.fields[field.name]) {
-                    var expected = y.fields[field.name]
-                    // trace_marker appends a newline to `buf`; the text shows it as the line's end.
-                    if x.name == "print", field.name == "buf", case .string(let s)? = expected, s.hasSuffix("\n") {
-                        expected = .string(String(s.dropLast()))
-                    }
-                    #expect(field.value == expected, "\(x.name).\(field.name): \(x.rawText ?? "")")
-                    compared += 1
-                }
-            }
-        }
-        #expect(compared > 1000)
+        try TextDatComparison.compare(text: try TextSamples.report(name, ["-t"]), dat: Samples.path(name + ".dat"), rounding: 1)
     }
 }

@@ -82,7 +82,8 @@ eio_dm() {
   : > "$ev"
   rm -f "$work/dm.img"; truncate -s 64M "$work/dm.img"
   local lo; lo=$(losetup -f --show "$work/dm.img")
-  local sectors=$(blockdev --getsz $lo) dm=labeio
+  # A name per mode: a device another mode left busy does not stop this one.
+  local sectors=$(blockdev --getsz $lo) dm=labeio-$mode
   dmsetup create $dm --table "0 $sectors linear $lo 0" || { log "dmsetup create failed"; losetup -d $lo; return; }
   mkfs.ext4 -q -F -b 4096 /dev/mapper/$dm && mkdir -p "$work/mnt" && mount /dev/mapper/$dm "$work/mnt"
   (cd "$work/mnt" && fallocate -l 1M f && sync)
@@ -107,7 +108,7 @@ eio_dm() {
   dmsetup load $dm --table "0 $sectors linear $lo 0" && dmsetup suspend $dm && dmsetup resume $dm
   mount /dev/mapper/$dm "$work/mnt" && { echo "# filefrag -v after a remount on the healthy table"; filefrag -v "$work/mnt/f"; } >> "$ev"
   umount "$work/mnt"
-  dmsetup remove $dm; losetup -d $lo; rm -f "$work/dm.img"
+  dmsetup remove --retry $dm; losetup -d $lo; rm -f "$work/dm.img"
   echo ok > "$dir/dm-$mode.done"
   log "done eio dm $mode"
 }

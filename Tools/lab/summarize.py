@@ -21,7 +21,11 @@ print("| kernel | config | workload | events | profile | violated | inconclusive
 print("|---|---|---|---|---|---|---|---|---|---|")
 for kdir in sorted(glob.glob(os.path.join(out, "*/")), key=lambda p: version_key(p.rstrip("/"))):
     release = open(os.path.join(kdir, "release")).read().strip() if os.path.exists(os.path.join(kdir, "release")) else os.path.basename(kdir.rstrip("/"))
-    for dat in sorted(glob.glob(os.path.join(kdir, "*", "*.dat"))):
+    # The I/O-error runs and the default configuration first.
+    order = {"eio": 0, "default": 1}
+    dats = sorted(glob.glob(os.path.join(kdir, "*", "*.dat")),
+                  key=lambda p: (order.get(p.split(os.sep)[-2], 2), p))
+    for dat in dats:
         cfg, name = dat.split(os.sep)[-2], os.path.basename(dat)[:-4]
         code, text, err = run("check", dat, "--format", "json")
         if code == 2 or not text.strip():
@@ -34,7 +38,7 @@ for kdir in sorted(glob.glob(os.path.join(out, "*/")), key=lambda p: version_key
             m = re.match(r"\s+event \d+: (.*)$", line)
             if m:
                 # The reason without the object's identity, so that repeats collapse.
-                r = re.sub(r" on [^:]+:", ":", m.group(1))
+                r = re.sub(r" on .*?: ", ": ", m.group(1))
                 r = re.sub(r"\b\d+\b", "N", r)
                 if r not in reasons:
                     reasons.append(r)
@@ -42,4 +46,5 @@ for kdir in sorted(glob.glob(os.path.join(out, "*/")), key=lambda p: version_key
         unlinked = next((l.split(":", 1)[1].strip() for l in stats.splitlines() if l.startswith("unlinked:")), "")
         s = j.get("summary", {})
         print(f"| {release} | {cfg} | {name} | {j.get('events')} | {j.get('profile')} | {s.get('violated')} | "
-              f"{s.get('inconclusive')} | {j.get('divergences')} | {'; '.join(reasons[:3]).replace('|', '/')} | {unlinked} |")
+              f"{s.get('inconclusive')} | {j.get('divergences')} | {'; '.join(reasons[:3]).replace('|', '/')} | {unlinked} |",
+              flush=True)

@@ -1,0 +1,40 @@
+import Foundation
+import Testing
+@testable import TraceIO
+
+/// A text trace against its trace.dat twin (the same ring buffer): per CPU the
+/// same events (text timestamps are the nanoseconds rounded to `rounding`)
+/// with the same values for every field the text prints.
+enum TextDatComparison {
+    /// `minimumFields`: how many field values must have been compared at least
+    /// (a file whose text matched no spec compares none).
+    static func compare(text: String, dat: String, rounding: UInt64, minimumFields: Int = 1001) throws {
+        let textEvents = TextSamples.perCPU(try TextSamples.events(text))
+        var datEvents: [TraceEvent] = []
+        try DatReader(path: dat).forEach(ReadOptions()) { if case .event(let e) = $0 { datEvents.append(e) } }
+        let datByCPU = TextSamples.perCPU(datEvents)
+        #expect(Set(textEvents.keys) == Set(datByCPU.keys))
+        var compared = 0
+        for (cpu, a) in textEvents {
+            let b = datByCPU[cpu] ?? []
+            #expect(a.count == b.count, "cpu \(cpu)")
+            for (x, y) in zip(a, b) {
+                let rounded = rounding == 1 ? y.timestamp : (y.timestamp + rounding / 2) / rounding * rounding
+                guard x.timestamp == rounded, x.pid == y.pid, x.name == y.name else {
+                    Issue.record("cpu \(cpu): \(x.name)@\(x.timestamp) pid \(x.pid) vs \(y.name)@\(y.timestamp) pid \(y.pid)")
+                    break
+                }
+                for field in x.fields where TextSamples.comparable(x.name, field.name, field.value, y.fields[field.name]) {
+                    var expected = y.fields[field.name]
+                    // trace_marker appends a newline to `buf`; the text shows it as the line's end.
+                    if x.name == "print", field.name == "buf", case .string(let s)? = expected, s.hasSuffix("\n") {
+                        expected = .string(String(s.dropLast()))
+                    }
+                    #expect(field.value == expected, "\(x.name).\(field.name): \(x.rawText ?? "")")
+                    compared += 1
+                }
+            }
+        }
+        #expect(compared >= minimumFields, "\(text): \(compared) field values compared")
+    }
+}
