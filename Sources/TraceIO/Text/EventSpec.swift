@@ -16,11 +16,15 @@ struct EventSpecSource: Sendable {
     let event: String
     let fields: String
     let pattern: String
+    /// The kernels that print the event this way (bit i: the i-th kernel the
+    /// generator read, newest first).
+    let kernels: UInt64
 
-    init(_ event: String, _ fields: String, _ pattern: String) {
+    init(_ event: String, _ fields: String, _ pattern: String, kernels: UInt64 = ~0) {
         self.event = event
         self.fields = fields
         self.pattern = pattern
+        self.kernels = kernels
     }
 }
 
@@ -69,10 +73,13 @@ final class EventSpec: Sendable {
     let ops: [SpecOp]
     let literalBytes: [UInt8]
     let tables: [FlagTable]
+    /// `EventSpecSource.kernels`.
+    let kernels: UInt64
 
     init(system: String, source: EventSpecSource) {
         self.event = source.event
         self.system = system
+        self.kernels = source.kernels
         var names: [String] = []
         var kinds: [FieldKind] = []
         for decl in source.fields.split(separator: " ") {

@@ -41,19 +41,40 @@ struct TextEventDecoder {
         return resolved
     }
 
-    /// The fields of the first of an event's print formats (newest kernel
-    /// first) that the text matches with a name for every flag; failing
-    /// that, the first it matches at all (kernels print the same text with
-    /// different flag tables: 6.18's ext4_ext_map_blocks_enter has PRE_IO, 7.3's not).
+    /// The kernels the lines read so far could come from (`EventSpec.kernels`
+    /// bits): a line that only some kernels print narrows them.
+    private var kernels: UInt64 = ~0
+
+    /// The fields of an event's text by one of its print formats (newest
+    /// kernel first): the first that matches with a name for every flag and
+    /// that a kernel still possible prints, else the first that matches with
+    /// every name, else the first that matches at all. Kernels print some
+    /// events alike with different types or flag values (5.10's
+    /// writeback_mark_inode_dirty names I_DIRTY_PAGES 4, 6.18's 64; 7.3's
+    /// ext4_ext_map_blocks_enter has no PRE_IO), so the other lines of the
+    /// file decide.
     private mutating func match(_ body: UnsafeBufferPointer<UInt8>, _ specs: [EventSpec]) -> EventFields? {
+        if specs.count == 1 {
+            return matcher.match(body, specs[0], wanted: wanted.isEmpty ? nil : wanted[ObjectIdentifier(specs[0])])
+        }
         var partial: EventFields?
+        var complete: EventFields?
+        var possible: EventFields?
+        var printedBy: UInt64 = 0
         for spec in specs {
+            if possible != nil, printedBy & kernels != 0, spec.kernels & kernels == 0 { continue }
             guard let matched = matcher.match(body, spec, wanted: wanted.isEmpty ? nil : wanted[ObjectIdentifier(spec)])
             else { continue }
-            if !matcher.lastMatchMissedNames { return matched }
-            if partial == nil { partial = matched }
+            if matcher.lastMatchMissedNames {
+                if partial == nil { partial = matched }
+                continue
+            }
+            printedBy |= spec.kernels
+            if complete == nil { complete = matched }
+            if possible == nil, spec.kernels & kernels != 0 { possible = matched }
         }
-        return partial
+        if printedBy & kernels != 0 { kernels &= printedBy }
+        return possible ?? complete ?? partial
     }
 
     /// The event of a scanned line, as a record (built in place: a
