@@ -30,7 +30,10 @@ public struct EventGraph: Sendable {
     let comms: [Int32: String]
 
     public let objectCounts: [ObjectKind: Int]
+    /// Unlinked events in stream order (the first `UnlinkedLog.keptLimit`).
     public let unlinked: [UnlinkedEvent]
+    /// Every unlinked event counted, kept in `unlinked` or not.
+    let unlinkedTotals: [UnlinkedKind: UnlinkedCount]
     public let geometries: [DeviceGeometry]
     public let diagnostics: [Diagnostic]
     public let conversions: [ConversionLink]
@@ -44,9 +47,7 @@ public struct EventGraph: Sendable {
 
     init(nodes: NodeColumns, edges: EdgeColumns, chainLengths: [Int32], chainPids: [Int32],
          nameTable: [String], inodeTable: [InodeID], comms: [Int32: String],
-         objectCounts: [ObjectKind: Int], unlinked: [UnlinkedEvent], geometries: [DeviceGeometry],
-         diagnostics: [Diagnostic], conversions: [ConversionLink], workItems: [WorkItem],
-         lostEvents: [LostEvents], lossBeforeStart: Bool) {
+         summary: StreamSummary, lostEvents: [LostEvents]) {
         let n = nodes.count
         self.nodes = nodes
         edgeSources = edges.sources
@@ -96,14 +97,15 @@ public struct EventGraph: Sendable {
         self.nameTable = nameTable
         self.inodeTable = inodeTable
         self.comms = comms
-        self.objectCounts = objectCounts
-        self.unlinked = unlinked
-        self.geometries = geometries
-        self.diagnostics = diagnostics
-        self.conversions = conversions
-        self.workItems = workItems
+        self.objectCounts = summary.objects
+        self.unlinked = summary.unlinked
+        self.unlinkedTotals = summary.unlinkedCounts
+        self.geometries = summary.geometries
+        self.diagnostics = summary.diagnostics
+        self.conversions = summary.conversions
+        self.workItems = summary.workItems
         self.lostEvents = lostEvents
-        self.lossBeforeStart = lossBeforeStart
+        self.lossBeforeStart = summary.lossBeforeStart
     }
 
     /// Compressed adjacency: edge ids grouped by `keys[edge]`.

@@ -67,15 +67,7 @@ extension EventGraph {
         return counts
     }
 
-    public var unlinkedCounts: [UnlinkedKind: UnlinkedCount] {
-        var counts: [UnlinkedKind: UnlinkedCount] = [:]
-        for k in UnlinkedKind.allCases { counts[k] = UnlinkedCount() }
-        for u in unlinked {
-            if u.isExplained { counts[u.kind]?.explained += 1 } else { counts[u.kind]?.unexplained += 1 }
-            counts[u.kind]?.byReason[u.reason, default: 0] += 1
-        }
-        return counts
-    }
+    public var unlinkedCounts: [UnlinkedKind: UnlinkedCount] { unlinkedTotals }
 
     /// Approximate bytes held by the graph's arrays.
     public var approximateBytes: Int {

@@ -1,0 +1,285 @@
+import KernelEvents
+import TraceIO
+
+struct RequestKey: Hashable {
+    var dev: DeviceNumber
+    var sector: UInt64
+}
+
+/// A bio in flight.
+struct BioRecord {
+    var pid: Int32
+    var sectors: SectorRange
+    /// PREFLUSH or FUA: its request ends with a zero-length completion
+    /// after the flush machinery ran (the request itself shows neither flag).
+    var flushSequence: Bool
+    /// Sectors already attributed to requests (a bio split into requests).
+    var claimed: UInt64 = 0
+    /// Sectors not yet completed.
+    var remaining: UInt64
+    var firstRequest = -1
+    /// The worst error any completion of its sectors reported.
+    var error: Int64 = 0
+    var owner: InodeID?
+    var blocks: BlockSpan?
+    /// Extents mapped for I/O whose data this bio carries.
+    var submissions: [Int] = []
+
+    func bound(_ id: BioID) -> BoundBio { BoundBio(id: id, sectors: sectors, owner: owner, blocks: blocks) }
+}
+
+struct RequestRecord {
+    var inserted = -1
+    var issued = -1
+    var sector: UInt64
+    var count: UInt64
+    var preflushOrFUA: Bool
+    var bios: [BioID] = []
+    var last: Int { issued >= 0 ? issued : inserted }
+}
+
+/// Bios and requests in flight, per disk.
+struct BlockState {
+    var bios: [BioID: BioRecord] = [:]
+    /// Bios not yet completed, by device, sorted by start sector.
+    var outstanding: [DeviceNumber: [BioID]] = [:]
+    var longestBio: [DeviceNumber: UInt64] = [:]
+    var requests: [RequestKey: RequestRecord] = [:]
+    var biosQueued = 0
+    var requestCount = 0
+    var flushCount = 0
+    var pendingFlushes: [DeviceNumber: [Int]] = [:]
+    var devicesWithFlushIssue: Set<DeviceNumber> = []
+    /// The data completion of a PREFLUSH/FUA request, awaiting the
+    /// zero-length completion that ends its flush sequence.
+    var flushSequences: [RequestKey: Int] = [:]
+    /// Start sectors seen queued or issued, per device, to tell a completion
+    /// of I/O issued before the recording from one whose issue is missing.
+    var seenSectors = SeenSectors()
+    var lastBioByPid: [Int32: Int] = [:]
+    /// Empty PREFLUSH bios (`FWS 0 + 0`, blkdev_issue_flush): they become a
+    /// flush request (`FF`) and end with a zero-length completion.
+    var emptyFlushBios: [DeviceNumber: [(bio: Int, flushIssued: Bool)]] = [:]
+    var lastFlushCompletion: [DeviceNumber: Int] = [:]
+}
+
+/// Start sectors seen, per device. Only a hint for why a completion lacks
+/// its issue, so it forgets everything when it grows past a bound instead
+/// of growing with the trace.
+struct SeenSectors {
+    static let limit = 1 << 20
+    private var sets: [DeviceNumber: Set<UInt64>] = [:]
+    private var count = 0
+
+    mutating func insert(_ dev: DeviceNumber, _ sector: UInt64) {
+        if count >= Self.limit { sets = [:]; count = 0 }
+        if sets[dev, default: []].insert(sector).inserted { count += 1 }
+    }
+
+    func contains(_ dev: DeviceNumber, _ sector: UInt64) -> Bool { sets[dev]?.contains(sector) ?? false }
+}
+
+extension GraphStream {
+    mutating func handleBlock(_ e: BlockEvent, _ s: StreamStamp) -> EventLinks {
+        let io = e.io
+        var links = EventLinks(detail: io.range.sector)
+        switch e {
+        case .bioQueue(let io): links.binding = queueBio(io, s)
+        case .bioRemap(let io, let from): geometry.observeRemap(from: from, to: io.range)
+        case .requestInsert(let io), .requestIssue(let io):
+            let issue: Bool
+            if case .requestIssue = e { issue = true } else { issue = false }
+            if io.rwbs.isFlush && io.range.count == 0 {
+                if issue { issueFlush(io, s.index) }
+            } else if io.range.count > 0 {
+                let bios = startRequest(io, s.index, issue: issue)
+                if issue, !bios.isEmpty { links.binding = .bioIssued(bios) }
+            }
+        case .requestComplete(let io, let error): links.binding = complete(io, error: error, s, requestBased: true)
+        case .bioComplete(let io, let error): links.binding = complete(io, error: error, s, requestBased: false)
+        }
+        return links
+    }
+
+    mutating func issueFlush(_ io: BlockIO, _ node: Int) {
+        if let i = block.emptyFlushBios[io.range.dev]?.firstIndex(where: { !$0.flushIssued }) {
+            link(block.emptyFlushBios[io.range.dev]![i].bio, node, .blockIO)
+            block.emptyFlushBios[io.range.dev]![i].flushIssued = true
+        }
+        block.pendingFlushes[io.range.dev, default: []].append(node)
+        block.devicesWithFlushIssue.insert(io.range.dev)
+        block.flushCount += 1
+    }
+
+    mutating func queueBio(_ io: BlockIO, _ s: StreamStamp) -> StreamBinding {
+        let id = s.index
+        block.biosQueued += 1
+        var bio = BioRecord(pid: s.pid, sectors: io.range, flushSequence: io.rwbs.preflush || io.rwbs.fua, remaining: io.range.count)
+        block.lastBioByPid[s.pid] = id
+        block.seenSectors.insert(io.range.dev, io.range.sector)
+        if let mapped = extents.lastMapped.removeValue(forKey: s.pid) {
+            geometry.observe(fs: mapped.fs, extent: mapped.extent, bio: io.range)
+        }
+        guard io.range.count > 0 else {
+            if io.rwbs.preflush { block.emptyFlushBios[io.range.dev, default: []].append((id, false)) }
+            return .none
+        }
+        if io.rwbs.operation == .write { (bio.owner, bio.blocks) = owner(ofWrite: io.range, by: s.pid) }
+        bio.submissions = linkSubmissions(toBio: id, io.range, pid: s.pid)
+        block.bios[id] = bio
+        block.longestBio[io.range.dev] = max(block.longestBio[io.range.dev] ?? 0, io.range.count)
+        var list = block.outstanding[io.range.dev] ?? []
+        var i = lowerBound(list, io.range.sector)
+        while i < list.count, block.bios[list[i]]!.sectors.sector == io.range.sector { i += 1 }
+        list.insert(id, at: i)
+        block.outstanding[io.range.dev] = list
+        return .bioQueued(bio.bound(id))
+    }
+
+    /// First index in `list` whose bio starts at or after `sector`.
+    func lowerBound(_ list: [BioID], _ sector: UInt64) -> Int {
+        var lo = 0, hi = list.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if block.bios[list[mid]]!.sectors.sector < sector { lo = mid + 1 } else { hi = mid }
+        }
+        return lo
+    }
+
+    /// Outstanding bios of `range.dev` overlapping `range`, oldest start first.
+    func overlappingBios(_ range: SectorRange) -> [BioID] {
+        guard let list = block.outstanding[range.dev], !list.isEmpty else { return [] }
+        let reach = block.longestBio[range.dev] ?? 0
+        var i = lowerBound(list, range.sector >= reach ? range.sector - reach : 0)
+        var found: [BioID] = []
+        while i < list.count {
+            let bio = block.bios[list[i]]!
+            if bio.sectors.sector >= range.end { break }
+            if bio.sectors.overlaps(range) { found.append(list[i]) }
+            i += 1
+        }
+        return found
+    }
+
+    /// `block_rq_insert` / `block_rq_issue`: the bios the request carries.
+    mutating func startRequest(_ io: BlockIO, _ node: Int, issue: Bool) -> [BoundBio] {
+        let key = RequestKey(dev: io.range.dev, sector: io.range.sector)
+        block.seenSectors.insert(io.range.dev, io.range.sector)
+        if var request = block.requests[key] {
+            // Insert → issue, or a requeued request issued again.
+            link(request.last, node, .blockIO)
+            if issue { request.issued = node } else { request.inserted = node }
+            block.requests[key] = request
+            return request.bios.compactMap { id in block.bios[id].map { $0.bound(id) } }
+        }
+        var request = RequestRecord(sector: io.range.sector, count: io.range.count,
+                                    preflushOrFUA: io.rwbs.preflush || io.rwbs.fua)
+        if issue { request.issued = node } else { request.inserted = node }
+        for b in overlappingBios(io.range) where block.bios[b]!.claimed < block.bios[b]!.sectors.count {
+            let bio = block.bios[b]!
+            block.bios[b]!.claimed += bio.sectors.overlapCount(io.range)
+            if bio.firstRequest < 0 { block.bios[b]!.firstRequest = node }
+            request.bios.append(b)
+            if bio.flushSequence { request.preflushOrFUA = true }
+            link(b, node, .blockIO)
+        }
+        block.requests[key] = request
+        block.requestCount += 1
+        return request.bios.compactMap { id in block.bios[id].map { $0.bound(id) } }
+    }
+
+    mutating func complete(_ io: BlockIO, error: Int64, _ s: StreamStamp, requestBased: Bool) -> StreamBinding {
+        let node = s.index
+        let dev = io.range.dev
+        if io.rwbs.isFlush && io.range.count == 0 {
+            block.lastFlushCompletion[dev] = node
+            if var fifo = block.pendingFlushes[dev], !fifo.isEmpty {
+                link(fifo.removeFirst(), node, .blockIO)
+                block.pendingFlushes[dev] = fifo
+            } else {
+                addUnlinked(.bioCompletion, node, firstSighting: !block.devicesWithFlushIssue.contains(dev),
+                            "flush completion on \(dev) without its issue")
+            }
+            return .none
+        }
+        let key = RequestKey(dev: dev, sector: io.range.sector)
+        if io.range.count == 0 {
+            completeFlushSequence(key, dev: dev, node: node)
+            return .none
+        }
+        var finished: [CompletedBio] = []
+        if requestBased, var request = block.requests.removeValue(forKey: key) {
+            link(request.last, node, .blockIO)
+            for b in request.bios {
+                if let done = finishBio(b, covering: io.range, error: error, node) { finished.append(done) }
+            }
+            if request.preflushOrFUA { block.flushSequences[key] = node }
+            if io.range.count < request.count {
+                // Partial completion: the rest continues at the next sector.
+                request.sector += io.range.count
+                request.count -= io.range.count
+                block.requests[RequestKey(dev: dev, sector: request.sector)] = request
+            }
+        } else {
+            // No request events (bio-based device such as device-mapper, or not recorded): complete bios directly.
+            let bios = overlappingBios(io.range)
+            guard !bios.isEmpty else {
+                addUnlinked(.bioCompletion, node, firstSighting: !block.seenSectors.contains(dev, io.range.sector),
+                            "completion of \(io.range) without its issue")
+                return .none
+            }
+            for b in bios {
+                link(b, node, .blockIO)
+                if let done = finishBio(b, covering: io.range, error: error, node) { finished.append(done) }
+            }
+        }
+        guard !finished.isEmpty else { return .none }
+        // One irq handler may finish several requests before it queues the
+        // conversion work: the owners of the whole batch.
+        var owners = lastCompletionByCPU[s.cpu]?.owners ?? []
+        for o in finished.compactMap(\.bio.owner) where !owners.contains(o) { owners.append(o) }
+        lastCompletionByCPU[s.cpu] = LastCompletion(index: node, owners: owners)
+        return .bioCompleted(finished)
+    }
+
+    /// A zero-length completion: the end of a PREFLUSH/FUA sequence, or of an empty PREFLUSH bio.
+    mutating func completeFlushSequence(_ key: RequestKey, dev: DeviceNumber, node: Int) {
+        if let data = block.flushSequences.removeValue(forKey: key) {
+            link(data, node, .blockIO)
+        } else if var empties = block.emptyFlushBios[dev], !empties.isEmpty {
+            // The end of an empty PREFLUSH bio: after the flush it caused.
+            let bio = empties.removeFirst().bio
+            block.emptyFlushBios[dev] = empties.isEmpty ? nil : empties
+            if let flush = block.lastFlushCompletion[dev], flush > bio {
+                link(flush, node, .blockIO)
+            } else {
+                link(bio, node, .blockIO)
+            }
+        } else {
+            addUnlinked(.bioCompletion, node, firstSighting: !block.seenSectors.contains(dev, key.sector),
+                        "zero-length completion at \(dev) \(key.sector) without a data completion before it")
+        }
+    }
+
+    /// Marks the part of bio `b` inside `range` complete; a bio whose last
+    /// sector completed leaves the outstanding list and is returned.
+    mutating func finishBio(_ b: BioID, covering range: SectorRange, error: Int64, _ node: Int) -> CompletedBio? {
+        guard var bio = block.bios[b], bio.remaining > 0, bio.sectors.overlaps(range) else { return nil }
+        let overlap = bio.sectors.overlapCount(range)
+        bio.remaining = bio.remaining > overlap ? bio.remaining - overlap : 0
+        if error != 0 { bio.error = error }
+        guard bio.remaining == 0 else {
+            block.bios[b] = bio
+            return nil
+        }
+        if var list = block.outstanding[bio.sectors.dev] {
+            var i = lowerBound(list, bio.sectors.sector)
+            while i < list.count, list[i] != b, block.bios[list[i]]!.sectors.sector == bio.sectors.sector { i += 1 }
+            if i < list.count, list[i] == b { list.remove(at: i) }
+            block.outstanding[bio.sectors.dev] = list.isEmpty ? nil : list
+        }
+        block.bios[b] = nil
+        for sub in bio.submissions { extents.bioCompleted(sub, bio: b, sectors: bio.sectors, at: node) }
+        return CompletedBio(bio: bio.bound(b), error: bio.error)
+    }
+}
