@@ -57,6 +57,19 @@ public struct Finding: Hashable, Sendable {
     public var inconclusiveReason: String?
     /// The clock the ordering relied on (`local`, `mono`, …; nil: unknown).
     public var clock: String?
+    /// The orderings the verdict rests on, and what proves each.
+    public var deciding: [DecidingPair] = []
+}
+
+/// Two events a verdict depends on: `before` must precede `after`.
+public struct DecidingPair: Hashable, Sendable {
+    public var before: WitnessEvent
+    /// nil: the awaited event never happened in the trace.
+    public var after: WitnessEvent?
+    public var afterRole: String
+    /// What orders them ("happens-before", "same CPU", "global clock",
+    /// "clock gap"); nil when nothing does (the finding is then inconclusive).
+    public var evidence: String?
 }
 
 /// A place where the trace does not fit the profile: the model would not

@@ -1,3 +1,4 @@
+import EventGraph
 import TraceIO
 import WritebackModel
 
@@ -12,54 +13,95 @@ struct FindingBuilder {
     static let witnessLimit = 20
 
     func findings(from pending: [PendingFinding], profile: KernelProfile) -> [Finding] {
-        var groups: [String: [PendingFinding]] = [:]
+        var groups: [String: [(PendingFinding, Judgement)]] = [:]
         var order: [String] = []
         for p in pending {
-            let key = "\(p.violation.rule)|\(p.violation.inode.map { "\($0)" } ?? "\(p.violation.dev)")|\(p.at.index)"
+            let j = judgement(p)
+            let key = "\(p.violation.rule)|\(p.violation.inode.map { "\($0)" } ?? "\(p.violation.dev)")|\(p.at.index)|\(j.verdict)"
             if groups[key] == nil { order.append(key) }
-            groups[key, default: []].append(p)
+            groups[key, default: []].append((p, j))
         }
         return order.map { build(groups[$0]!, profile: profile) }
     }
 
-    private func build(_ group: [PendingFinding], profile: KernelProfile) -> Finding {
-        let first = group[0]
+    /// A finding's verdict: `violated` when every ordering it depends on is
+    /// proven (happens-before, one CPU, a global clock, or a gap wider than
+    /// CPUs' clocks disagree) and no events were lost in its window;
+    /// otherwise `inconclusive`, saying which pair nothing orders.
+    struct Judgement {
+        var verdict: Verdict
+        var reason: String?
+        var pairs: [DecidingPair]
+    }
+
+    func judgement(_ p: PendingFinding) -> Judgement {
+        let judge = OrderJudge(window: HappensBeforeWindow(capacity: 16), reliability: reliability)
+        var reasons: [String] = []
+        var pairs: [DecidingPair] = []
+        var stamps: [Stamp] = [p.at]
+        var awaitedNever = false
+        for o in p.obligations {
+            stamps += [o.before, o.after].compactMap { $0 }
+            guard let a = o.before else { continue }
+            guard let b = o.after else {
+                awaitedNever = true
+                pairs.append(DecidingPair(before: witness(a, o.beforeRole), after: nil, afterRole: o.afterRole, evidence: nil))
+                continue
+            }
+            let ordering = o.ordering ?? .unordered
+            var evidence: String?
+            switch ordering {
+            case .ordered(let e): evidence = e.rawValue
+            case .reversed(let e): reasons.append(judge.reversedReason(a, o.beforeRole, b, o.afterRole, by: e, names: names))
+            case .unordered: reasons.append(judge.unorderedReason(a, o.beforeRole, b, o.afterRole, names: names))
+            }
+            pairs.append(DecidingPair(before: witness(a, o.beforeRole), after: witness(b, o.afterRole), afterRole: o.afterRole,
+                                      evidence: evidence))
+        }
+        let from = stamps.map(\.timestamp).min() ?? p.at.timestamp
+        let to = awaitedNever ? UInt64.max : (stamps.map(\.timestamp).max() ?? p.at.timestamp)
+        // A loss in the window first: a missing event is never proof.
+        if let loss = reliability.lossAffecting(from: from, to: to) {
+            reasons.insert(loss + (awaitedNever ? " (the awaited event may be among them)" : ""), at: 0)
+        }
+        if let why = p.undecidable { reasons.insert(why, at: 0) }
+        return Judgement(verdict: reasons.isEmpty ? .violated : .inconclusive, reason: reasons.first, pairs: pairs)
+    }
+
+    func witness(_ s: Stamp, _ role: String) -> WitnessEvent {
+        WitnessEvent(index: s.index, timestamp: s.timestamp, cpu: s.cpu, pid: s.pid, name: names[s.name], role: role, actor: -1)
+    }
+
+    private func build(_ group: [(PendingFinding, Judgement)], profile: KernelProfile) -> Finding {
+        let (first, judged) = group[0]
         let v = first.violation
-        let ranges = group.compactMap(\.violation.range)
+        let ranges = group.compactMap(\.0.violation.range)
         let lo = ranges.map(\.lblk).min() ?? 0
         let hi = ranges.map(\.end).max() ?? lo
+        // The witness: the deciding events and their causes first, then the
+        // io_end's story (one object's chain reads better than all merged).
         var entries: [Int: TrailEntry] = [:]
-        // One object's chain (the first range's io_end) reads better than all of them merged.
-        for e in first.trail where entries[e.stamp.index] == nil { entries[e.stamp.index] = e }
-        if let r = first.resolvedBy, entries[r.index] == nil {
-            entries[r.index] = TrailEntry(stamp: r, role: "the pending conversion / release happens only now")
+        let told = Dictionary(first.trail.map { ($0.stamp.index, $0.role) }, uniquingKeysWith: { a, _ in a })
+        for e in first.causes where entries[e.stamp.index] == nil {
+            // What the model did there, and why the verdict needs it.
+            var e = e
+            if let role = told[e.stamp.index], role != e.role { e.role = role + " — " + e.role }
+            entries[e.stamp.index] = e
         }
-        var trail = entries.values.sorted { $0.stamp.index < $1.stamp.index }
-        if trail.count > Self.witnessLimit {
-            trail = Array(trail.prefix(5)) + Array(trail.suffix(Self.witnessLimit - 5))
-        }
-        let (actors, witness) = actorsAndWitness(trail)
-
-        // The verdict: did the window lose events, can the clock order the deciding pair?
-        let windowStart = trail.first?.stamp.timestamp ?? first.at.timestamp
-        var reason = reliability.lossAffecting(from: windowStart, to: first.at.timestamp)
-        if reason == nil {
-            let before = trail.last { $0.stamp.index < first.at.index && $0.stamp.cpu != first.at.cpu }
-            let pairs = [before?.stamp, group.compactMap(\.resolvedBy).first].compactMap { $0 }
-            for other in pairs {
-                if let why = reliability.clockAmbiguity((first.at.timestamp, first.at.cpu), (other.timestamp, other.cpu)) {
-                    reason = why
-                    break
-                }
-            }
-        }
+        var trail = first.trail.filter { entries[$0.stamp.index] == nil }
+        let room = max(0, Self.witnessLimit - entries.count)
+        if trail.count > room { trail = Array(trail.prefix(min(2, room))) + Array(trail.suffix(room - min(2, room))) }
+        for e in trail { entries[e.stamp.index] = e }
+        var kept = entries.values.sorted { $0.stamp.index < $1.stamp.index }
+        if kept.count > Self.witnessLimit { kept = Array(kept.suffix(Self.witnessLimit)) }
+        let (actors, witness) = actorsAndWitness(kept)
+        let awaited = first.obligations.last { $0.awaiting == nil && $0.after != nil && $0.before?.index == first.at.index }?.after
         return Finding(
-            rule: v.rule, verdict: reason == nil ? .violated : .inconclusive, dev: v.dev,
+            rule: v.rule, verdict: judged.verdict, dev: v.dev,
             ino: v.inode?.ino ?? 0, generation: v.inode?.generation ?? 0, lblk: lo, len: hi - lo,
             timestamp: first.at.timestamp, eventIndex: first.at.index, witness: witness, actors: actors,
-            explanation: explain(group, ranges: ranges, lo: lo, hi: hi, profile: profile,
-                                 resolved: group.compactMap(\.resolvedBy).first),
-            inconclusiveReason: reason, clock: reliability.clock)
+            explanation: explain(group.map(\.0), ranges: ranges, lo: lo, hi: hi, profile: profile, resolved: awaited),
+            inconclusiveReason: judged.reason, clock: reliability.clock, deciding: judged.pairs)
     }
 
     func actor(of s: Stamp) -> FindingActor {

@@ -1,3 +1,4 @@
+import EventGraph
 import KernelEvents
 import TraceIO
 import WritebackModel
@@ -46,42 +47,40 @@ extension WritebackSpan {
     }
 }
 
-/// A bio the model tracks, keyed by its first sector on the whole disk.
-struct LiveBio {
-    var bio: BioRef
-    var sectors: UInt64
-}
-
-struct SectorKey: Hashable {
-    var dev: DeviceNumber
-    var sector: UInt64
-}
-
 /// A write fault held at `folio_wait_stable` (see `taskMoved`).
 struct HeldStore {
     var folio: FolioRef
     var waited: Bool
+    /// The write fault (`writeback_dirty_folio` of a task).
+    var fault: Stamp
 }
 
 /// A conversion work item running on a kworker.
 struct WorkRun {
-    var work: UInt64
+    /// The work item, as the event graph names it.
+    var work: WorkID
     var start: Stamp
+    /// The inode the graph tied it to (nil until it does).
     var inode: ModelInode?
     /// io_ends this run converted (CONVERT seen), in order.
     var converted: [IoEndRef] = []
 }
 
-/// A rule the model saw broken, waiting for the end of the trace to get its
-/// verdict (a later event may show the clock could not order it).
+/// A rule the model saw broken. Its verdict waits until every event it
+/// depends on is known (`Obligation`: the conversion that came too late,
+/// the end of a writeback …) or the trace ends, and is decided while the
+/// happens-before window still holds those events.
 struct PendingFinding {
     var violation: RuleViolation
     var at: Stamp
     var trail: [TrailEntry]
-    /// The io_end whose next transition decides the ordering (the conversion
-    /// that came too late), if any.
-    var pendingIoEnd: IoEndRef?
-    var resolvedBy: Stamp?
+    var obligations: [Obligation]
+    /// The deciding events and their causes (happens-before chains), for the witness.
+    var causes: [TrailEntry] = []
+    var judged = false
+    /// Why the trace cannot decide this finding whatever the orderings
+    /// (a fault whose task shows no later event).
+    var undecidable: String?
 }
 
 /// The replay of a trace against one kernel profile: a model state driven
@@ -102,12 +101,19 @@ struct ProfileReplay {
     /// Lifecycles of io_ends, fsyncs and block changes (`diff A B`), if asked.
     var lifecycles: LifecycleRecorder?
     var findings: [PendingFinding] = []
+    /// Some finding still waits for an event (`resolvePending` after each event).
+    var waitingFindings = false
+    /// The deciding events of io_ends and folios the model still tracks.
+    var ioEndEvents: [IoEndRef: IoEndEvents] = [:]
+    var writebackStarted: [FolioRef: Stamp] = [:]
+    /// While a completion's bio ends: the completion that reported its error.
+    var failedBy: Stamp?
+    var failedError: Int64 = 0
     var trails: [IoEndRef: [TrailEntry]] = [:]
     var spans: [Int32: WritebackSpan] = [:]
-    var bios: [SectorKey: LiveBio] = [:]
+    /// Bios of the model's io_ends, by the event graph's bio identity.
+    var liveBios: [BioID: BioRef] = [:]
     var runs: [Int32: WorkRun] = [:]
-    var workInodes: [UInt64: ModelInode] = [:]
-    var lastQueuedInode: [Int: ModelInode] = [:]
     /// ≤3.10: io_ends whose `ext4_add_complete_io` is still to come on this CPU.
     var pendingAddComplete: [Int: [IoEndRef]] = [:]
     var syncEnter: [Int32: Stamp] = [:]
@@ -122,8 +128,8 @@ struct ProfileReplay {
     var heldStores: [Int32: HeldStore] = [:]
     var frozenAt: [DeviceNumber: Stamp] = [:]
     var history: HistoryRecorder?
-    /// Per file system: block size and partition start (from the dispatcher).
-    var geometry: [DeviceNumber: DeviceGeometry] = [:]
+    /// File systems whose block size the trace has shown (the dispatcher sets it).
+    var blockSizeKnown: Set<DeviceNumber> = []
     /// The event being replayed.
     var now = Stamp(index: 0, timestamp: 0, cpu: 0, pid: 0, name: .none)
     /// The names behind `Stamp.name`, shared with the dispatcher's front end.
@@ -220,6 +226,7 @@ struct ProfileReplay {
     }
 
     mutating func applied(_ t: Transition, _ violations: [RuleViolation]) {
+        recordDecidingEvents(t)
         history?.record(t, state: state, at: now)
         if let kind = ReplayObject.born(by: t) { conformance.born(kind) }
         if lifecycles != nil {
@@ -244,34 +251,32 @@ struct ProfileReplay {
             trail.append(TrailEntry(stamp: f, role: "FIFREEZE returned: the file system is frozen"))
         }
         trail.append(TrailEntry(stamp: now, role: "\(v.transition.kernelFunction): \(v.rule)"))
-        // Only the conversion rules wait for an io_end's late conversion; a
-        // write on a frozen fs or to a page under writeback is decided by
-        // the freeze / the writeback, not by the io_end's completion.
-        let waitsForConversion: Set<RuleID> = [.fsyncBeforeConversion, .staleReadBeforeConversion,
-                                                .truncateDuringConversion, .evictWithPendingIO]
-        let pending = waitsForConversion.contains(v.rule)
-            && state.ioEnd(v.ioEnd ?? IoEndRef(inode: ModelInode(dev: v.dev, ino: 0), serial: -1)) != nil ? v.ioEnd : nil
-        findings.append(PendingFinding(violation: v, at: now, trail: trail, pendingIoEnd: pending))
+        findings.append(PendingFinding(violation: v, at: now, trail: trail, obligations: obligations(for: v)))
+        waitingFindings = true
     }
 
-    /// The io_end's trail grows; a finding waiting on this io_end learns the
-    /// event that resolved its pending state.
+    /// The io_end's trail grows.
     mutating func note(_ io: IoEndRef, _ role: String) {
         if state.ioEnd(io) != nil || trails[io] != nil {
             trails[io, default: []].append(TrailEntry(stamp: now, role: role))
             if trails[io]!.count > 12 { trails[io]!.remove(at: 1) }
         }
-        for i in findings.indices where findings[i].pendingIoEnd == io && findings[i].resolvedBy == nil
-            && findings[i].at.index != now.index {
-            findings[i].resolvedBy = now
-        }
     }
 
-    /// Drops trails of io_ends the model released (memory stays with live objects).
+    /// Drops trails and deciding events of io_ends the model released, and
+    /// of folios whose writeback ended (memory stays with live objects).
     mutating func pruneTrails(of inode: ModelInode) {
         let live = state.inodes[inode]?.ioEnds ?? [:]
         for key in trails.keys where key.inode == inode && live[key.serial] == nil {
             trails[key] = nil
+        }
+        for key in ioEndEvents.keys where key.inode == inode && live[key.serial] == nil {
+            ioEndEvents[key] = nil
+        }
+        if writebackStarted.count > 64 {
+            for key in writebackStarted.keys where key.inode == inode && state.folio(key)?.writeback != true {
+                writebackStarted[key] = nil
+            }
         }
     }
 

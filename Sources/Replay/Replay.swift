@@ -78,7 +78,7 @@ public enum Replay {
         let (profiles, given) = ProfileSelection.candidates(requested: options.profile, metadata: metadata)
         var dispatcher = ReplayDispatcher(
             replays: profiles.map { ProfileReplay(profile: $0, stableWrites: stable, historyInode: options.historyIno) },
-            reliability: TraceReliability(metadata: metadata, crossCPUBound: options.crossCPUBound))
+            reliability: TraceReliability(metadata: metadata, crossCPUBound: options.crossCPUBound), metadata: metadata)
         for r in records { dispatcher.add(r) }
         return finish(dispatcher, trace: trace, given: given, options: options, metadata: metadata)
     }
@@ -87,6 +87,8 @@ public enum Replay {
     /// share of the trace's time the lost windows cover.
     static func finish(_ dispatcher: ReplayDispatcher, trace: String, given: String?, options: ReplayOptions,
                        metadata: TraceMetadata) -> CheckReport {
+        var dispatcher = dispatcher
+        dispatcher.finishFindings()
         var result = report(dispatcher, trace: trace, given: given, options: options)
         result.lostEvents = lostEventTotal(dispatcher.reliability, metadata: metadata)
         var coverage = dispatcher.front.coverage

@@ -1,3 +1,4 @@
+import EventGraph
 import KernelEvents
 import TraceIO
 import WritebackModel
@@ -5,50 +6,41 @@ import WritebackModel
 // Block completion (irq), the conversion work (kworker) and inline conversion.
 
 extension ProfileReplay {
-    /// The tracked bios a request covers: requests merge contiguous bios.
-    func biosCovering(_ range: SectorRange) -> [(SectorKey, LiveBio)] {
-        var out: [(SectorKey, LiveBio)] = []
-        var sector = range.sector
-        while sector < range.end, let live = bios[SectorKey(dev: range.dev, sector: sector)] {
-            out.append((SectorKey(dev: range.dev, sector: sector), live))
-            sector += max(1, live.sectors)
-        }
-        return out
-    }
-
-    /// `block_rq_issue` → `blk_mq_start_request`.
-    mutating func requestIssued(_ io: BlockIO) {
-        guard io.range.count > 0 else { return }
-        for (_, live) in biosCovering(io.range) where state.bio(live.bio)?.status == .queued {
-            drive(.blkMqStartRequest(live.bio))
-            note(live.bio.ioEnd, "block_rq_issue: bio issued")
+    /// `block_rq_issue` → `blk_mq_start_request` for the model's bios the
+    /// request carries (as the event graph bound them).
+    mutating func requestIssued(_ bound: [BoundBio]) {
+        for b in bound {
+            guard let bio = liveBios[b.id], state.bio(bio)?.status == .queued else { continue }
+            drive(.blkMqStartRequest(bio))
+            note(bio.ioEnd, "block_rq_issue: bio issued")
         }
     }
 
-    /// `block_rq_complete` → `ext4_end_bio`. ≤3.10 the handler goes on with
-    /// `end_page_writeback` (`sb_clear_inode_writeback`) and only then
+    /// `block_rq_complete` / `block_bio_complete` → `ext4_end_bio` for each of
+    /// the model's bios the completion finished. ≤3.10 the handler goes on
+    /// with `end_page_writeback` (`sb_clear_inode_writeback`) and only then
     /// `ext4_add_complete_io` (`workqueue_queue_work ext4_end_io_work`):
     /// another CPU can run in between, so the queueing is applied at this
     /// CPU's next event that is not part of ending writeback.
-    mutating func requestCompleted(_ io: BlockIO, error: Int64) {
-        guard io.range.count > 0 else { return }
-        for (key, live) in biosCovering(io.range) {
-            bios[key] = nil
-            if state.bio(live.bio)?.status == .queued { drive(.blkMqStartRequest(live.bio)) }
-            let inode = live.bio.ioEnd.inode
-            let wasQueued = state.inodes[inode]?.rsvWorkQueued ?? false
-            note(live.bio.ioEnd, error == 0 ? "block_rq_complete: data on disk (ext4_end_bio)" : "block_rq_complete: write failed (error \(error))")
-            drive(.ext4EndBio(live.bio, error: error != 0))
-            if profile.endsWritebackBeforeConversion, state.ioEnd(live.bio.ioEnd)?.phase == .bioDone,
-               state.ioEnd(live.bio.ioEnd)?.flags.contains(.unwritten) == true {
-                pendingAddComplete[now.cpu, default: []].append(live.bio.ioEnd)
+    mutating func biosCompleted(_ done: [CompletedBio]) {
+        for d in done {
+            guard let bio = liveBios.removeValue(forKey: d.bio.id) else { continue }
+            let error = d.error
+            if state.bio(bio)?.status == .queued { drive(.blkMqStartRequest(bio)) }
+            let inode = bio.ioEnd.inode
+            note(bio.ioEnd, error == 0 ? "\(names[now.name]): data on disk (ext4_end_bio)" : "\(names[now.name]): write failed (error \(error))")
+            failedBy = d.failedBy.map { Stamp(index: $0.index, timestamp: $0.timestamp, cpu: $0.cpu, pid: $0.pid, name: .none) }
+            failedError = error
+            drive(.ext4EndBio(bio, error: error != 0))
+            failedBy = nil
+            if profile.endsWritebackBeforeConversion, state.ioEnd(bio.ioEnd)?.phase == .bioDone,
+               state.ioEnd(bio.ioEnd)?.flags.contains(.unwritten) == true {
+                pendingAddComplete[now.cpu, default: []].append(bio.ioEnd)
             }
-            if let phase = state.ioEnd(live.bio.ioEnd)?.phase, phase == .queued {
-                note(live.bio.ioEnd, "ext4_add_complete_io: queued for conversion")
+            if let phase = state.ioEnd(bio.ioEnd)?.phase, phase == .queued {
+                note(bio.ioEnd, "ext4_add_complete_io: queued for conversion")
             }
-            if !wasQueued, state.inodes[inode]?.rsvWorkQueued == true { lastQueuedInode[now.cpu] = inode }
-            if !profile.workPerInode, state.ioEnd(live.bio.ioEnd)?.workQueued == true { lastQueuedInode[now.cpu] = inode }
-            if state.ioEnd(live.bio.ioEnd) == nil { pruneTrails(of: inode) }
+            if state.ioEnd(bio.ioEnd) == nil { pruneTrails(of: inode) }
         }
     }
 
@@ -59,20 +51,17 @@ extension ProfileReplay {
         for io in ios where state.ioEnd(io)?.phase == .bioDone {
             drive(.ext4AddCompleteIo(io))
             if state.ioEnd(io)?.phase == .queued { note(io, "ext4_add_complete_io: queued for conversion") }
-            if !profile.workPerInode, state.ioEnd(io)?.workQueued == true { lastQueuedInode[cpu] = io.inode }
         }
     }
 
-    /// `workqueue_queue_work function=ext4_end_io_rsv_work`: the completion
-    /// just before on this CPU queued it; remember which inode the work
-    /// struct (embedded in `ext4_inode_info`) belongs to.
-    mutating func conversionWorkQueued(_ work: UInt64) {
-        if let inode = lastQueuedInode.removeValue(forKey: now.cpu) { workInodes[work] = inode }
-    }
-
-    mutating func conversionWorkStarted(_ work: UInt64) {
+    /// `workqueue_execute_start` of ext4's conversion work. `inode`: the
+    /// inode the event graph tied the work to, if it has by now; otherwise
+    /// an ext4 event inside the run may tie it later
+    /// (`conversionWorkOwnerLearned`), or nothing does and the run is
+    /// another file system's.
+    mutating func conversionWorkStarted(_ work: WorkID, _ inode: ModelInode?) {
         runs[now.pid] = WorkRun(work: work, start: now, inode: nil)
-        guard let inode = workInodes[work] else { return }
+        guard let inode else { return }
         startRun(inode)
         // ≤3.7 the work belongs to one io_end: it runs now (3.7 takes the
         // whole list here, list_replace_init — Kara's CPU1 in seed 002).
@@ -85,12 +74,17 @@ extension ProfileReplay {
         }
     }
 
+    /// The graph tied the running work item to `inode` at this event.
+    mutating func conversionWorkOwnerLearned(_ work: WorkID, _ inode: ModelInode) {
+        guard let run = runs[now.pid], run.work == work, run.inode == nil else { return }
+        startRun(inode)
+    }
+
     /// `ext4_end_io_rsv_work` (≥3.11) starts for this inode on this kworker.
     mutating func startRun(_ inode: ModelInode) {
         guard var run = runs[now.pid], run.inode == nil else { return }
         run.inode = inode
         runs[now.pid] = run
-        workInodes[run.work] = inode
         guard profile.workPerInode else { return }
         if state.superblocks[inode.dev]?.worker?.inode == inode { return }
         drive(.ext4EndIoRsvWork(inode)) { s, reason in
@@ -228,15 +222,11 @@ extension ProfileReplay {
 
     /// `workqueue_execute_end`: whatever the run still holds is converted
     /// and released (a conversion whose extents the es-tree already calls
-    /// written shows no CONVERT event; a FAILED io_end none at all).
-    mutating func conversionWorkEnded() {
-        guard let run = runs.removeValue(forKey: now.pid) else { return }
-        var inode = run.inode ?? workInodes[run.work]
-        if inode == nil {
-            let queued = state.inodes.filter { $0.value.rsvWorkQueued }.map(\.key)
-            if queued.count == 1 { inode = queued[0] }
-        }
-        guard let inode else { return }
+    /// written shows no CONVERT event; a FAILED io_end none at all). A run
+    /// the graph could not tie to a traced inode did nothing the model knows.
+    mutating func conversionWorkEnded(_ work: WorkID, _ owner: ModelInode?) {
+        guard let run = runs.removeValue(forKey: now.pid), run.work == work else { return }
+        guard let inode = run.inode ?? owner else { return }
         if run.inode == nil {
             runs[now.pid] = run
             startRun(inode)

@@ -1,32 +1,32 @@
+import EventGraph
 import KernelEvents
 import TraceIO
 import WritebackModel
 
-/// What every profile's replay shares: inode generations, file systems,
-/// geometry. Each event is decoded once (by the `ReplayFrontEnd`) and
-/// handed to every profile being tried.
+/// What every profile's replay shares: the event graph's bindings (read,
+/// never re-derived: inode objects, bios, work items), the happens-before
+/// window the verdicts ask, the file systems seen. Each event is decoded and
+/// bound once (by the `ReplayFrontEnd`) and handed to every profile being tried.
 struct ReplayDispatcher {
     var front: ReplayFrontEnd
-    var generations = InodeGenerations()
     var reliability: TraceReliability { front.reliability }
     var comms: [Int32: String] { front.comms }
     var events: Int { front.events }
+    /// File systems: devices ext4 events name (or the recording names).
     var fsDevices: Set<DeviceNumber> = []
-    /// Block size and partition offset, learned from map → bio pairs.
-    var geometry = GeometryEstimator()
-    var lastMapped: [Int32: (DeviceNumber, ExtentRange)] = [:]
     var blockSizes: [DeviceNumber: UInt64] = [:]
-    var bdiNumbers: [String: DeviceNumber?] = [:]
+    var happensBefore = HappensBeforeWindow()
     var pid: Int32 = 0
     var replays: [ProfileReplay]
     /// Profiles dropped by `pruneProfiles`: divergences when dropped, at which event count.
     var pruned: [(profile: KernelProfile, divergences: Int, atEvent: Int)] = []
 
-    init(replays: [ProfileReplay], reliability: TraceReliability) {
+    init(replays: [ProfileReplay], reliability: TraceReliability, metadata: TraceMetadata) {
         let names = EventNames()
         self.replays = replays
         for i in self.replays.indices { self.replays[i].names = names }
-        front = ReplayFrontEnd(reliability: reliability, names: names)
+        front = ReplayFrontEnd(reliability: reliability, names: names, metadata: metadata)
+        if let dev = metadata.recording["dev"].flatMap({ DeviceNumber($0) }) { fsDevices.insert(dev) }
     }
 
     var names: EventNames { front.names.names }
@@ -39,6 +39,8 @@ struct ReplayDispatcher {
     mutating func apply(_ prepared: PreparedEvent) {
         let stamp = prepared.stamp
         pid = stamp.pid
+        happensBefore.add(StreamStamp(index: stamp.index, timestamp: stamp.timestamp, cpu: stamp.cpu, pid: stamp.pid),
+                          tag: stamp.name.id, edges: prepared.edges)
         for i in replays.indices {
             replays[i].now = stamp
             if !replays[i].pendingAddComplete.isEmpty {
@@ -60,18 +62,24 @@ struct ReplayDispatcher {
         }
         if !insideFault, replays.contains(where: { !$0.heldStores.isEmpty && $0.heldStores[stamp.pid] != nil }) {
             var waitedOn: FolioRef? = nil
-            if case .writeback(.waitOnWriteback(let bdi, let ino, let index)) = prepared.event,
-               let dev = device(bdi: bdi) {
-                waitedOn = FolioRef(inode: resolve(InodeKey(dev: dev, ino: ino)), index: index)
+            if case .writeback(.waitOnWriteback(_, _, let index)) = prepared.event, let inode = traced(prepared.links.inode) {
+                waitedOn = FolioRef(inode: inode, index: index)
             }
             each { $0.taskMoved(waitingOn: waitedOn) }
         }
+        switch prepared.links.binding {
+        case .workOwnerLearned(let id, .inode(let owner, _)):
+            // A run started earlier belongs to this inode (before the event's own step).
+            let inode = model(owner)
+            each { $0.conversionWorkOwnerLearned(id, inode) }
+        default: break
+        }
         switch prepared.event {
-        case .ext4(let e): ext4(e)
-        case .writeback(let e): writeback(e)
-        case .filemap(let e): filemap(e)
-        case .block(let e): block(e)
-        case .workqueue(let e): workqueue(e)
+        case .ext4(let e): ext4(e, prepared.links)
+        case .writeback(let e): writeback(e, prepared.links)
+        case .filemap(let e): filemap(e, prepared.links)
+        case .block(let e): block(e, prepared.links)
+        case .workqueue(let e): workqueue(e, prepared.links)
         case .syscall(let e): syscall(e)
         case .other(let syncDevice):
             if stamp.name == .ext4SyncFs, let dev = syncDevice {
@@ -79,6 +87,17 @@ struct ReplayDispatcher {
             }
         case .jbd2, .sched: break
         }
+        if replays.contains(where: \.waitingFindings) {
+            let judge = OrderJudge(window: happensBefore, reliability: reliability)
+            for i in replays.indices where replays[i].waitingFindings { replays[i].resolvePending(judge) }
+        }
+    }
+
+    /// The end of the trace: findings still waiting for an event are judged
+    /// without it (it never came).
+    mutating func finishFindings() {
+        let judge = OrderJudge(window: happensBefore, reliability: reliability)
+        for i in replays.indices { replays[i].finishPending(judge) }
     }
 
     mutating func each(_ body: (inout ProfileReplay) -> Void) {
@@ -87,39 +106,21 @@ struct ReplayDispatcher {
 
     func model(_ id: InodeID) -> ModelInode { ModelInode(dev: id.dev, ino: id.ino, generation: id.generation) }
 
-    mutating func resolve(_ key: InodeKey) -> ModelInode {
-        fsDevices.insert(key.dev)
-        return model(generations.resolve(key))
+    /// The model's inode of an event on a traced file system; nil for an
+    /// event about none, or about another file system's inode.
+    func traced(_ id: InodeID?) -> ModelInode? {
+        guard let id, fsDevices.contains(id.dev) else { return nil }
+        return model(id)
     }
 
-    /// The file system behind a bdi name ("7:0"): the same number for loop
-    /// devices and whole disks; else the only file system seen.
-    mutating func device(bdi: String) -> DeviceNumber? {
-        // Parsed once per name: every dirtied folio names its bdi.
-        let parsed: DeviceNumber?
-        if let known = bdiNumbers[bdi] {
-            parsed = known
-        } else {
-            parsed = DeviceNumber(bdi)
-            if bdiNumbers.count < 1024 { bdiNumbers[bdi] = parsed }
-        }
-        if let d = parsed, fsDevices.contains(d) { return d }
-        return fsDevices.count == 1 ? fsDevices.first : parsed
-    }
-
-    mutating func ext4(_ e: Ext4Event) {
-        switch e {
-        case .allocateInode(let key):
-            fsDevices.insert(key.dev)
-            let inode = model(generations.allocate(key))
+    mutating func ext4(_ e: Ext4Event, _ links: ReplayLinks) {
+        if let ref = e.inode { fsDevices.insert(ref.dev) }
+        guard let id = links.inode else { return }
+        let inode = model(id)
+        if case .allocateInode = e {
             each { $0.allocateInode(inode) }
             return
-        case .journalStartReserved:
-            return
-        default: break
         }
-        guard let key = e.inode else { return }
-        let inode = resolve(key)
         switch e {
         case .writeBegin(_, let pos, _): each { $0.writeBegin(inode, pos: pos) }
         case .writeEnd: each { $0.writeEnd(inode) }
@@ -131,7 +132,6 @@ struct ReplayDispatcher {
         case .mapBlocksEnter(_, let lblk, let len, let flags):
             if flags.contains(.convert) { each { $0.conversionSeen(inode, BlockRange(lblk: lblk, len: len)) } }
         case .mapBlocksExit(_, let flags, let extent, let result, _):
-            if extent.len > 0, extent.pblk > 0 { lastMapped[pid] = (inode.dev, extent) }
             if flags.contains(.ioSubmit), !flags.contains(.convert) {
                 each { $0.spanMapped(BlockRange(lblk: extent.lblk, len: extent.len), unwritten: result.contains(.unwritten), pblk: extent.pblk) }
             }
@@ -157,41 +157,26 @@ struct ReplayDispatcher {
         return pageSize / (per == 0 ? 1 : per)
     }
 
-    mutating func writeback(_ e: WritebackEvent) {
+    mutating func writeback(_ e: WritebackEvent, _ links: ReplayLinks) {
+        guard let inode = traced(links.inode) else { return }
         switch e {
-        case .dirtyFolio(let bdi, let ino, let index):
-            guard let dev = device(bdi: bdi), !isBlockDeviceInode(ino, of: dev) else { return }
-            let inode = resolve(InodeKey(dev: dev, ino: ino))
+        case .dirtyFolio(_, _, let index):
             each { $0.dirtyFolio(FolioRef(inode: inode, index: index)) }
-        case .clearInodeWriteback(let key):
-            let inode = resolve(key)
+        case .clearInodeWriteback:
             each { $0.inodeWritebackCleared(inode) }
-        case .markInodeWriteback(let key):
-            guard fsDevices.contains(key.dev) else { return }
-            let inode = resolve(key)
+        case .markInodeWriteback:
             each { $0.inodeWritebackMarked(inode) }
         case .waitOnWriteback:
             break
         }
     }
 
-    /// The block device's own page cache (buffer heads of bitmaps, inode
-    /// tables, the journal) shares the bdi: `bdev_alloc` numbers its inode
-    /// with the kernel dev_t, `major << 20 | minor`. Its folios are written by
-    /// `sync_blockdev`, not by ext4 writeback, so they are not the model's.
-    func isBlockDeviceInode(_ ino: UInt64, of dev: DeviceNumber) -> Bool {
-        ino == UInt64(dev.major) << 20 | UInt64(dev.minor)
-    }
-
-    mutating func filemap(_ e: FilemapEvent) {
+    mutating func filemap(_ e: FilemapEvent, _ links: ReplayLinks) {
+        guard let inode = traced(links.inode) else { return }
         switch e {
-        case .addToPageCache(let key, let index, let order):
-            guard fsDevices.contains(key.dev) else { return }
-            let inode = resolve(key)
+        case .addToPageCache(_, let index, let order):
             for page in pages(index, order) { each { $0.folioAdded(FolioRef(inode: inode, index: page)) } }
-        case .deleteFromPageCache(let key, let index, let order):
-            guard fsDevices.contains(key.dev) else { return }
-            let inode = resolve(key)
+        case .deleteFromPageCache(_, let index, let order):
             for page in pages(index, order) { each { $0.folioDeleted(FolioRef(inode: inode, index: page)) } }
         case .fault, .getPages:
             break
@@ -205,43 +190,54 @@ struct ReplayDispatcher {
         index..<(index + (1 << UInt64(min(order, 20))))
     }
 
-    mutating func block(_ e: BlockEvent) {
-        switch e {
-        case .bioQueue(let io):
-            learnGeometry(io)
-            each { $0.bioQueued(io) }
-        case .requestIssue(let io): each { $0.requestIssued(io) }
-        case .requestComplete(let io, let error): each { $0.requestCompleted(io, error: error) }
+    /// Bios as the event graph bound them: a write bio of a traced inode,
+    /// the bios a request issue carries, the bios a completion finished.
+    mutating func block(_ e: BlockEvent, _ links: ReplayLinks) {
+        switch (e, links.binding) {
+        case (.bioQueue(let io), .bioQueued(let bio)):
+            guard io.rwbs.operation == .write, let owner = traced(bio.owner) else { return }
+            learnBlockSize(owner.dev, bio.blockSize)
+            each { $0.bioQueued(bio, owner: owner) }
+        case (_, .bioIssued(let bios)):
+            each { $0.requestIssued(bios) }
+        case (_, .bioCompleted(let done)):
+            each { $0.biosCompleted(done) }
         default: break
         }
     }
 
-    /// A task mapped an extent and queues the bio that writes it: the
-    /// pair votes for the file system's block size (KernelEvents'
-    /// GeometryEstimator); the model's folios cover pageSize/blockSize blocks.
-    mutating func learnGeometry(_ io: BlockIO) {
-        guard io.rwbs.operation == .write, let (fs, extent) = lastMapped.removeValue(forKey: pid) else { return }
-        geometry.observe(fs: fs, extent: extent, bio: io.range)
-        guard let g = geometry.geometry(of: fs), g.blockSize >= 512, g.blockSize <= pageSize else { return }
-        each { $0.geometry[fs] = g }
-        guard blockSizes[fs] != g.blockSize else { return }
-        blockSizes[fs] = g.blockSize
-        let per = pageSize / g.blockSize
+    /// The file system's block size, once the graph has derived it: the
+    /// model's folios cover pageSize/blockSize blocks.
+    mutating func learnBlockSize(_ fs: DeviceNumber, _ size: UInt64?) {
+        guard let size, size >= 512, size <= pageSize, blockSizes[fs] != size else { return }
+        blockSizes[fs] = size
+        let per = pageSize / size
         each {
             $0.mount(fs)
             $0.state.superblocks[fs]!.blocksPerFolio = per
+            $0.blockSizeKnown.insert(fs)
         }
     }
 
-    mutating func workqueue(_ e: WorkqueueEvent) {
-        let key = e.key
-        guard key.function == ReplayFrontEnd.conversionWork else { return }
-        switch e {
-        case .queue: each { $0.conversionWorkQueued(key.work) }
-        case .executeStart: each { $0.conversionWorkStarted(key.work) }
-        case .executeEnd: each { $0.conversionWorkEnded() }
-        case .activate: break
+    /// ext4's conversion work, as the graph bound it to an inode. A work
+    /// item the graph could not tie to a traced inode is another file
+    /// system's: it is never taken for one of ours.
+    mutating func workqueue(_ e: WorkqueueEvent, _ links: ReplayLinks) {
+        guard e.key.function == ReplayFrontEnd.conversionWork else { return }
+        switch links.binding {
+        case .workStarted(let id, let owner):
+            let inode = ownerInode(owner)
+            each { $0.conversionWorkStarted(id, inode) }
+        case .workEnded(let id, let owner):
+            let inode = ownerInode(owner)
+            each { $0.conversionWorkEnded(id, inode) }
+        default: break
         }
+    }
+
+    func ownerInode(_ owner: WorkOwner) -> ModelInode? {
+        if case .inode(let id, _) = owner { return traced(id) }
+        return nil
     }
 
     mutating func syscall(_ e: SyscallEvent) {

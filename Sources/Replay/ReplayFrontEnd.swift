@@ -1,11 +1,51 @@
+import EventGraph
 import KernelEvents
 import TraceIO
 
 /// One event as the replay consumes it: where it sits in the stream, who ran
-/// it, and its typed form.
+/// it, its typed form, what the event graph bound at it, and the
+/// happens-before edges the graph found there.
 struct PreparedEvent: Sendable {
     var stamp: Stamp
     var event: ReplayEvent
+    var links = ReplayLinks()
+    var edges: [Edge] = []
+}
+
+/// What the event graph bound at an event, as the model's thread reads it:
+/// no strings (see `EventName`), only numbers and inode objects.
+struct ReplayLinks: Sendable {
+    /// The inode object the event names (generation resolved, a bdi
+    /// resolved to its file system); nil for events about none.
+    var inode: InodeID?
+    var binding: ReplayBinding = .none
+}
+
+/// `StreamBinding` without the work items' function names.
+enum ReplayBinding: Sendable {
+    case none
+    case bioQueued(BoundBio)
+    case bioIssued([BoundBio])
+    case bioCompleted([CompletedBio])
+    case workQueued(WorkID, WorkOwner)
+    case workStarted(WorkID, WorkOwner)
+    case workEnded(WorkID, WorkOwner)
+    case workOwnerLearned(WorkID, WorkOwner)
+    case syscallReturned(enter: Int)
+
+    init(_ b: StreamBinding) {
+        switch b {
+        case .none: self = .none
+        case .bioQueued(let bio): self = .bioQueued(bio)
+        case .bioIssued(let bios): self = .bioIssued(bios)
+        case .bioCompleted(let done): self = .bioCompleted(done)
+        case .workQueued(let w): self = .workQueued(w.id, w.owner)
+        case .workStarted(let w): self = .workStarted(w.id, w.owner)
+        case .workEnded(let w): self = .workEnded(w.id, w.owner)
+        case .workOwnerLearned(let w): self = .workOwnerLearned(w.id, w.owner)
+        case .syscallReturned(let enter): self = .syscallReturned(enter: enter)
+        }
+    }
 }
 
 /// A `KernelEvent` as the model's thread gets it: the typed events as they
@@ -25,11 +65,13 @@ enum ReplayEvent: Sendable {
     case other(syncDevice: DeviceNumber?)
 }
 
-/// The part of a replay that needs only the event itself: decoding into
-/// typed events, the trace's reliability (lost windows, clock), task names.
-/// It can run on its own thread ahead of the model (`ReplayPipeline`).
+/// The part of a replay that needs only the events themselves: decoding into
+/// typed events, the event graph's bindings and edges (`GraphStream`), the
+/// trace's reliability (lost windows, clock), task names. It can run on its
+/// own thread ahead of the model (`ReplayPipeline`).
 struct ReplayFrontEnd: Sendable {
     var decoder = KernelEventDecoder()
+    var graph: GraphStream
     var names: EventNameCache
     var reliability: TraceReliability
     var comms: [Int32: String] = [:]
@@ -38,7 +80,8 @@ struct ReplayFrontEnd: Sendable {
     /// The time span read, for the share of it lost windows cover.
     var coverage = LostCoverage()
 
-    init(reliability: TraceReliability, names: EventNames) {
+    init(reliability: TraceReliability, names: EventNames, metadata: TraceMetadata) {
+        graph = GraphStream(metadata: metadata)
         self.reliability = reliability
         self.names = EventNameCache(names)
     }
@@ -54,6 +97,7 @@ struct ReplayFrontEnd: Sendable {
         switch record {
         case .lost(let lost):
             reliability.observe(lost)
+            graph.lost(lost)
             return nil
         case .event(let view):
             return prepare(view)
@@ -78,10 +122,15 @@ struct ReplayFrontEnd: Sendable {
             }
             lastPid = comm == "<...>" ? -1 : view.pid
         }
+        let streamStamp = StreamStamp(index: stamp.index, timestamp: stamp.timestamp, cpu: stamp.cpu, pid: stamp.pid)
         guard let typed = decoder.decodeTyped(view) else {
+            _ = graph.add(streamStamp, nil)
             return PreparedEvent(stamp: stamp, event: Self.untyped(view, name))
         }
-        return PreparedEvent(stamp: stamp, event: Self.slim(typed, name))
+        let links = graph.add(streamStamp, typed)
+        return PreparedEvent(stamp: stamp, event: Self.slim(typed, name),
+                             links: ReplayLinks(inode: links.inode, binding: ReplayBinding(links.binding)),
+                             edges: graph.takeEdges())
     }
 
     /// What the model's thread needs of an untyped event: the device of

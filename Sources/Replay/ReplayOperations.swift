@@ -107,7 +107,6 @@ extension ProfileReplay {
     mutating func evictInode(_ inode: ModelInode, nlink: Int64) {
         ensure(inode)
         let pid = Int(now.pid)
-        for (work, i) in workInodes where i == inode { workInodes[work] = nil }
         drive(.ext4EvictInode(task: pid, inode)) { s, reason in
             if reason.contains("still referenced") {
                 for (id, t) in s.tasks where id != pid {

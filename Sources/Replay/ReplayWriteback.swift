@@ -1,3 +1,4 @@
+import EventGraph
 import KernelEvents
 import TraceIO
 import WritebackModel
@@ -50,7 +51,7 @@ extension ProfileReplay {
                 // `block_page_mkwrite` marks the folio dirty, then
                 // `folio_wait_stable`: whether the store waited shows in
                 // this task's next event (`taskMoved`).
-                heldStores[now.pid] = HeldStore(folio: folio, waited: false)
+                heldStores[now.pid] = HeldStore(folio: folio, waited: false, fault: now)
                 return
             }
             forceStore(folio, reason: error.reason)
@@ -136,31 +137,29 @@ extension ProfileReplay {
         if unwritten, let dev = spans[now.pid]?.inode.dev { state.superblocks[dev]?.dioreadNolock = true }
     }
 
-    /// `block_bio_queue` of a write by a task inside a span: the io_end's
-    /// folios are the dirty ones from the span's cursor, as many as the bio
-    /// carries. The first of them may already be under writeback
+    /// `block_bio_queue` of a write the event graph bound to `owner` (the
+    /// inode the task is writing back): the io_end's folios are the blocks
+    /// the bio carries when the task mapped them (`BoundBio.blocks`), else
+    /// the dirty ones from the span's cursor, as many as the bio carries.
+    /// The first of them may already be under writeback
     /// (`inodeWritebackMarked`); the others' PG_writeback set is invisible
     /// (§4.3) and is placed here. Then the model's folio steps and `ext4_io_submit`.
-    mutating func bioQueued(_ io: BlockIO) {
-        guard var span = spans[now.pid], io.rwbs.operation == .write, io.range.count > 0 else { return }
+    mutating func bioQueued(_ bio: BoundBio, owner: ModelInode) {
+        guard var span = spans[now.pid], span.inode == owner, bio.sectors.count > 0 else { return }
         let pid = Int(now.pid)
         let inode = span.inode
         guard state.inodes[inode] != nil, let sb = state.superblocks[inode.dev] else { return }
         prepareSubmitter(pid, inode)
         let started = span.started
         span.started = []
-        let pages = max(1, io.range.count * 512 / pageSize)
+        let pages = max(1, bio.sectors.count * 512 / pageSize)
         let first = span.cursor / pageSize
         var folios: ArraySlice<UInt64>
         let mappedPages = span.mappedPages(blocksPerFolio: sb.blocksPerFolio)
-        if let g = geometry[inode.dev], io.range.sector >= g.startSector,
-           case let pblk = (io.range.sector - g.startSector) / g.sectorsPerBlock,
-           let m = span.mapped.first(where: { m in m.pblk.map { pblk >= $0 && pblk < $0 + m.0.len } ?? false }) {
+        if let blocks = bio.blocks {
             // The bio carries blocks the span mapped: its folios are theirs.
             let per = max(1, sb.blocksPerFolio)
-            let lblk = m.0.lblk + (pblk - m.pblk!)
-            let blocks = max(1, io.range.count / g.sectorsPerBlock)
-            folios = ArraySlice(Array((lblk / per)...((lblk + blocks - 1) / per)))
+            folios = ArraySlice(Array((blocks.lblk / per)...((blocks.end - 1) / per)))
         } else {
             // Folios whose buffers were already mapped: the dirty ones from
             // the span's cursor that the span did not map, after those
@@ -185,7 +184,7 @@ extension ProfileReplay {
         let count = Set(folios).union(started).count
         note(ioRef, "ext4_bio_write_folio: \(count) folio(s) under writeback, bio submitted")
         if drive(.ext4IoSubmit(task: pid, ioRef)), let n = state.ioEnd(ioRef)?.bios.count {
-            bios[SectorKey(dev: io.range.dev, sector: io.range.sector)] = LiveBio(bio: BioRef(ioEnd: ioRef, index: n - 1), sectors: io.range.count)
+            liveBios[bio.id] = BioRef(ioEnd: ioRef, index: n - 1)
         }
     }
 
@@ -202,7 +201,7 @@ extension ProfileReplay {
     mutating func inodeWritebackMarked(_ inode: ModelInode) {
         guard var span = spans[now.pid], span.inode == inode,
               let folios = state.inodes[inode]?.folios, let sb = state.superblocks[inode.dev] else { return }
-        guard geometry[inode.dev] != nil || span.mapped.isEmpty else { return }
+        guard blockSizeKnown.contains(inode.dev) || span.mapped.isEmpty else { return }
         let first = span.cursor / pageSize
         let dirty = dirtyFolios(of: inode, from: first, count: 1, excluding: Set(span.started)).first
         let mapped = span.mappedPages(blocksPerFolio: sb.blocksPerFolio)

@@ -104,6 +104,11 @@ import WritebackModel
         let report = Replay.check(records: recs, metadata: meta, options: ReplayOptions(crossCPUBound: 10_000_000_000))
         let f = try #require(report.findings.first { $0.rule == .fsyncBeforeConversion })
         #expect(f.verdict == .inconclusive)
-        #expect(f.inconclusiveReason?.contains("cannot be ordered") == true)
+        // The reason names the unordered pair: the fsync's return and the late conversion.
+        let reason = try #require(f.inconclusiveReason)
+        #expect(reason.contains("nothing orders event #"))
+        #expect(reason.contains("ext4_sync_file_exit"))
+        let unordered = try #require(f.deciding.first { $0.evidence == nil && $0.after != nil })
+        #expect(reason.contains("#\(unordered.before.index) ") && reason.contains("#\(unordered.after!.index) "))
     }
 }

@@ -14,13 +14,17 @@ import WritebackModel
     static let text = Paths.trace("lost-events/lost_events.txt")
 
     /// Every inconclusive finding's reason names a lost window of the report
-    /// (or the overwrite before the first event), and its time is inside it.
+    /// (or the overwrite before the first event), and the window overlaps
+    /// the span of the events its verdict depends on.
     func expectNamesALostWindow(_ report: CheckReport, sourceLocation: SourceLocation = #_sourceLocation) {
         for f in report.findings where f.verdict == .inconclusive {
             let reason = f.inconclusiveReason ?? ""
+            let times = [f.timestamp] + f.deciding.flatMap { [$0.before.timestamp] + ($0.after.map { [$0.timestamp] } ?? []) }
+            let awaitedNever = f.deciding.contains { $0.after == nil }
+            let (from, to) = (times.min()!, awaitedNever ? UInt64.max : times.max()!)
             let named = report.lostWindows.contains { w in
                 reason.contains("lost on CPU \(w.cpu) between \(formatTime(w.start)) s and \(formatTime(w.end)) s")
-                    && w.start <= f.timestamp && f.timestamp <= w.end
+                    && w.start <= to && from <= w.end
             }
             #expect(named || reason.contains("overwrote"),
                     "finding at \(f.timestamp) (\(f.rule)): \(reason)", sourceLocation: sourceLocation)

@@ -62,8 +62,9 @@ func records(_ path: String) throws -> (TraceMetadata, [TraceRecord]) {
         #expect(report.choice.profile == diff.bestProfile)
         #expect(report.choice.profile == .ext4_6_x)
         #expect(report.choice.reason.contains("of objects conform"))
-        // Not a tie-break in its favour: ext4-3.6 does diverge fewer times here.
-        #expect((report.choice.divergences[.ext4_3_6] ?? .max) < (report.choice.divergences[.ext4_6_x] ?? 0))
+        // With work items and bios bound by the event graph, 6.x also diverges
+        // less than 3.6 next to the windows (only conformance decided it before).
+        #expect((report.choice.divergences[.ext4_6_x] ?? .max) < (report.choice.divergences[.ext4_3_6] ?? 0))
     }
 
     /// The model really ran: inode 12's io_ends went queued → converting → released.

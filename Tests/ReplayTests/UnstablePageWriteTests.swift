@@ -34,7 +34,9 @@ import WritebackModel
         #expect(f.len == 1)
         #expect(f.witness.count <= 20)
         #expect(f.witness.contains { $0.name == "block_bio_queue" })
-        #expect(f.witness.last?.name == "writeback_dirty_folio")
+        #expect(f.witness.first { $0.index == f.eventIndex }?.name == "writeback_dirty_folio")
+        // The store came after the folio's writeback started and before it ended.
+        #expect(f.deciding.count == 2 && f.deciding.allSatisfy { $0.evidence != nil || $0.after == nil })
         #expect(Set(found.map(\.lblk)) == Set((0..<32).map { UInt64($0) * 4 }))
         #expect(found.count == 32)
         #expect(found.allSatisfy { $0.verdict == .violated && $0.len == 1 })

@@ -27,9 +27,12 @@ import WritebackModel
         #expect(f.len == 1)
         #expect(f.witness.count <= 20)
         #expect(f.witness.first?.name == "sys_exit_ioctl")
-        #expect(f.witness.last?.name == "writeback_dirty_folio")
+        #expect(f.witness.first { $0.index == f.eventIndex }?.name == "writeback_dirty_folio")
+        // Frozen before the store: FIFREEZE's return orders it (one task's program order).
+        #expect(f.deciding.first?.before.name == "sys_exit_ioctl")
+        #expect(f.deciding.first?.evidence != nil)
         // 64 folios dirtied (one per 64 KiB), and each one's bio submitted and issued.
-        let dirtied = found.filter { $0.witness.last?.name == "writeback_dirty_folio" }
+        let dirtied = found.filter { f in f.witness.first { $0.index == f.eventIndex }?.name == "writeback_dirty_folio" }
         #expect(dirtied.map(\.lblk) == (0..<64).map { UInt64($0) * 16 })
         #expect(found.count == 3 * 64)
         #expect(found.allSatisfy { $0.verdict == .violated })

@@ -41,6 +41,9 @@ public struct BoundBio: Hashable, Sendable {
     /// back through that mapping. nil: the blocks were mapped before (the
     /// folios' buffers were already mapped) or the geometry is not known yet.
     public var blocks: BlockSpan?
+    /// The owner's file-system block size, once the trace has shown it (the
+    /// first extent mapped and then written by one task).
+    public var blockSize: UInt64?
 }
 
 /// Logical blocks `[lblk, lblk + len)` of a file.
@@ -63,6 +66,9 @@ public struct CompletedBio: Hashable, Sendable {
     /// The completion's error (0: success; -5 EIO …). A request that failed
     /// fails every bio it carried.
     public var error: Int64
+    /// The completion that reported the error, when the bio's sectors
+    /// completed in several requests (this event, or an earlier one).
+    public var failedBy: StreamStamp?
 }
 
 /// Whose a conversion work item is. `ext4_end_io_rsv_work` runs the work

@@ -26,6 +26,7 @@ public struct HappensBeforeWindow: Sendable {
         var timestamp: UInt64 = 0
         var cpu: Int32 = 0
         var pid: Int32 = 0
+        var tag: UInt32 = 0
     }
 
     struct Anchor {
@@ -39,15 +40,16 @@ public struct HappensBeforeWindow: Sendable {
         slots = []
     }
 
-    /// Adds event `stamp.index` (which must be `end`) and the edges found at it.
-    public mutating func add(_ stamp: StreamStamp, edges: [Edge]) {
+    /// Adds event `stamp.index` (which must be `end`) and the edges found at
+    /// it; `tag` is the consumer's (an event-name number, say), read back by `tag(_:)`.
+    public mutating func add(_ stamp: StreamStamp, tag: UInt32 = 0, edges: [Edge]) {
         precondition(stamp.index == end, "events must come in stream order")
         if slots.count < capacity {
             slots.append(Slot())
         }
         let (chain, position) = chains.append(pid: stamp.pid, cpu: stamp.cpu)
         slots[stamp.index % capacity] = Slot(chain: chain, position: position, timestamp: stamp.timestamp,
-                                             cpu: Int32(truncatingIfNeeded: stamp.cpu), pid: stamp.pid)
+                                             cpu: Int32(truncatingIfNeeded: stamp.cpu), pid: stamp.pid, tag: tag)
         end = stamp.index + 1
         if end - base > capacity {
             base = end - capacity
@@ -64,6 +66,7 @@ public struct HappensBeforeWindow: Sendable {
     public func timestamp(_ i: Int) -> UInt64? { holds(i) ? slot(i).timestamp : nil }
     public func cpu(_ i: Int) -> Int? { holds(i) ? Int(slot(i).cpu) : nil }
     public func pid(_ i: Int) -> Int32? { holds(i) ? slot(i).pid : nil }
+    public func tag(_ i: Int) -> UInt32? { holds(i) ? slot(i).tag : nil }
 
     private mutating func addEdge(_ e: Edge) {
         guard holds(e.to), holds(e.from) else { return }

@@ -18,14 +18,18 @@ struct BioRecord {
     /// Sectors not yet completed.
     var remaining: UInt64
     var firstRequest = -1
-    /// The worst error any completion of its sectors reported.
+    /// The error a completion of its sectors reported, and which one.
     var error: Int64 = 0
+    var failedBy: StreamStamp?
     var owner: InodeID?
     var blocks: BlockSpan?
+    var blockSize: UInt64?
     /// Extents mapped for I/O whose data this bio carries.
     var submissions: [Int] = []
 
-    func bound(_ id: BioID) -> BoundBio { BoundBio(id: id, sectors: sectors, owner: owner, blocks: blocks) }
+    func bound(_ id: BioID) -> BoundBio {
+        BoundBio(id: id, sectors: sectors, owner: owner, blocks: blocks, blockSize: blockSize)
+    }
 }
 
 struct RequestRecord {
@@ -125,6 +129,7 @@ extension GraphStream {
             return .none
         }
         if io.rwbs.operation == .write { (bio.owner, bio.blocks) = owner(ofWrite: io.range, by: s.pid) }
+        if let fs = bio.owner?.dev { bio.blockSize = geometry.geometry(of: fs)?.blockSize }
         bio.submissions = linkSubmissions(toBio: id, io.range, pid: s.pid)
         block.bios[id] = bio
         block.longestBio[io.range.dev] = max(block.longestBio[io.range.dev] ?? 0, io.range.count)
@@ -211,7 +216,7 @@ extension GraphStream {
         if requestBased, var request = block.requests.removeValue(forKey: key) {
             link(request.last, node, .blockIO)
             for b in request.bios {
-                if let done = finishBio(b, covering: io.range, error: error, node) { finished.append(done) }
+                if let done = finishBio(b, covering: io.range, error: error, s) { finished.append(done) }
             }
             if request.preflushOrFUA { block.flushSequences[key] = node }
             if io.range.count < request.count {
@@ -230,7 +235,7 @@ extension GraphStream {
             }
             for b in bios {
                 link(b, node, .blockIO)
-                if let done = finishBio(b, covering: io.range, error: error, node) { finished.append(done) }
+                if let done = finishBio(b, covering: io.range, error: error, s) { finished.append(done) }
             }
         }
         guard !finished.isEmpty else { return .none }
@@ -263,11 +268,15 @@ extension GraphStream {
 
     /// Marks the part of bio `b` inside `range` complete; a bio whose last
     /// sector completed leaves the outstanding list and is returned.
-    mutating func finishBio(_ b: BioID, covering range: SectorRange, error: Int64, _ node: Int) -> CompletedBio? {
+    mutating func finishBio(_ b: BioID, covering range: SectorRange, error: Int64, _ s: StreamStamp) -> CompletedBio? {
+        let node = s.index
         guard var bio = block.bios[b], bio.remaining > 0, bio.sectors.overlaps(range) else { return nil }
         let overlap = bio.sectors.overlapCount(range)
         bio.remaining = bio.remaining > overlap ? bio.remaining - overlap : 0
-        if error != 0 { bio.error = error }
+        if error != 0, bio.error == 0 {
+            bio.error = error
+            bio.failedBy = s
+        }
         guard bio.remaining == 0 else {
             block.bios[b] = bio
             return nil
@@ -280,6 +289,6 @@ extension GraphStream {
         }
         block.bios[b] = nil
         for sub in bio.submissions { extents.bioCompleted(sub, bio: b, sectors: bio.sectors, at: node) }
-        return CompletedBio(bio: bio.bound(b), error: bio.error)
+        return CompletedBio(bio: bio.bound(b), error: bio.error, failedBy: bio.failedBy)
     }
 }

@@ -120,7 +120,8 @@ extension Replay {
     static func run(_ reader: some TraceReader, replays: [ProfileReplay],
                     crossCPUBound: UInt64 = 100_000, pruneEvery: Int? = nil) throws -> ReplayDispatcher {
         var dispatcher = ReplayDispatcher(
-            replays: replays, reliability: TraceReliability(metadata: reader.metadata, crossCPUBound: crossCPUBound))
+            replays: replays, reliability: TraceReliability(metadata: reader.metadata, crossCPUBound: crossCPUBound),
+            metadata: reader.metadata)
         dispatcher.front = try ReplayPipeline.run(
             reader, options: ReadOptions(fields: ReplayFrontEnd.fields, keepRawText: false),
             front: dispatcher.front) { prepared in
