@@ -56,7 +56,19 @@ struct JSONCheckFormatter: OutputFormatter {
         if let why = f.inconclusiveReason {
             out.write(", \"inconclusive_reason\": "); JSONBytes.string(why, to: out)
         }
-        out.write(", \"actors\": [")
+        out.write(", \"deciding\": [")
+        for (i, p) in f.deciding.enumerated() {
+            if i > 0 { out.write(", ") }
+            out.write("{\"before\": "); out.write(decimal: UInt64(p.before.index))
+            out.write(", \"before_role\": "); JSONBytes.string(p.before.role, to: out)
+            out.write(", \"after\": ")
+            if let a = p.after { out.write(decimal: UInt64(a.index)) } else { out.write("null") }
+            out.write(", \"after_role\": "); JSONBytes.string(p.afterRole, to: out)
+            out.write(", \"ordered_by\": ")
+            if let e = p.evidence { JSONBytes.string(e, to: out) } else { out.write("null") }
+            out.write("}")
+        }
+        out.write("], \"actors\": [")
         for (i, a) in f.actors.enumerated() {
             if i > 0 { out.write(", ") }
             out.write("{\"name\": "); JSONBytes.string(a.name, to: out)
@@ -102,6 +114,12 @@ struct TextCheckFormatter: OutputFormatter {
         out.write("\n\(verdict) \(f.rule)  \(f.dev):\(f.ino)\(gen)  \(range)  at \(seconds(f.timestamp)) s (event \(f.eventIndex))\n")
         out.write(wrap(f.explanation, indent: "  "))
         if let why = f.inconclusiveReason { out.write(wrap("Inconclusive: \(why).", indent: "  ")) }
+        for p in f.deciding {
+            let after = p.after.map { "#\($0.index) \($0.name)" } ?? "never (end of the trace)"
+            let how = p.evidence.map { "ordered by \($0)" } ?? (p.after == nil ? "" : "NOT ORDERED")
+            out.write("  decided by: #\(p.before.index) \(p.before.name) (\(p.before.role)) before \(after) (\(p.afterRole))"
+                      + (how.isEmpty ? "" : ": \(how)") + "\n")
+        }
         out.write("  witness:\n")
         for w in f.witness {
             out.write("    #\(w.index)  \(seconds(w.timestamp))  cpu \(w.cpu)  \(f.actors[w.actor].name)  \(w.name): \(w.role)\n")
