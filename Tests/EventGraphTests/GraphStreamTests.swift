@@ -102,7 +102,8 @@ struct StreamRun {
             default: break
             }
         }
-        #expect(owned > 0 || passes == 0)
+        // dio_truncate's passes find nothing to write (its writes are direct).
+        if name != "dio_truncate" { #expect(owned > 0, "\(passes) writeback passes, no write bio owned") }
     }
 
     /// The window answers what the whole graph answers, for events it holds.
