@@ -4,8 +4,8 @@ import TraceIO
 
 extension WritebackModel {
     /// `blk_mq_start_request` (`block_rq_issue`): the request goes to the device.
-    func blkMqStartRequest(_ bio: BioRef, _ s: inout ModelState) -> String? {
-        guard s.bio(bio)?.status == .queued else { return "\(bio) is not queued" }
+    func blkMqStartRequest(_ bio: BioRef, _ s: inout ModelState) -> Blocker? {
+        guard s.bio(bio)?.status == .queued else { return .bioNotQueued(bio) }
         s.updateIoEnd(bio.ioEnd) { $0.bios[bio.index].status = .issued }
         return nil
     }
@@ -21,8 +21,8 @@ extension WritebackModel {
     /// ≥3.11 [6.18 page-io.c:349-395]: on error set FAILED. If the completion
     /// is deferred, chain the bio and `ext4_put_io_end_defer`; else drop the
     /// reference first, then `ext4_finish_bio` → `folio_end_writeback`.
-    func ext4EndBio(_ bio: BioRef, error: Bool, _ s: inout ModelState) -> String? {
-        guard s.bio(bio)?.status == .issued else { return "\(bio) is not in flight" }
+    func ext4EndBio(_ bio: BioRef, error: Bool, _ s: inout ModelState) -> Blocker? {
+        guard s.bio(bio)?.status == .issued else { return .bioNotInFlight(bio) }
         let ioRef = bio.ioEnd
         s.updateIoEnd(ioRef) {
             $0.bios[bio.index].status = error ? .completedError : .completedOK
@@ -51,10 +51,10 @@ extension WritebackModel {
     }
 
     /// `ext4_add_complete_io` as its own step (≤3.10 only, see `ext4EndBio`).
-    func ext4AddCompleteIoStep(_ ioRef: IoEndRef, _ s: inout ModelState) -> String? {
-        guard profile.endsWritebackBeforeConversion else { return "≥3.11 queues inside ext4_end_bio" }
+    func ext4AddCompleteIoStep(_ ioRef: IoEndRef, _ s: inout ModelState) -> Blocker? {
+        guard profile.endsWritebackBeforeConversion else { return .notInProfile(profile) }
         guard let io = s.ioEnd(ioRef), io.phase == .bioDone, io.flags.contains(.unwritten) else {
-            return "\(ioRef) is not a completed unwritten io_end"
+            return .ioEndNotCompleted(ioRef, s.ioEnd(ioRef)?.phase)
         }
         addCompleteIo(ioRef, &s)
         return nil

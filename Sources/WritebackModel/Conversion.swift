@@ -28,9 +28,9 @@ extension WritebackModel {
         s.inodes[ioRef.inode]!.ioEnds[ioRef.serial] = nil
     }
 
-    private func workerIdle(_ dev: DeviceNumber, _ s: ModelState) -> String? {
-        guard let sb = s.superblocks[dev] else { return "no file system" }
-        return sb.worker == nil ? nil : "the conversion worker is busy"
+    private func workerIdle(_ dev: DeviceNumber, _ s: ModelState) -> Blocker? {
+        guard let sb = s.superblocks[dev] else { return .noFileSystem(dev) }
+        return sb.worker.map { .workerBusy(dev, running: $0.inode) }
     }
 
     /// Takes the whole list (`list_replace_init`): those io_ends are now
@@ -51,12 +51,12 @@ extension WritebackModel {
     /// 3.7 [page-io.c:164-231]: `ext4_do_flush_completed_IO(inode, io)` —
     /// `list_replace_init` into a local list; conversions and the final
     /// stage follow as separate steps.
-    func ext4EndIoWork(_ ioRef: IoEndRef, _ s: inout ModelState) -> String? {
-        guard !profile.workPerInode else { return "≥3.11 the work is per inode" }
-        guard let io = s.ioEnd(ioRef), io.workQueued else { return "\(ioRef)'s work is not queued" }
+    func ext4EndIoWork(_ ioRef: IoEndRef, _ s: inout ModelState) -> Blocker? {
+        guard !profile.workPerInode else { return .notInProfile(profile) }
+        guard let io = s.ioEnd(ioRef), io.workQueued else { return .workNotQueued(.ioEnd(ioRef)) }
         if let r = workerIdle(ioRef.inode.dev, s) { return r }
         if !profile.workerDrainsWholeList {
-            guard s.inodes[ioRef.inode]!.mutexHolder == nil else { return "mutex_trylock(i_mutex) fails: requeue" }
+            if let holder = s.inodes[ioRef.inode]!.mutexHolder { return .mutexHeld(ioRef.inode, holder: holder) }
             s.updateIoEnd(ioRef) { $0.workQueued = false }
             if io.phase == .queued {
                 s.inodes[ioRef.inode]!.conversionList.removeAll { $0 == ioRef.serial }
@@ -73,9 +73,9 @@ extension WritebackModel {
     /// `ext4_end_io_rsv_work` (≥3.11): the inode's work starts. PENDING is
     /// cleared before it runs, so an io_end queued from now on queues the
     /// work again (research I5). `list_replace_init` of `i_rsv_conversion_list`.
-    func ext4EndIoRsvWork(_ inode: InodeRef, _ s: inout ModelState) -> String? {
-        guard profile.workPerInode else { return "≤3.7 the work is per io_end" }
-        guard s.inodes[inode]?.rsvWorkQueued == true else { return "i_rsv_conversion_work is not queued" }
+    func ext4EndIoRsvWork(_ inode: InodeRef, _ s: inout ModelState) -> Blocker? {
+        guard profile.workPerInode else { return .notInProfile(profile) }
+        guard s.inodes[inode]?.rsvWorkQueued == true else { return .workNotQueued(.inode(inode)) }
         if let r = workerIdle(inode.dev, s) { return r }
         s.inodes[inode]!.rsvWorkQueued = false
         let taken = drainList(inode, &s)
@@ -87,11 +87,11 @@ extension WritebackModel {
 
     /// `ext4_convert_unwritten_io_end_vec` (≥3.11, from `ext4_end_io_end`) /
     /// `ext4_end_io` (3.7): the worker converts the first io_end of its local list.
-    func ext4ConvertUnwrittenIoEndVec(_ ioRef: IoEndRef, _ s: inout ModelState) -> String? {
+    func ext4ConvertUnwrittenIoEndVec(_ ioRef: IoEndRef, _ s: inout ModelState) -> Blocker? {
         guard var run = s.superblocks[ioRef.inode.dev]?.worker, run.local.first == ioRef else {
-            return "\(ioRef) is not next in the worker's list"
+            return .notNextForWorker(ioRef)
         }
-        guard run.converted.isEmpty || !profile.workPerInode else { return "the previous io_end is not released" }
+        if let previous = run.converted.first, profile.workPerInode { return .previousNotReleased(previous) }
         convertUnwritten(ioRef, &s)
         run.local.removeFirst()
         run.converted.append(ioRef)
@@ -101,10 +101,10 @@ extension WritebackModel {
 
     /// `ext4_release_io_end` after the conversion (≥3.11): only now do the
     /// folios' writeback end (b0857d309fae).
-    func ext4ReleaseIoEndStep(_ ioRef: IoEndRef, _ s: inout ModelState) -> String? {
-        guard profile.workPerInode else { return "≤3.7 frees in ext4_free_io_end" }
+    func ext4ReleaseIoEndStep(_ ioRef: IoEndRef, _ s: inout ModelState) -> Blocker? {
+        guard profile.workPerInode else { return .notInProfile(profile) }
         guard var run = s.superblocks[ioRef.inode.dev]?.worker, run.converted == [ioRef] else {
-            return "\(ioRef) was not just converted by the worker"
+            return .notJustConverted(ioRef)
         }
         releaseIoEnd(ioRef, &s)
         run.converted = []
@@ -115,10 +115,10 @@ extension WritebackModel {
     /// 3.7 `ext4_do_flush_completed_IO` stages C–D: under the lock clear
     /// UNWRITTEN; an io_end whose own work is still QUEUED stays for that
     /// work to free; the running work's io_end is freed once converted.
-    func ext4FreeIoEnds(_ inode: InodeRef, _ s: inout ModelState) -> String? {
-        guard !profile.workPerInode else { return "≥3.11 releases per io_end" }
+    func ext4FreeIoEnds(_ inode: InodeRef, _ s: inout ModelState) -> Blocker? {
+        guard !profile.workPerInode else { return .notInProfile(profile) }
         guard let run = s.superblocks[inode.dev]?.worker, run.inode == inode, run.local.isEmpty else {
-            return "the worker has conversions left"
+            return .workerHasConversionsLeft(inode)
         }
         for io in run.converted where io != run.workIoEnd {
             if s.ioEnd(io)?.workQueued != true { releaseIoEnd(io, &s) }

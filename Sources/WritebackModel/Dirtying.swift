@@ -5,6 +5,14 @@ import TraceIO
 extension WritebackModel {
     func superblock(of inode: InodeRef, _ s: ModelState) -> SuperblockState? { s.superblocks[inode.dev] }
 
+    /// `sb_start_write`: blocks from the first freeze level on, unless the
+    /// trace shows the writer went past it (`passing`).
+    func freezeProtection(_ dev: DeviceNumber, _ s: ModelState, _ passing: Waits) -> Blocker? {
+        guard let sb = s.superblocks[dev] else { return .noFileSystem(dev) }
+        guard sb.freeze != .unfrozen, !passing.contains(.freezeProtection) else { return nil }
+        return .freezeBlocks(dev, sb.freeze, .sbStartWrite)
+    }
+
     /// Whether a modifier must wait for the folio's writeback on this profile
     /// and device (stable pages, seed 003).
     func waitsForWriteback(_ inode: InodeRef, _ s: ModelState) -> Bool {
@@ -16,14 +24,15 @@ extension WritebackModel {
     /// (`mm_filemap_add_to_page_cache`) and locked; then
     /// `grab_cache_page_write_begin` / FGP_STABLE waits for writeback where
     /// the profile does (3.6 mm/filemap.c:2277; 6.18 `folio_wait_stable`).
-    func ext4DaWriteBegin(_ task: Int, _ folio: FolioRef, _ s: inout ModelState) -> String? {
+    func ext4DaWriteBegin(_ task: Int, _ folio: FolioRef, _ s: inout ModelState, passing: Waits) -> Blocker? {
         if let r = idle(task, s) ?? live(folio.inode, s) { return r }
-        guard let sb = superblock(of: folio.inode, s) else { return "no file system" }
-        guard sb.freeze == .unfrozen else { return "sb_start_write blocks: fs is \(sb.freeze)" }
-        guard s.inodes[folio.inode]!.mutexHolder == nil else { return "i_mutex is held" }
+        if let r = freezeProtection(folio.inode.dev, s, passing) { return r }
+        if let holder = s.inodes[folio.inode]!.mutexHolder { return .mutexHeld(folio.inode, holder: holder) }
         if let f = s.folio(folio) {
-            if f.lockedBy != nil { return "folio is locked" }
-            if f.writeback && waitsForWriteback(folio.inode, s) { return "waits for the folio's writeback" }
+            if let holder = f.lockedBy { return .folioLocked(folio, holder: holder) }
+            if f.writeback && waitsForWriteback(folio.inode, s) && !passing.contains(.stablePages) {
+                return .folioUnderWriteback(folio)
+            }
         }
         s.inodes[folio.inode]!.mutexHolder = task
         if s.folio(folio) == nil {
@@ -39,8 +48,8 @@ extension WritebackModel {
     /// `ext4_da_write_end`: the data was copied in; `block_write_end` marks
     /// the folio dirty (`writeback_dirty_folio` on clean → dirty), i_size
     /// grows, the folio is unlocked, `i_mutex` and `sb_start_write` dropped.
-    func ext4DaWriteEnd(_ task: Int, _ s: inout ModelState) -> String? {
-        guard case .bufferedWrite(let folio)? = s.tasks[task]?.operation else { return "task \(task) is not in a write" }
+    func ext4DaWriteEnd(_ task: Int, _ s: inout ModelState) -> Blocker? {
+        guard case .bufferedWrite(let folio)? = s.tasks[task]?.operation else { return .taskNotAtStep(task: task) }
         let end = s.blocks(of: folio).end
         s.updateFolio(folio) {
             $0.uptodate = true
@@ -59,19 +68,22 @@ extension WritebackModel {
     /// frozen — a folio whose blocks are mapped goes straight through (seed 001
     /// case [3]). Then the folio is locked, writeback waited on per profile,
     /// marked dirty, and mapped writable.
-    func ext4PageMkwrite(_ task: Int, _ folio: FolioRef, _ s: inout ModelState) -> String? {
+    func ext4PageMkwrite(_ task: Int, _ folio: FolioRef, _ s: inout ModelState, passing: Waits) -> Blocker? {
         if let r = idle(task, s) ?? live(folio.inode, s) { return r }
-        guard let sb = superblock(of: folio.inode, s) else { return "no file system" }
-        guard let f = s.folio(folio), f.uptodate else { return "folio is not in the page cache" }
-        guard f.pte != .writable else { return "the pte is already writable: no fault" }
-        if profile.pageMkwriteBlocksOnFreeze {
-            guard sb.freeze == .unfrozen else { return "sb_start_pagefault blocks: fs is \(sb.freeze)" }
-        } else {
+        let dev = folio.inode.dev
+        guard let sb = superblock(of: folio.inode, s) else { return .noFileSystem(dev) }
+        guard let f = s.folio(folio) else { return .folioNotCached(folio) }
+        guard f.uptodate else { return .folioNotUptodate(folio) }
+        guard f.pte != .writable else { return .pteWritable(folio) }
+        if sb.freeze != .unfrozen, !passing.contains(.freezeProtection) {
+            if profile.pageMkwriteBlocksOnFreeze { return .freezeBlocks(dev, sb.freeze, .sbStartPagefault) }
             let needsAllocation = s.inodes[folio.inode]!.extents.states(in: s.blocks(of: folio)).contains { $0.state == .hole }
-            if needsAllocation && sb.freeze == .frozen { return "write_begin's journal start blocks on a frozen fs" }
+            if needsAllocation && sb.freeze == .frozen { return .freezeBlocks(dev, sb.freeze, .journalStart) }
         }
-        guard f.lockedBy == nil else { return "folio is locked" }
-        if f.writeback && waitsForWriteback(folio.inode, s) { return "waits for the folio's writeback" }
+        if let holder = f.lockedBy { return .folioLocked(folio, holder: holder) }
+        if f.writeback && waitsForWriteback(folio.inode, s) && !passing.contains(.stablePages) {
+            return .folioUnderWriteback(folio)
+        }
         s.updateFolio(folio) {
             $0.dirty = true
             $0.pte = .writable
@@ -82,16 +94,16 @@ extension WritebackModel {
 
     /// A store through a writable PTE: no fault, no kernel code; the PTE's
     /// dirty bit is set (seed 001 case [4]).
-    func userStore(_ task: Int, _ folio: FolioRef, _ s: inout ModelState) -> String? {
+    func userStore(_ task: Int, _ folio: FolioRef, _ s: inout ModelState) -> Blocker? {
         if let r = idle(task, s) { return r }
-        guard s.folio(folio)?.pte == .writable else { return "the pte is not writable: the store faults (ext4_page_mkwrite)" }
+        guard s.folio(folio)?.pte == .writable else { return .pteNotWritable(folio) }
         s.updateFolio(folio) { $0.pteDirty = true }
         return nil
     }
 
     /// `filemap_fault` for a read: map the folio read-only, reading it in
     /// first (`ext4_read_folio`) if it is not cached.
-    func filemapFault(_ task: Int, _ folio: FolioRef, _ s: inout ModelState) -> String? {
+    func filemapFault(_ task: Int, _ folio: FolioRef, _ s: inout ModelState) -> Blocker? {
         if let r = idle(task, s) ?? live(folio.inode, s) { return r }
         if s.folio(folio) == nil {
             s.inodes[folio.inode]!.folios[folio.index] = FolioState()
@@ -102,9 +114,9 @@ extension WritebackModel {
 
     /// `zap_pte_range` (munmap): a dirty PTE is transferred to the folio
     /// (`folio_mark_dirty`), then the mapping is gone.
-    func zapPteRange(_ task: Int, _ folio: FolioRef, _ s: inout ModelState) -> String? {
+    func zapPteRange(_ task: Int, _ folio: FolioRef, _ s: inout ModelState) -> Blocker? {
         if let r = idle(task, s) { return r }
-        guard let f = s.folio(folio), f.pte != .none else { return "folio is not mapped" }
+        guard let f = s.folio(folio), f.pte != .none else { return .folioNotMapped(folio) }
         s.updateFolio(folio) {
             if $0.pteDirty { $0.dirty = true }
             $0.pte = .none
@@ -115,10 +127,11 @@ extension WritebackModel {
 
     /// `ext4_fallocate` (mode 0): holes in the range become unwritten
     /// extents (`ext4_ext_map_blocks` with CREATE_UNWRIT_EXT); i_size grows.
-    func ext4Fallocate(_ task: Int, _ inode: InodeRef, _ range: BlockRange, _ s: inout ModelState) -> String? {
+    func ext4Fallocate(_ task: Int, _ inode: InodeRef, _ range: BlockRange, _ s: inout ModelState,
+                       passing: Waits) -> Blocker? {
         if let r = idle(task, s) ?? live(inode, s) { return r }
-        guard s.superblocks[inode.dev]?.freeze == .unfrozen else { return "sb_start_write blocks on a freeze" }
-        guard s.inodes[inode]!.mutexHolder == nil else { return "i_mutex is held" }
+        if let r = freezeProtection(inode.dev, s, passing) { return r }
+        if let holder = s.inodes[inode]!.mutexHolder { return .mutexHeld(inode, holder: holder) }
         for hole in s.inodes[inode]!.extents.ranges(in: range, state: .hole) {
             s.inodes[inode]!.extents.set(hole, to: .unwritten)
         }

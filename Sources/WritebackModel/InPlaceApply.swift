@@ -9,6 +9,12 @@ extension WritebackModel {
     /// Applies `transition` to `state` in place and returns the rules it
     /// broke. Throws, leaving `state` unchanged, if it is not enabled.
     public func apply(_ transition: Transition, in state: inout ModelState) throws(NotEnabled) -> [RuleViolation] {
+        try apply(transition, in: &state, passing: [])
+    }
+
+    /// `apply(_:in:)` going past the waits in `passing` (`force`).
+    func apply(_ transition: Transition, in state: inout ModelState,
+               passing: Waits) throws(NotEnabled) -> [RuleViolation] {
         // A task inside fsync (its writeback runs in the fsync's task) may
         // end the fsync with this step: fsync-before-conversion then reads
         // the task's operation before (`syncing`), and nothing else of that state.
@@ -16,8 +22,8 @@ extension WritebackModel {
         let footprint = (dev: dev, inodes: inodes)
         guard !RuleChecker.readsMoreThanInodes(transition, footprint: footprint, in: state) else {
             let before = state.ruleSnapshot(for: transition, footprint: footprint)
-            if let reason = perform(transition, on: &state) {
-                throw NotEnabled(transition: transition, reason: reason)
+            if let blocker = perform(transition, on: &state, passing: passing) {
+                throw NotEnabled(transition: transition, blocker: blocker)
             }
             return RuleChecker.check(before: before, footprint: footprint, transition: transition, after: state)
         }
@@ -31,8 +37,8 @@ extension WritebackModel {
             #if DEBUG
             let extentsBefore = footprint.inodes.map { state.inodes[$0].map { ($0.extents, $0.lifecycle) } }
             #endif
-            if let reason = perform(transition, on: &state) {
-                throw NotEnabled(transition: transition, reason: reason)
+            if let blocker = perform(transition, on: &state, passing: passing) {
+                throw NotEnabled(transition: transition, blocker: blocker)
             }
             #if DEBUG
             for (ref, old) in zip(footprint.inodes, extentsBefore) {
@@ -51,8 +57,8 @@ extension WritebackModel {
         let kept = footprint.inodes.map { ref in
             (ref, state.inodes[ref].map { ($0.extents, $0.ioEnds, $0.lifecycle) })
         }
-        if let reason = perform(transition, on: &state) {
-            throw NotEnabled(transition: transition, reason: reason)
+        if let blocker = perform(transition, on: &state, passing: passing) {
+            throw NotEnabled(transition: transition, blocker: blocker)
         }
         var before = Self.endedFsync(syncing, after: state)
         for (ref, old) in kept {

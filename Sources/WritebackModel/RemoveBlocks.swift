@@ -9,10 +9,11 @@ extension WritebackModel {
         return p
     }
 
-    private func beginRemove(_ task: Int, _ p: RemoveBlocksProgress, _ s: inout ModelState) -> String? {
+    private func beginRemove(_ task: Int, _ p: RemoveBlocksProgress, _ s: inout ModelState,
+                             passing: Waits) -> Blocker? {
         if let r = idle(task, s) ?? live(p.inode, s) { return r }
-        guard s.superblocks[p.inode.dev]?.freeze == .unfrozen else { return "sb_start_write blocks on a freeze" }
-        guard s.inodes[p.inode]!.mutexHolder == nil else { return "i_mutex is held" }
+        if let r = freezeProtection(p.inode.dev, s, passing) { return r }
+        if let holder = s.inodes[p.inode]!.mutexHolder { return .mutexHeld(p.inode, holder: holder) }
         s.inodes[p.inode]!.mutexHolder = task
         s.tasks[task] = TaskState(operation: .removeBlocks(p))
         return nil
@@ -20,32 +21,35 @@ extension WritebackModel {
 
     /// `ext4_setattr` shrinking i_size [6.18 inode.c:5915-6030]: `inode_lock`,
     /// `truncate_setsize`; the blocks from the new size on will be removed.
-    func ext4Setattr(_ task: Int, _ inode: InodeRef, _ newSize: UInt64, _ s: inout ModelState) -> String? {
-        guard let i = s.inodes[inode] else { return "\(inode) does not exist" }
+    func ext4Setattr(_ task: Int, _ inode: InodeRef, _ newSize: UInt64, _ s: inout ModelState,
+                     passing: Waits) -> Blocker? {
+        guard let i = s.inodes[inode] else { return .inodeMissing(inode) }
         let lastFolioEnd = i.folios.keys.max().map { s.blocks(of: FolioRef(inode: inode, index: $0)).end } ?? 0
         let end = max(i.sizeBlocks, i.extents.allocatedEnd, lastFolioEnd, newSize)
         let p = RemoveBlocksProgress(kind: .truncate, inode: inode,
                                      range: BlockRange(lblk: newSize, len: end - newSize), step: .pagecache)
-        if let r = beginRemove(task, p, &s) { return r }
+        if let r = beginRemove(task, p, &s, passing: passing) { return r }
         s.inodes[inode]!.sizeBlocks = min(s.inodes[inode]!.sizeBlocks, newSize)
         return nil
     }
 
     /// `ext4_punch_hole` [6.18 inode.c:4376-4460]: `inode_lock`, `inode_dio_wait`.
-    func ext4PunchHole(_ task: Int, _ inode: InodeRef, _ range: BlockRange, _ s: inout ModelState) -> String? {
-        beginRemove(task, RemoveBlocksProgress(kind: .punchHole, inode: inode, range: range, step: .pagecache), &s)
+    func ext4PunchHole(_ task: Int, _ inode: InodeRef, _ range: BlockRange, _ s: inout ModelState,
+                       passing: Waits) -> Blocker? {
+        beginRemove(task, RemoveBlocksProgress(kind: .punchHole, inode: inode, range: range, step: .pagecache), &s,
+                    passing: passing)
     }
 
     /// `truncate_pagecache` / `truncate_pagecache_range` [mm/truncate.c:366-464]:
     /// folios under writeback are waited for (`folio_wait_writeback`), then
     /// every folio in the range leaves the page cache, dirty or not.
-    func truncatePagecache(_ task: Int, _ s: inout ModelState) -> String? {
-        guard var p = removing(task, .pagecache, s) else { return "task \(task) is not truncating the page cache" }
+    func truncatePagecache(_ task: Int, _ s: inout ModelState) -> Blocker? {
+        guard var p = removing(task, .pagecache, s) else { return .taskNotAtStep(task: task) }
         let doomed = s.sortedFolios(of: p.inode).filter { s.blocks(of: $0).intersection(p.range) != nil }
         for ref in doomed {
             let f = s.folio(ref)!
-            if f.writeback { return "folio_wait_writeback: \(ref) is under writeback" }
-            if f.lockedBy != nil { return "\(ref) is locked" }
+            if f.writeback { return .folioUnderWriteback(ref) }
+            if let holder = f.lockedBy { return .folioLocked(ref, holder: holder) }
         }
         for ref in doomed { s.inodes[p.inode]!.folios[ref.index] = nil }
         p.step = profile.flushesCompletedIO ? .flushCompletedIO : .removeSpace
@@ -55,8 +59,8 @@ extension WritebackModel {
 
     /// `ext4_ext_remove_space` (from `ext4_truncate` / `ext4_punch_hole`):
     /// the blocks are freed; `inode_unlock`.
-    func ext4ExtRemoveSpace(_ task: Int, _ s: inout ModelState) -> String? {
-        guard let p = removing(task, .removeSpace, s) else { return "task \(task) is not about to remove blocks" }
+    func ext4ExtRemoveSpace(_ task: Int, _ s: inout ModelState) -> Blocker? {
+        guard let p = removing(task, .removeSpace, s) else { return .taskNotAtStep(task: task) }
         s.inodes[p.inode]!.extents.set(p.range, to: .hole)
         s.inodes[p.inode]!.mutexHolder = nil
         s.tasks[task] = nil

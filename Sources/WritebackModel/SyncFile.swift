@@ -12,7 +12,7 @@ extension WritebackModel {
     /// `file_write_and_wait_range` starts a WB_SYNC_ALL writeback of the
     /// folios dirty now (the TOWRITE tag): those, and every io_end already
     /// under way, are what this fsync must make durable.
-    func ext4SyncFile(_ task: Int, _ inode: InodeRef, _ datasync: Bool, _ s: inout ModelState) -> String? {
+    func ext4SyncFile(_ task: Int, _ inode: InodeRef, _ datasync: Bool, _ s: inout ModelState) -> Blocker? {
         if let r = idle(task, s) ?? live(inode, s) { return r }
         // Sets, not sorted lists: a large fsync covers thousands of folios,
         // and the rules ask "is this one covered" once per io_end folio.
@@ -33,36 +33,43 @@ extension WritebackModel {
 
     /// `filemap_fdatawait_range` → `folio_wait_writeback` on every folio
     /// still under writeback. ≥3.11 this is what waits for the conversion.
-    func filemapFdatawaitRange(_ task: Int, _ s: inout ModelState) -> String? {
+    func filemapFdatawaitRange(_ task: Int, _ s: inout ModelState) -> Blocker? {
         guard var p = syncing(task, .writeAndWait, s), let c = cursor(task, s) else {
-            return "task \(task) is not in file_write_and_wait_range"
+            return .taskNotAtStep(task: task)
         }
-        guard s.writebackIdle(c) else { return "the fsync's writeback is not finished" }
+        guard s.writebackIdle(c) else { return .writebackNotFinished(task: task) }
         // write_cache_pages (WB_SYNC_ALL) locks every folio still tagged
         // TOWRITE; another writeback holds the lock from
         // folio_clear_dirty_for_io to __folio_start_writeback (which clears
         // the tag), a writer from write_begin to write_end: fsync waits for
         // it, then finds the folio under writeback (found by `explore`).
-        for index in p.covered {
-            if let holder = s.folio(FolioRef(inode: p.inode, index: index))?.lockedBy, holder != .task(task) {
-                return "folio_lock: a folio fsync must write is locked by \(holder)"
-            }
-        }
-        if !s.inodes[p.inode]!.folios.writebackIndexes.isEmpty {
-            return "folio_wait_writeback: a folio is under writeback"
+        if let blocker = lockedFolio(coveredBy: p, except: task, s) { return blocker }
+        if let index = s.inodes[p.inode]!.folios.writebackIndexes.min() {
+            return .folioUnderWriteback(FolioRef(inode: p.inode, index: index))
         }
         p.step = profile.flushesCompletedIO ? .flushCompletedIO : .commit
         s.tasks[task] = TaskState(operation: .syncFile(p))
         return nil
     }
 
+    /// The lowest folio fsync must write that another actor has locked.
+    private func lockedFolio(coveredBy p: SyncFileProgress, except task: Int, _ s: ModelState) -> Blocker? {
+        var lowest: (index: UInt64, holder: ActorRef)?
+        for index in p.covered where lowest.map({ index < $0.index }) ?? true {
+            if let holder = s.folio(FolioRef(inode: p.inode, index: index))?.lockedBy, holder != .task(task) {
+                lowest = (index, holder)
+            }
+        }
+        return lowest.map { .folioLocked(FolioRef(inode: p.inode, index: $0.index), holder: $0.holder) }
+    }
+
     /// ≤3.7: `mutex_lock(i_mutex)` then `ext4_flush_completed_IO` (3.6) /
     /// `ext4_flush_unwritten_io` (3.7) — in fsync, truncate and punch hole.
-    func ext4FlushCompletedIO(_ task: Int, _ s: inout ModelState) -> String? {
-        guard let op = s.tasks[task]?.operation else { return "task \(task) is idle" }
+    func ext4FlushCompletedIO(_ task: Int, _ s: inout ModelState) -> Blocker? {
+        guard let op = s.tasks[task]?.operation else { return .taskIdle(task: task) }
         switch op {
         case .syncFile(var p) where p.step == .flushCompletedIO:
-            guard s.inodes[p.inode]!.mutexHolder == nil else { return "i_mutex is held" }
+            if let holder = s.inodes[p.inode]!.mutexHolder { return .mutexHeld(p.inode, holder: holder) }
             s.inodes[p.inode]!.mutexHolder = task
             flushCompletedIO(p.inode, &s)
             p.step = profile.flushWaitsForUnwritten ? .unwrittenWait : .commit
@@ -72,25 +79,26 @@ extension WritebackModel {
             p.step = profile.flushWaitsForUnwritten ? .unwrittenWait : .removeSpace
             s.tasks[task]!.operation = .removeBlocks(p)
         default:
-            return "task \(task) is not about to flush completed io"
+            return .taskNotAtStep(task: task)
         }
         return nil
     }
 
     /// `ext4_unwritten_wait` (3.7): sleep until `i_unwritten` is 0.
-    func ext4UnwrittenWait(_ task: Int, _ s: inout ModelState) -> String? {
-        guard let op = s.tasks[task]?.operation else { return "task \(task) is idle" }
+    func ext4UnwrittenWait(_ task: Int, _ s: inout ModelState, passing: Waits) -> Blocker? {
+        guard let op = s.tasks[task]?.operation else { return .taskIdle(task: task) }
+        let waits = !passing.contains(.unwritten)
         switch op {
         case .syncFile(var p) where p.step == .unwrittenWait:
-            if unwrittenPending(p.inode, s) { return "i_unwritten is not 0" }
+            if waits && unwrittenPending(p.inode, s) { return .unwrittenPending(p.inode) }
             p.step = .commit
             s.tasks[task]!.operation = .syncFile(p)
         case .removeBlocks(var p) where p.step == .unwrittenWait:
-            if unwrittenPending(p.inode, s) { return "i_unwritten is not 0" }
+            if waits && unwrittenPending(p.inode, s) { return .unwrittenPending(p.inode) }
             p.step = .removeSpace
             s.tasks[task]!.operation = .removeBlocks(p)
         default:
-            return "task \(task) is not about to wait for unwritten conversions"
+            return .taskNotAtStep(task: task)
         }
         return nil
     }
@@ -100,8 +108,8 @@ extension WritebackModel {
     /// itself is not modelled: a conversion that happened is assumed
     /// committed by this commit (research I2b is left to the replay, which
     /// sees the tids).
-    func ext4SyncFileReturn(_ task: Int, _ s: inout ModelState) -> String? {
-        guard let p = syncing(task, .commit, s) else { return "task \(task) is not about to commit" }
+    func ext4SyncFileReturn(_ task: Int, _ s: inout ModelState) -> Blocker? {
+        guard let p = syncing(task, .commit, s) else { return .taskNotAtStep(task: task) }
         if s.inodes[p.inode]?.mutexHolder == task { s.inodes[p.inode]!.mutexHolder = nil }
         s.tasks[task] = nil
         return nil

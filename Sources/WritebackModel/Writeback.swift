@@ -57,7 +57,7 @@ extension WritebackModel {
 
     /// `ext4_writepages` entry from the flusher (`wb_writeback`, WB_SYNC_NONE)
     /// or `sync_file_range`/`sync` (WB_SYNC_ALL).
-    func ext4Writepages(_ task: Int, _ inode: InodeRef, _ syncAll: Bool, _ s: inout ModelState) -> String? {
+    func ext4Writepages(_ task: Int, _ inode: InodeRef, _ syncAll: Bool, _ s: inout ModelState) -> Blocker? {
         if let r = idle(task, s) ?? live(inode, s) { return r }
         s.tasks[task] = TaskState(operation: .writepages(inode),
                                   writeback: WritebackCursor(scope: .inode(inode), syncAll: syncAll))
@@ -69,13 +69,14 @@ extension WritebackModel {
     /// every PTE and moves a dirty PTE bit into the folio before the folio's
     /// dirty bit is cleared. Allocates the pass's io_end (`ext4_init_io_end`)
     /// if it has none.
-    func mpageSubmitFolio(_ task: Int, _ folio: FolioRef, _ s: inout ModelState) -> String? {
-        guard var c = cursor(task, s) else { return "task \(task) is not in writeback" }
-        guard c.lockedFolio == nil, c.ownerReference == nil else { return "writeback is mid-folio" }
-        guard s.nextDirtyFolio(for: c) == folio else { return "\(folio) is not the next dirty folio" }
+    func mpageSubmitFolio(_ task: Int, _ folio: FolioRef, _ s: inout ModelState) -> Blocker? {
+        guard var c = cursor(task, s) else { return .taskNotAtStep(task: task) }
+        guard c.lockedFolio == nil, c.ownerReference == nil else { return .writebackMidFolio(task: task) }
+        let next = s.nextDirtyFolio(for: c)
+        guard next == folio else { return .notNextDirtyFolio(folio, next: next) }
         let f = s.folio(folio)!
-        guard f.lockedBy == nil else { return "folio is locked" }
-        guard !f.writeback else { return "WB_SYNC_ALL waits for the folio's writeback" }
+        if let holder = f.lockedBy { return .folioLocked(folio, holder: holder) }
+        guard !f.writeback else { return .folioUnderWriteback(folio) }
         if c.ioEnd == nil {
             let serial = s.inodes[folio.inode]!.nextIoEndSerial
             s.inodes[folio.inode]!.nextIoEndSerial += 1
@@ -99,13 +100,13 @@ extension WritebackModel {
     /// through PRE_IO (also UNWRITTEN) — then `__folio_start_writeback`, add
     /// to the bio, and `folio_unlock` (after `ext4_io_submit` in 6.18; no rule
     /// can tell the difference).
-    func ext4BioWriteFolio(_ task: Int, _ folio: FolioRef, _ s: inout ModelState) -> String? {
+    func ext4BioWriteFolio(_ task: Int, _ folio: FolioRef, _ s: inout ModelState) -> Blocker? {
         guard var c = cursor(task, s), c.lockedFolio == folio, let ioRef = c.ioEnd else {
-            return "task \(task) has not locked \(folio) for writeback"
+            return .taskNotAtStep(task: task)
         }
-        guard let sb = s.superblocks[folio.inode.dev] else { return "no file system" }
+        guard let sb = s.superblocks[folio.inode.dev] else { return .noFileSystem(folio.inode.dev) }
         let blocks = s.blocks(of: folio)
-        guard s.ioEnd(ioRef) != nil else { return "no \(ioRef)" }
+        guard s.ioEnd(ioRef) != nil else { return .ioEndMissing(ioRef) }
         var unwritten: [BlockRange] = []
         for run in s.inodes[folio.inode]!.extents.states(in: blocks) {
             switch run.state {
@@ -140,11 +141,12 @@ extension WritebackModel {
     /// `ext4_io_submit` → `submit_bio` (`block_bio_queue`). ≥3.11 the bio
     /// holds its own io_end reference (`ext4_get_io_end`), the submitter
     /// keeps one until `ext4_put_io_end`; before, the io_end belongs to its bio.
-    func ext4IoSubmit(_ task: Int, _ ioRef: IoEndRef, _ s: inout ModelState) -> String? {
+    func ext4IoSubmit(_ task: Int, _ ioRef: IoEndRef, _ s: inout ModelState) -> Blocker? {
         guard var c = cursor(task, s), c.ioEnd == ioRef, c.lockedFolio == nil else {
-            return "task \(task) has no open io_end \(ioRef)"
+            return .taskNotAtStep(task: task)
         }
-        guard let io = s.ioEnd(ioRef), !io.folios.isEmpty else { return "io_end has no folio" }
+        guard let io = s.ioEnd(ioRef) else { return .ioEndMissing(ioRef) }
+        guard !io.folios.isEmpty else { return .ioEndEmpty(ioRef) }
         let lo = io.ranges.map(\.lblk).min()!
         let hi = io.ranges.map(\.end).max()!
         s.updateIoEnd(ioRef) {
@@ -162,9 +164,9 @@ extension WritebackModel {
     /// bios already completed this is the last one and, for an io_end that
     /// needs conversion, the conversion runs inline here (C′ in the research
     /// notes: no workqueue events), then `ext4_release_io_end`.
-    func ext4PutIoEnd(_ task: Int, _ ioRef: IoEndRef, _ s: inout ModelState) -> String? {
+    func ext4PutIoEnd(_ task: Int, _ ioRef: IoEndRef, _ s: inout ModelState) -> Blocker? {
         guard var c = cursor(task, s), c.ownerReference == ioRef else {
-            return "task \(task) holds no reference on \(ioRef)"
+            return .taskNotAtStep(task: task)
         }
         c.ownerReference = nil
         s.tasks[task]!.writeback = c
@@ -179,11 +181,11 @@ extension WritebackModel {
     }
 
     /// `ext4_writepages` returns (`ext4_writepages_result`).
-    func ext4WritepagesResult(_ task: Int, _ s: inout ModelState) -> String? {
+    func ext4WritepagesResult(_ task: Int, _ s: inout ModelState) -> Blocker? {
         guard case .writepages? = s.tasks[task]?.operation, let c = cursor(task, s) else {
-            return "task \(task) is not in ext4_writepages"
+            return .taskNotAtStep(task: task)
         }
-        guard s.writebackIdle(c) else { return "writeback of the inode is not finished" }
+        guard s.writebackIdle(c) else { return .writebackNotFinished(task: task) }
         s.tasks[task] = nil
         return nil
     }

@@ -1,13 +1,5 @@
 import TraceIO
 
-/// Why a transition cannot be taken in a state (the kernel would block there,
-/// or the step makes no sense for the objects named).
-public struct NotEnabled: Error, Hashable, Sendable, CustomStringConvertible {
-    public var transition: Transition
-    public var reason: String
-    public var description: String { "\(transition.kernelFunction) not enabled: \(reason)" }
-}
-
 /// The result of one transition: the next state and the rules it broke.
 public struct Step: Hashable, Sendable {
     public var transition: Transition
@@ -29,15 +21,15 @@ public struct WritebackModel: Hashable, Sendable {
     /// before/after pair.
     public func apply(_ transition: Transition, to state: ModelState) throws(NotEnabled) -> Step {
         var next = state
-        if let reason = perform(transition, on: &next) {
-            throw NotEnabled(transition: transition, reason: reason)
+        if let blocker = perform(transition, on: &next) {
+            throw NotEnabled(transition: transition, blocker: blocker)
         }
         let violations = RuleChecker.check(before: state, transition: transition, after: next)
         return Step(transition: transition, state: next, violations: violations)
     }
 
-    /// Whether `transition` can be taken in `state`; nil if so, else why not.
-    public func whyNotEnabled(_ transition: Transition, in state: ModelState) -> String? {
+    /// Whether `transition` can be taken in `state`; nil if so, else what blocks it.
+    public func whyNotEnabled(_ transition: Transition, in state: ModelState) -> Blocker? {
         var scratch = state
         return perform(transition, on: &scratch)
     }
@@ -66,23 +58,24 @@ public struct WritebackModel: Hashable, Sendable {
 
     // MARK: Dispatch
 
-    /// Checks the guard of `t` and, if it holds, mutates `s`. Returns why
-    /// not when the guard fails; `s` is then unchanged.
-    func perform(_ t: Transition, on s: inout ModelState) -> String? {
+    /// Checks the guard of `t` and, if it holds, mutates `s`. Returns what
+    /// blocks it when the guard fails; `s` is then unchanged.
+    /// `passing`: waits the trace shows the kernel went past (`force`).
+    func perform(_ t: Transition, on s: inout ModelState, passing: Waits = []) -> Blocker? {
         switch t {
         case .ext4NewInode(let task, let i): return ext4NewInode(task, i, &s)
         case .unlockNewInode(let task, let i): return unlockNewInode(task, i, &s)
         case .ext4EvictInode(let task, let i): return ext4EvictInode(task, i, &s)
-        case .ext4IoendWait(let task): return ext4IoendWait(task, &s)
+        case .ext4IoendWait(let task): return ext4IoendWait(task, &s, passing: passing)
         case .truncateInodePagesFinal(let task): return truncateInodePagesFinal(task, &s)
         case .ext4FreeInode(let task): return ext4FreeInode(task, &s)
-        case .ext4DaWriteBegin(let task, let f): return ext4DaWriteBegin(task, f, &s)
+        case .ext4DaWriteBegin(let task, let f): return ext4DaWriteBegin(task, f, &s, passing: passing)
         case .ext4DaWriteEnd(let task): return ext4DaWriteEnd(task, &s)
-        case .ext4PageMkwrite(let task, let f): return ext4PageMkwrite(task, f, &s)
+        case .ext4PageMkwrite(let task, let f): return ext4PageMkwrite(task, f, &s, passing: passing)
         case .userStore(let task, let f): return userStore(task, f, &s)
         case .filemapFault(let task, let f): return filemapFault(task, f, &s)
         case .zapPteRange(let task, let f): return zapPteRange(task, f, &s)
-        case .ext4Fallocate(let task, let i, let r): return ext4Fallocate(task, i, r, &s)
+        case .ext4Fallocate(let task, let i, let r): return ext4Fallocate(task, i, r, &s, passing: passing)
         case .ext4Writepages(let task, let i, let sync): return ext4Writepages(task, i, sync, &s)
         case .mpageSubmitFolio(let task, let f): return mpageSubmitFolio(task, f, &s)
         case .ext4BioWriteFolio(let task, let f): return ext4BioWriteFolio(task, f, &s)
@@ -100,14 +93,14 @@ public struct WritebackModel: Hashable, Sendable {
         case .ext4SyncFile(let task, let i, let datasync): return ext4SyncFile(task, i, datasync, &s)
         case .filemapFdatawaitRange(let task): return filemapFdatawaitRange(task, &s)
         case .ext4FlushCompletedIO(let task): return ext4FlushCompletedIO(task, &s)
-        case .ext4UnwrittenWait(let task): return ext4UnwrittenWait(task, &s)
+        case .ext4UnwrittenWait(let task): return ext4UnwrittenWait(task, &s, passing: passing)
         case .ext4SyncFileReturn(let task): return ext4SyncFileReturn(task, &s)
-        case .ext4Setattr(let task, let i, let size): return ext4Setattr(task, i, size, &s)
-        case .ext4PunchHole(let task, let i, let r): return ext4PunchHole(task, i, r, &s)
+        case .ext4Setattr(let task, let i, let size): return ext4Setattr(task, i, size, &s, passing: passing)
+        case .ext4PunchHole(let task, let i, let r): return ext4PunchHole(task, i, r, &s, passing: passing)
         case .truncatePagecache(let task): return truncatePagecache(task, &s)
         case .ext4ExtRemoveSpace(let task): return ext4ExtRemoveSpace(task, &s)
         case .freezeSuper(let task, let d): return freezeSuper(task, d, &s)
-        case .ext4Freeze(let task): return ext4Freeze(task, &s)
+        case .ext4Freeze(let task): return ext4Freeze(task, &s, passing: passing)
         case .thawSuper(let task, let d): return thawSuper(task, d, &s)
         case .ext4Unfreeze(let task): return ext4Unfreeze(task, &s)
         case .shrinkFolioList(let f): return shrinkFolioList(f, &s)
