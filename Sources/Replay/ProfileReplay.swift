@@ -147,29 +147,32 @@ struct ProfileReplay {
 
     // MARK: Driving
 
-    /// Applies `t`; on `NotEnabled` records the divergence, lets `unblock`
-    /// make the state agree with what the trace shows, and tries once more.
-    /// Returns whether the transition was applied.
+    /// Applies `t`; on `NotEnabled` records the divergence and has the
+    /// model take the step anyway past the blockers the trace overrules
+    /// (`WritebackModel.force`): those of `past`, and always a task whose
+    /// last operation ended unseen, an inode that existed or was live, an
+    /// `i_mutex` released. Returns whether the transition was applied.
     @discardableResult
     mutating func drive(_ t: Transition, object: @autoclosure () -> String = "",
-                        unblock: ((inout ModelState, String) -> Void)? = nil) -> Bool {
+                        past: Set<Blocker.Kind> = []) -> Bool {
         do {
             let v = try model.apply(t, in: &state)
             applied(t, v)
             return true
         } catch {
             diverge(t, object: object(), reason: error.reason)
-            genericUnblock(t, error.reason)
-            unblock?(&state, error.reason)
-            do {
-                let v = try model.apply(t, in: &state)
-                applied(t, v)
-                return true
-            } catch {
+            guard let v = model.force(error, past: past.union(Self.alwaysOverruled), in: &state).violations else {
                 return false
             }
+            applied(t, v)
+            return true
         }
     }
+
+    /// What the trace overrules wherever the model refuses a step: the
+    /// task's previous operation, the inode's existence and life, `i_mutex`
+    /// (their ends and beginnings are what lost or unrecorded events hide).
+    static let alwaysOverruled: Set<Blocker.Kind> = [.taskBusy, .inodeMissing, .inodeNotLive, .mutexHeld]
 
     mutating func diverge(_ t: Transition, object: String, reason: String) {
         let which = self.object(of: t)
@@ -195,23 +198,6 @@ struct ProfileReplay {
         conformance.diverged(object)
         if firstDivergence[object.kind] == nil { firstDivergence[object.kind] = d }
         if divergences.count < Self.divergenceExamples { divergences.append(d) }
-    }
-
-    /// What every transition may need when the trace and the model disagree
-    /// about a task or an inode: the trace shows the task free to act (its
-    /// previous operation's end was not recorded or was lost), the inode
-    /// existing and live, its mutex free.
-    mutating func genericUnblock(_ t: Transition, _ reason: String) {
-        if case .task(let id) = t.actor, reason.contains("inside another operation") {
-            releaseTask(id)
-        }
-        if let inode = t.namedInode {
-            if state.inodes[inode] == nil { state.addInode(inode) }
-            if state.inodes[inode]!.lifecycle != .live, reason.contains(" is ") && !reason.contains("task") {
-                state.inodes[inode]!.lifecycle = .live
-            }
-            if reason.contains("i_mutex") { state.inodes[inode]!.mutexHolder = nil }
-        }
     }
 
     /// Forgets what a task was doing, releasing what it held.

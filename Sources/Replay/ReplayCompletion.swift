@@ -87,10 +87,7 @@ extension ProfileReplay {
         runs[now.pid] = run
         guard profile.workPerInode else { return }
         if state.superblocks[inode.dev]?.worker?.inode == inode { return }
-        drive(.ext4EndIoRsvWork(inode)) { s, reason in
-            if reason.contains("busy") { s.superblocks[inode.dev]!.worker = nil }
-            if reason.contains("not queued") { s.inodes[inode]?.rsvWorkQueued = true }
-        }
+        drive(.ext4EndIoRsvWork(inode), past: [.workerBusy, .workNotQueued])
     }
 
     /// The io_end of `inode` whose unwritten blocks overlap `range` and that
@@ -173,11 +170,7 @@ extension ProfileReplay {
             if state.superblocks[dev]?.worker != nil, state.superblocks[dev]!.worker!.local.isEmpty {
                 drive(.ext4FreeIoEnds(state.superblocks[dev]!.worker!.inode))
             }
-            drive(.ext4EndIoWork(io)) { s, reason in
-                if reason.contains("not queued") { s.inodes[io.inode]?.ioEnds[io.serial]?.workQueued = true }
-                if reason.contains("busy") { s.superblocks[dev]!.worker = nil }
-                if reason.contains("i_mutex") { s.inodes[io.inode]?.mutexHolder = nil }
-            }
+            drive(.ext4EndIoWork(io), past: [.workNotQueued, .workerBusy, .mutexHeld])
             note(io, "ext4_end_io_work: the io_end's work runs")
             if state.superblocks[dev]?.worker == nil { return }  // 3.6 converted and freed it
         }

@@ -24,22 +24,10 @@ extension ProfileReplay {
         guard ret == 0 else { releaseTask(pid); return }
         putOwnerReference(pid)
         state.tasks[pid]?.writeback?.toWrite = []
-        drive(.filemapFdatawaitRange(task: pid), object: "\(inode)") { s, reason in
-            if reason.contains("under writeback") {
-                for (i, f) in s.inodes[inode]?.folios ?? [:] where f.writeback { s.inodes[inode]!.folios[i]!.writeback = false }
-            }
-            if reason.contains("not finished"), s.tasks[pid]?.writeback != nil {
-                s.tasks[pid]!.writeback!.ioEnd = nil
-                s.tasks[pid]!.writeback!.lockedFolio = nil
-                s.tasks[pid]!.writeback!.ownerReference = nil
-            }
-        }
+        drive(.filemapFdatawaitRange(task: pid), object: "\(inode)",
+              past: [.folioUnderWriteback, .folioLocked, .writebackNotFinished])
         if profile.flushesCompletedIO { flushCompletedIO(pid, inode) }
-        if profile.flushWaitsForUnwritten {
-            drive(.ext4UnwrittenWait(task: pid)) { s, _ in
-                if case .syncFile(var p)? = s.tasks[pid]?.operation { p.step = .commit; s.tasks[pid]!.operation = .syncFile(p) }
-            }
-        }
+        if profile.flushWaitsForUnwritten { drive(.ext4UnwrittenWait(task: pid), past: [.unwrittenPending, .taskNotAtStep]) }
         drive(.ext4SyncFileReturn(task: pid))
         releaseTask(pid)
     }
@@ -64,20 +52,9 @@ extension ProfileReplay {
             drive(.ext4Setattr(task: pid, inode, newSizeBlocks: start))
         }
         guard case .removeBlocks? = state.tasks[pid]?.operation else { return }
-        drive(.truncatePagecache(task: pid), object: "\(inode)") { s, reason in
-            if reason.contains("under writeback") || reason.contains("locked") {
-                for (i, f) in s.inodes[inode]?.folios ?? [:] where f.writeback || f.lockedBy != nil {
-                    s.inodes[inode]!.folios[i]!.writeback = false
-                    s.inodes[inode]!.folios[i]!.lockedBy = nil
-                }
-            }
-        }
+        drive(.truncatePagecache(task: pid), object: "\(inode)", past: [.folioUnderWriteback, .folioLocked])
         if profile.flushesCompletedIO { flushCompletedIO(pid, inode) }
-        if profile.flushWaitsForUnwritten {
-            drive(.ext4UnwrittenWait(task: pid)) { s, _ in
-                if case .removeBlocks(var p)? = s.tasks[pid]?.operation { p.step = .removeSpace; s.tasks[pid]!.operation = .removeBlocks(p) }
-            }
-        }
+        if profile.flushWaitsForUnwritten { drive(.ext4UnwrittenWait(task: pid), past: [.unwrittenPending, .taskNotAtStep]) }
         drive(.ext4ExtRemoveSpace(task: pid))
     }
 
@@ -107,26 +84,10 @@ extension ProfileReplay {
     mutating func evictInode(_ inode: ModelInode, nlink: Int64) {
         ensure(inode)
         let pid = Int(now.pid)
-        drive(.ext4EvictInode(task: pid, inode)) { s, reason in
-            if reason.contains("still referenced") {
-                for (id, t) in s.tasks where id != pid {
-                    if case .bufferedWrite(let f) = t.operation, f.inode == inode { s.tasks[id] = nil }
-                    if case .writepages(let i) = t.operation, i == inode { s.tasks[id] = nil }
-                    if case .syncFile(let p) = t.operation, p.inode == inode { s.tasks[id] = nil }
-                }
-                s.inodes[inode]?.mutexHolder = nil
-            }
-        }
+        drive(.ext4EvictInode(task: pid, inode), past: [.inodeReferenced])
         guard case .evict? = state.tasks[pid]?.operation else { return }
-        if profile.evictWaitsForIoEnds {
-            drive(.ext4IoendWait(task: pid)) { s, _ in s.tasks[pid]!.operation = .evict(inode, .truncatePages) }
-        }
-        drive(.truncateInodePagesFinal(task: pid), object: "\(inode)") { s, _ in
-            for (i, _) in s.inodes[inode]?.folios ?? [:] {
-                s.inodes[inode]!.folios[i]!.writeback = false
-                s.inodes[inode]!.folios[i]!.lockedBy = nil
-            }
-        }
+        if profile.evictWaitsForIoEnds { drive(.ext4IoendWait(task: pid), past: [.ioEndsPending]) }
+        drive(.truncateInodePagesFinal(task: pid), object: "\(inode)", past: [.folioUnderWriteback, .folioLocked])
         if nlink > 0 { freeInode(inode) }
     }
 
@@ -156,7 +117,7 @@ extension ProfileReplay {
         mount(dev)
         let pid = Int(now.pid)
         if state.tasks[pid] != nil { releaseTask(pid) }
-        drive(.freezeSuper(task: pid, dev)) { s, _ in s.superblocks[dev]!.freeze = .unfrozen }
+        drive(.freezeSuper(task: pid, dev), past: [.freezeBlocks])
     }
 
     /// FIFREEZE returned: 0 means SB_FREEZE_COMPLETE.
@@ -173,10 +134,10 @@ extension ProfileReplay {
             return
         }
         state.tasks[pid]?.writeback?.toWrite = []
-        drive(.ext4Freeze(task: pid), object: "\(target)") { s, _ in
-            s.superblocks[target]!.freeze = .frozen
-            s.tasks[pid] = nil
-        }
+        // FIFREEZE returned 0: whatever the model still waits for, the
+        // freeze completed.
+        drive(.ext4Freeze(task: pid), object: "\(target)",
+              past: [.writebackNotFinished, .writerInside, .folioDirty, .folioUnderWriteback, .conversionsPending, .workerBusy])
         frozenAt[target] = now
     }
 
@@ -223,8 +184,6 @@ extension ProfileReplay {
             state.inodes[folio.inode]!.folios[folio.index] = nil
             return
         }
-        drive(.shrinkFolioList(folio), object: "\(folio)") { s, _ in
-            s.inodes[folio.inode]?.folios[folio.index] = nil
-        }
+        drive(.shrinkFolioList(folio), object: "\(folio)", past: [.folioUnderWriteback])
     }
 }

@@ -14,19 +14,7 @@ extension ProfileReplay {
     mutating func writeBegin(_ inode: ModelInode, pos: UInt64) {
         ensure(inode)
         let folio = FolioRef(inode: inode, index: pos / pageSize)
-        let pid = Int(now.pid)
-        let model = self.model
-        drive(.ext4DaWriteBegin(task: pid, folio)) { s, reason in
-            if reason.contains("sb_start_write") || reason.contains("waits for the folio's writeback") {
-                let saved = s.superblocks[inode.dev]!
-                s.superblocks[inode.dev]!.freeze = .unfrozen
-                s.superblocks[inode.dev]!.stableWrites = false
-                _ = try? model.apply(.ext4DaWriteBegin(task: pid, folio), in: &s)
-                s.superblocks[inode.dev]!.freeze = saved.freeze
-                s.superblocks[inode.dev]!.stableWrites = saved.stableWrites
-            }
-            if reason.contains("folio is locked") { s.inodes[inode]?.folios[folio.index]?.lockedBy = nil }
-        }
+        drive(.ext4DaWriteBegin(task: Int(now.pid), folio), past: [.freezeBlocks, .folioUnderWriteback, .folioLocked])
     }
 
     mutating func writeEnd(_ inode: ModelInode) {
@@ -47,14 +35,14 @@ extension ProfileReplay {
         do {
             applied(.ext4PageMkwrite(task: pid, folio), try model.apply(.ext4PageMkwrite(task: pid, folio), in: &state))
         } catch {
-            if error.reason.contains("waits for the folio's writeback") {
+            if case .folioUnderWriteback = error.blocker {
                 // `block_page_mkwrite` marks the folio dirty, then
                 // `folio_wait_stable`: whether the store waited shows in
                 // this task's next event (`taskMoved`).
                 heldStores[now.pid] = HeldStore(folio: folio, waited: false, fault: now)
                 return
             }
-            forceStore(folio, reason: error.reason)
+            forceStore(folio, error)
         }
     }
 
@@ -76,15 +64,15 @@ extension ProfileReplay {
         do {
             applied(.ext4PageMkwrite(task: pid, held.folio), try model.apply(.ext4PageMkwrite(task: pid, held.folio), in: &state))
         } catch {
-            forceStore(held.folio, reason: error.reason)
+            forceStore(held.folio, error)
         }
     }
 
     /// The trace shows a store the model would not make here: it lands.
-    mutating func forceStore(_ folio: FolioRef, reason: String) {
+    mutating func forceStore(_ folio: FolioRef, _ refusal: NotEnabled) {
         let pid = Int(now.pid)
-        if !reason.contains("already writable") {
-            diverge(.ext4PageMkwrite(task: pid, folio), object: "\(folio)", reason: reason)
+        if case .pteWritable = refusal.blocker {} else {
+            diverge(.ext4PageMkwrite(task: pid, folio), object: "\(folio)", reason: refusal.reason)
         }
         // The fault went through (or no fault was needed): the store
         // lands through a writable PTE and the folio becomes dirty.
@@ -236,12 +224,7 @@ extension ProfileReplay {
         if state.folio(folio)?.dirty != true { state.inodes[inode]!.folios[index]!.dirty = true }
         syncExtents(of: state.blocks(of: folio), span: span, sb: sb)
         state.tasks[pid]?.writeback?.toWrite = [index]
-        drive(.mpageSubmitFolio(task: pid, folio), object: "\(folio)") { s, reason in
-            if reason.contains("under writeback") || reason.contains("locked") {
-                s.inodes[inode]!.folios[index]!.writeback = false
-                s.inodes[inode]!.folios[index]!.lockedBy = nil
-            }
-        }
+        drive(.mpageSubmitFolio(task: pid, folio), object: "\(folio)", past: [.folioUnderWriteback, .folioLocked])
         drive(.ext4BioWriteFolio(task: pid, folio), object: "\(folio)")
     }
 
