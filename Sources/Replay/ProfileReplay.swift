@@ -200,15 +200,14 @@ struct ProfileReplay {
         if divergences.count < Self.divergenceExamples { divergences.append(d) }
     }
 
+    /// Makes the state agree with a fact the trace shows.
+    mutating func learn(_ fact: TraceFact) {
+        model.learn(fact, in: &state)
+    }
+
     /// Forgets what a task was doing, releasing what it held.
     mutating func releaseTask(_ id: Int) {
-        for key in state.inodes.keys where state.inodes[key]!.mutexHolder == id {
-            state.inodes[key]!.mutexHolder = nil
-        }
-        if let c = state.tasks[id]?.writeback, let f = c.lockedFolio {
-            state.inodes[f.inode]?.folios[f.index]?.lockedBy = nil
-        }
-        state.tasks[id] = nil
+        learn(.operationEnded(task: id))
     }
 
     mutating func applied(_ t: Transition, _ violations: [RuleViolation]) {
@@ -290,10 +289,7 @@ struct ProfileReplay {
 
     /// Clears PG_writeback where the trace proves it ended (research §4.3 bounds 3–5).
     mutating func endWritebackSeen(_ inode: ModelInode, only indexes: Set<UInt64>? = nil) {
-        guard let folios = state.inodes[inode]?.folios else { return }
-        for index in folios.writebackIndexes where indexes == nil || indexes!.contains(index) {
-            state.inodes[inode]!.folios[index]!.writeback = false
-        }
+        learn(.writebackEnded(inode, only: indexes))
     }
 
     /// `ext4_flush_completed_IO` in fsync / truncate (≤3.7): converts in

@@ -117,10 +117,7 @@ extension ProfileReplay {
             // No io_end of the model covers it: a DIO or fallocate conversion
             // (not modelled) or one the model already made. The trace is
             // what happened: the blocks are written now.
-            for run in state.inodes[inode]!.extents.ranges(in: range, state: .unwritten) {
-                let covered = state.inodes[inode]!.ioEnds.values.contains { $0.unwrittenRanges.contains { $0.intersection(run) != nil } }
-                if !covered { state.inodes[inode]!.extents.set(run, to: .written) }
-            }
+            learn(.convertedOutsideIoEnds(inode, range))
             return
         }
         if !inRun {
@@ -163,8 +160,7 @@ extension ProfileReplay {
             }
             if state.superblocks[dev]?.worker?.local.first != io {
                 diverge(.ext4ConvertUnwrittenIoEndVec(io), object: "\(io)", reason: "converted out of list order")
-                state.superblocks[dev]!.worker!.local.removeAll { $0 == io }
-                state.superblocks[dev]!.worker!.local.insert(io, at: 0)
+                learn(.workerTakesFirst(io))
             }
         } else if state.superblocks[dev]?.worker?.local.contains(io) != true {
             if state.superblocks[dev]?.worker != nil, state.superblocks[dev]!.worker!.local.isEmpty {
@@ -206,10 +202,8 @@ extension ProfileReplay {
     /// The trace converted blocks the model had no way to convert here:
     /// convert them directly so later rules see the trace's state.
     mutating func forceConversion(_ io: IoEndRef) {
-        guard let state0 = state.ioEnd(io) else { return }
-        for range in state0.unwrittenRanges {
-            state.inodes[io.inode]!.extents.change(range, from: .unwritten, to: .written)
-        }
+        guard state.ioEnd(io) != nil else { return }
+        learn(.ioEndConverted(io))
         note(io, "conversion seen in the trace (outside the model's order)")
     }
 
@@ -242,13 +236,13 @@ extension ProfileReplay {
                     drive(.ext4ConvertUnwrittenIoEndVec(next))
                     note(next, "ext4_end_io_end (no CONVERT event: nothing left to convert or FAILED)")
                 } else {
-                    state.superblocks[dev]!.worker = nil
+                    learn(.workerRunEnded(dev))
                 }
             } else if let next = worker.local.first {
                 drive(.ext4ConvertUnwrittenIoEndVec(next))
             } else {
                 drive(.ext4FreeIoEnds(inode))
-                if state.superblocks[dev]?.worker != nil { state.superblocks[dev]!.worker = nil }
+                if state.superblocks[dev]?.worker != nil { learn(.workerRunEnded(dev)) }
             }
         }
         pruneTrails(of: inode)

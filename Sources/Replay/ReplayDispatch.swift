@@ -214,7 +214,7 @@ struct ReplayDispatcher {
         let per = pageSize / size
         each {
             $0.mount(fs)
-            $0.state.superblocks[fs]!.blocksPerFolio = per
+            $0.learn(.blockSize(fs, blocksPerFolio: per))
             $0.blockSizeKnown.insert(fs)
         }
     }

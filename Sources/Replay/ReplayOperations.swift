@@ -23,7 +23,7 @@ extension ProfileReplay {
         guard case .syncFile? = state.tasks[pid]?.operation else { return }
         guard ret == 0 else { releaseTask(pid); return }
         putOwnerReference(pid)
-        state.tasks[pid]?.writeback?.toWrite = []
+        learn(.writebackWrites(task: pid, folios: []))
         drive(.filemapFdatawaitRange(task: pid), object: "\(inode)",
               past: [.folioUnderWriteback, .folioLocked, .writebackNotFinished])
         if profile.flushesCompletedIO { flushCompletedIO(pid, inode) }
@@ -73,7 +73,7 @@ extension ProfileReplay {
         if let old = state.inodes[inode], old.lifecycle != .freed {
             diverge(.ext4NewInode(task: pid, inode), object: "\(inode)", reason: "the inode number is still in use in the model")
         }
-        state.inodes[inode] = nil
+        learn(.inodeReallocated(inode))
         drive(.ext4NewInode(task: pid, inode))
         drive(.unlockNewInode(task: pid, inode))
     }
@@ -130,10 +130,10 @@ extension ProfileReplay {
         if dev == nil { beginFreeze(target) }
         guard ret == 0 else {
             releaseTask(pid)
-            state.superblocks[target]?.freeze = .unfrozen
+            learn(.freezeFailed(target))
             return
         }
-        state.tasks[pid]?.writeback?.toWrite = []
+        learn(.writebackWrites(task: pid, folios: []))
         // FIFREEZE returned 0: whatever the model still waits for, the
         // freeze completed.
         drive(.ext4Freeze(task: pid), object: "\(target)",
@@ -176,12 +176,12 @@ extension ProfileReplay {
         let pid = Int(now.pid)
         switch state.tasks[pid]?.operation {
         case .evict?, .removeBlocks?:
-            state.inodes[folio.inode]!.folios[folio.index] = nil
+            learn(.folioTruncated(folio))
             return
         default: break
         }
         if f.dirty || f.pte != .none || f.lockedBy != nil {
-            state.inodes[folio.inode]!.folios[folio.index] = nil
+            learn(.folioTruncated(folio))
             return
         }
         drive(.shrinkFolioList(folio), object: "\(folio)", past: [.folioUnderWriteback])

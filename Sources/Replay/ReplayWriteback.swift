@@ -76,8 +76,7 @@ extension ProfileReplay {
         }
         // The fault went through (or no fault was needed): the store
         // lands through a writable PTE and the folio becomes dirty.
-        state.inodes[folio.inode]?.folios[folio.index]?.pte = .writable
-        state.inodes[folio.inode]?.folios[folio.index]?.lockedBy = nil
+        learn(.faultedWritable(folio))
         drive(.userStore(task: pid, folio))
         drive(.zapPteRange(task: pid, folio))
     }
@@ -122,7 +121,7 @@ extension ProfileReplay {
         } else {
             spans[now.pid]!.mapped.append((range, unwritten, pblk))
         }
-        if unwritten, let dev = spans[now.pid]?.inode.dev { state.superblocks[dev]?.dioreadNolock = true }
+        if unwritten, let dev = spans[now.pid]?.inode.dev { learn(.dioreadNolock(dev)) }
     }
 
     /// `block_bio_queue` of a write the event graph bound to `owner` (the
@@ -164,7 +163,7 @@ extension ProfileReplay {
             folios = ArraySlice((first..<first + pages).map { $0 })
         }
         for index in folios where !started.contains(index) {
-            startWriteback(FolioRef(inode: inode, index: index), span: span, sb: sb)
+            startWriteback(FolioRef(inode: inode, index: index), span: span)
         }
         span.cursor = max(span.cursor, ((folios.last ?? first) + 1) * pageSize)
         spans[now.pid] = span
@@ -197,7 +196,7 @@ extension ProfileReplay {
         guard let index = [dirty, mapped].compactMap({ $0 }).min(),
               folios[index]?.writeback != true else { return }
         prepareSubmitter(Int(now.pid), inode)
-        startWriteback(FolioRef(inode: inode, index: index), span: span, sb: sb)
+        startWriteback(FolioRef(inode: inode, index: index), span: span)
         span.started.append(index)
         span.cursor = max(span.cursor, (index + 1) * pageSize)
         spans[now.pid] = span
@@ -217,13 +216,12 @@ extension ProfileReplay {
     /// `mpage_submit_folio` then `ext4_bio_write_folio` for one folio of
     /// the span: dirty (the trace shows it written), blocks as the span
     /// mapped them, locked and put under writeback in the task's io_end.
-    mutating func startWriteback(_ folio: FolioRef, span: WritebackSpan, sb: SuperblockState) {
+    mutating func startWriteback(_ folio: FolioRef, span: WritebackSpan) {
         let pid = Int(now.pid)
-        let (inode, index) = (folio.inode, folio.index)
         ensureFolio(folio)
-        if state.folio(folio)?.dirty != true { state.inodes[inode]!.folios[index]!.dirty = true }
-        syncExtents(of: state.blocks(of: folio), span: span, sb: sb)
-        state.tasks[pid]?.writeback?.toWrite = [index]
+        if state.folio(folio)?.dirty != true { learn(.folioDirtied(folio)) }
+        syncExtents(of: state.blocks(of: folio), span: span)
+        learn(.writebackWrites(task: pid, folios: [folio.index]))
         drive(.mpageSubmitFolio(task: pid, folio), object: "\(folio)", past: [.folioUnderWriteback, .folioLocked])
         drive(.ext4BioWriteFolio(task: pid, folio), object: "\(folio)")
     }
@@ -252,28 +250,14 @@ extension ProfileReplay {
     /// Makes the model's extent map say what the span's mappings say about
     /// these blocks; blocks the span did not map were allocated and written
     /// before (writeback of mapped buffers needs no mapping).
-    mutating func syncExtents(of blocks: BlockRange, span: WritebackSpan, sb: SuperblockState) {
-        let inode = span.inode
-        var covered: [BlockRange] = []
+    mutating func syncExtents(of blocks: BlockRange, span: WritebackSpan) {
+        var covered = false
         for (range, unwritten, _) in span.mapped {
             guard let part = range.intersection(blocks) else { continue }
-            covered.append(part)
-            let now = state.inodes[inode]!.extents.states(in: part)
-            for run in now where run.state == .written && unwritten {
-                state.inodes[inode]!.extents.set(run.range, to: .unwritten)
-            }
-            for run in now where run.state == .hole && !unwritten {
-                state.inodes[inode]!.extents.set(run.range, to: .written)
-            }
-            for run in now where run.state == .hole && unwritten && !sb.dioreadNolock {
-                state.inodes[inode]!.extents.set(run.range, to: .unwritten)
-            }
+            covered = true
+            learn(.mapped(span.inode, part, unwritten: unwritten))
         }
-        if covered.isEmpty {
-            for hole in state.inodes[inode]!.extents.ranges(in: blocks, state: .hole) {
-                state.inodes[inode]!.extents.set(hole, to: .written)
-            }
-        }
+        if !covered { learn(.mapped(span.inode, blocks, unwritten: false)) }
     }
 
     /// `ext4_put_io_end` by the submitter, after its bio went out. If the
@@ -292,7 +276,7 @@ extension ProfileReplay {
         putOwnerReference(pid)
         spans[now.pid] = nil
         guard case .writepages? = state.tasks[pid]?.operation else { return }
-        state.tasks[pid]?.writeback?.toWrite = []
+        learn(.writebackWrites(task: pid, folios: []))
         drive(.ext4WritepagesResult(task: pid))
     }
 }

@@ -1,0 +1,132 @@
+import TraceIO
+
+/// What a replay learns from a trace that is not a step of the model: the
+/// geometry and mount options of a file system, changes made by kernel code
+/// the model does not cover (direct I/O, fallocate), and the bounds that
+/// prove an invisible change happened (research notes §4.3). The state
+/// changes only through `WritebackModel.learn`, which says for each fact
+/// what it means for the model.
+public enum TraceFact: Hashable, Sendable {
+    /// The file system's block size, as folio size over `blocksPerFolio`.
+    case blockSize(DeviceNumber, blocksPerFolio: UInt64)
+    /// An allocation during writeback made unwritten extents: the mount
+    /// uses dioread_nolock.
+    case dioreadNolock(DeviceNumber)
+    /// A writeback pass mapped these blocks (`ext4_ext_map_blocks` for
+    /// IO_SUBMIT, `ext4_da_write_pages_extent`), unwritten or not.
+    case mapped(InodeRef, BlockRange, unwritten: Bool)
+    /// A CONVERT that no io_end of the model covers: direct I/O or
+    /// fallocate (not modelled) converted the unwritten extents of the
+    /// range that no io_end's unwritten range touches.
+    case convertedOutsideIoEnds(InodeRef, BlockRange)
+    /// The trace converted the io_end's unwritten blocks at a point where
+    /// the model could not (outside its worker's order).
+    case ioEndConverted(IoEndRef)
+    /// The folio left the page cache by truncation, eviction or
+    /// invalidation, dirty or not.
+    case folioTruncated(FolioRef)
+    /// PG_writeback had ended on the inode's folios (bounds 3–5 of §4.3:
+    /// `sb_clear_inode_writeback`, a wait followed by another event of the
+    /// task, a deletion on a truncate path); nil: on every folio.
+    case writebackEnded(InodeRef, only: Set<UInt64>?)
+    /// The task's operation ended, or was abandoned, without the model
+    /// seeing its end.
+    case operationEnded(task: Int)
+    /// The trace writes back a folio the model holds clean: it was dirtied
+    /// before the trace began, or by an event lost.
+    case folioDirtied(FolioRef)
+    /// The folios the task's writeback pass writes next, as the trace shows
+    /// them (its TOWRITE tag); empty: nothing more.
+    case writebackWrites(task: Int, folios: Set<UInt64>)
+    /// A store dirtied the folio where the model could not fault it in:
+    /// the fault went through.
+    case faultedWritable(FolioRef)
+    /// The worker converts this io_end before those ahead of it in its local list.
+    case workerTakesFirst(IoEndRef)
+    /// `workqueue_execute_end`: the worker's run on the file system is over.
+    case workerRunEnded(DeviceNumber)
+    /// `ext4_new_inode` returned this inode (number and generation).
+    case inodeReallocated(InodeRef)
+    /// FIFREEZE returned an error.
+    case freezeFailed(DeviceNumber)
+}
+
+extension WritebackModel {
+    /// Makes the state agree with a fact the trace shows.
+    public func learn(_ fact: TraceFact, in s: inout ModelState) {
+        switch fact {
+        case .blockSize(let dev, let per):
+            // Folios stay page-sized: a 1k-block file system has four
+            // blocks per folio (`ext4_bio_write_folio` walks its buffers).
+            s.superblocks[dev]?.blocksPerFolio = max(1, per)
+        case .dioreadNolock(let dev):
+            s.superblocks[dev]?.dioreadNolock = true
+        case .mapped(let inode, let range, let unwritten):
+            mapped(inode, range, unwritten: unwritten, &s)
+        case .convertedOutsideIoEnds(let inode, let range):
+            // An extent an io_end will convert stays the model's to convert.
+            guard let i = s.inodes[inode] else { return }
+            for run in i.extents.ranges(in: range, state: .unwritten)
+            where !i.ioEnds.values.contains(where: { $0.unwrittenRanges.contains { $0.intersection(run) != nil } }) {
+                s.inodes[inode]!.extents.set(run, to: .written)
+            }
+        case .ioEndConverted(let io):
+            // `ext4_convert_unwritten_extents` ran for the io_end; its phase
+            // is left to the steps the trace shows next.
+            guard let ranges = s.ioEnd(io)?.unwrittenRanges else { return }
+            for range in ranges { s.inodes[io.inode]!.extents.change(range, from: .unwritten, to: .written) }
+        case .folioTruncated(let folio):
+            // `truncate_inode_pages_range` / `delete_from_page_cache`.
+            s.updateInode(folio.inode) { $0.folios[folio.index] = nil }
+        case .writebackEnded(let inode, let only):
+            guard let tagged = s.inodes[inode]?.folios.writebackIndexes, !tagged.isEmpty else { return }
+            let ended = tagged.filter { only?.contains($0) ?? true }
+            endWritebackSeen(ended.map { FolioRef(inode: inode, index: $0) }, &s)
+        case .operationEnded(let task):
+            endOperation(task, &s)
+        case .folioDirtied(let folio):
+            s.updateFolio(folio) { $0.dirty = true }
+        case .writebackWrites(let task, let folios):
+            s.tasks[task]?.writeback?.toWrite = folios
+        case .faultedWritable(let folio):
+            // `ext4_page_mkwrite` locked and unlocked the folio and made the
+            // PTE writable; the store itself is the replay's next step.
+            s.updateFolio(folio) {
+                $0.pte = .writable
+                $0.lockedBy = nil
+            }
+        case .workerTakesFirst(let io):
+            guard var run = s.superblocks[io.inode.dev]?.worker else { return }
+            run.local.removeAll { $0 == io }
+            run.local.insert(io, at: 0)
+            s.superblocks[io.inode.dev]!.worker = run
+        case .workerRunEnded(let dev):
+            s.superblocks[dev]?.worker = nil
+        case .inodeReallocated(let inode):
+            // Whatever the model had under this incarnation is gone; the
+            // allocation itself is `ext4NewInode`.
+            s.inodes[inode] = nil
+        case .freezeFailed(let dev):
+            // `freeze_super`'s error path drops every level it took (SB_UNFROZEN).
+            s.superblocks[dev]?.freeze = .unfrozen
+        }
+    }
+
+    /// The blocks as a writeback pass mapped them: an unwritten mapping
+    /// makes written blocks unwritten (and, where the model does not
+    /// allocate unwritten itself — no dioread_nolock — holes too); a
+    /// written one fills holes. Blocks a pass writes without mapping were
+    /// allocated before (`mapped(…, unwritten: false)` over them).
+    private func mapped(_ inode: InodeRef, _ range: BlockRange, unwritten: Bool, _ s: inout ModelState) {
+        guard let i = s.inodes[inode] else { return }
+        let allocatesUnwritten = s.superblocks[inode.dev]?.dioreadNolock ?? false
+        for run in i.extents.states(in: range) {
+            switch (run.state, unwritten) {
+            case (.written, true): s.inodes[inode]!.extents.set(run.range, to: .unwritten)
+            case (.hole, false): s.inodes[inode]!.extents.set(run.range, to: .written)
+            case (.hole, true) where !allocatesUnwritten: s.inodes[inode]!.extents.set(run.range, to: .unwritten)
+            default: break
+            }
+        }
+    }
+}

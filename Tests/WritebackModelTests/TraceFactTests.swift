@@ -1,0 +1,106 @@
+import Testing
+import TraceIO
+@testable import WritebackModel
+
+/// What a replay learns that is not a step: each fact changes exactly what
+/// it says, and nothing the model still has to do itself.
+@Suite struct TraceFactTests {
+    typealias F = Fixture
+    static let model = WritebackModel(profile: .ext4_6_x)
+
+    /// A CONVERT no io_end covers (DIO, fallocate) converts only unwritten
+    /// extents no io_end of the model will convert: extent 0 (the io_end's)
+    /// stays, extent [2+2) is converted, the hole at 1 stays a hole.
+    @Test func aConversionOutsideTheIoEndsLeavesTheirBlocks() {
+        var s = F.dirtyFolioOverUnwritten()
+        s.setExtent(F.inode, BlockRange(lblk: 2, len: 2), .unwritten)
+        var d = ModelDriver(.ext4_6_x, s)
+        d.step(.ext4Writepages(task: 3, F.inode, syncAll: false))
+        d.step(.mpageSubmitFolio(task: 3, F.folio0))
+        d.step(.ext4BioWriteFolio(task: 3, F.folio0))
+        Self.model.learn(.convertedOutsideIoEnds(F.inode, BlockRange(lblk: 0, len: 4)), in: &d.state)
+        let extents = d.state.inodes[F.inode]!.extents
+        #expect(extents.ranges(in: BlockRange(lblk: 0, len: 1), state: .unwritten) == [BlockRange(lblk: 0, len: 1)])
+        #expect(extents.ranges(in: BlockRange(lblk: 1, len: 3), state: .written) == [BlockRange(lblk: 2, len: 2)])
+        #expect(extents.ranges(in: BlockRange(lblk: 1, len: 1), state: .hole) == [BlockRange(lblk: 1, len: 1)])
+    }
+
+    /// A pass that mapped blocks unwritten makes written ones unwritten; a
+    /// written mapping fills holes only. Without dioread_nolock the model
+    /// would allocate written, so an unwritten mapping fills holes too.
+    @Test(arguments: [true, false])
+    func mappingsAsTheTraceShowsThem(_ dioreadNolock: Bool) {
+        var s = ModelState()
+        s.mount(F.dev, SuperblockState(dioreadNolock: dioreadNolock))
+        s.addInode(F.inode)
+        s.setExtent(F.inode, BlockRange(lblk: 0, len: 2), .written)
+        Self.model.learn(.mapped(F.inode, BlockRange(lblk: 1, len: 3), unwritten: true), in: &s)
+        let extents = s.inodes[F.inode]!.extents
+        #expect(extents.ranges(in: BlockRange(lblk: 0, len: 1), state: .written) == [BlockRange(lblk: 0, len: 1)])
+        #expect(extents.ranges(in: BlockRange(lblk: 1, len: 1), state: .unwritten) == [BlockRange(lblk: 1, len: 1)])
+        let holes = extents.ranges(in: BlockRange(lblk: 2, len: 2), state: .hole)
+        #expect(holes == (dioreadNolock ? [BlockRange(lblk: 2, len: 2)] : []))
+        Self.model.learn(.mapped(F.inode, BlockRange(lblk: 0, len: 4), unwritten: false), in: &s)
+        let after = s.inodes[F.inode]!.extents
+        #expect(after.ranges(in: BlockRange(lblk: 1, len: 1), state: .unwritten) == [BlockRange(lblk: 1, len: 1)],
+                "a written mapping does not undo an unwritten one")
+        #expect(after.ranges(in: BlockRange(lblk: 0, len: 4), state: .hole).isEmpty)
+    }
+
+    @Test func writebackEndsOnlyWhereTheTraceSaysSo() {
+        var s = F.cleanWrittenFolio(dirty: true)
+        s.addFolio(FolioRef(inode: F.inode, index: 1), dirty: true)
+        var d = ModelDriver(.ext4_6_x, s)
+        d.step(.ext4Writepages(task: 3, F.inode, syncAll: false))
+        for index: UInt64 in 0...1 {
+            d.step(.mpageSubmitFolio(task: 3, FolioRef(inode: F.inode, index: index)))
+            d.step(.ext4BioWriteFolio(task: 3, FolioRef(inode: F.inode, index: index)))
+        }
+        Self.model.learn(.writebackEnded(F.inode, only: [1]), in: &d.state)
+        #expect(d.state.inodes[F.inode]!.folios.writebackIndexes == [0])
+        Self.model.learn(.writebackEnded(F.inode, only: nil), in: &d.state)
+        #expect(d.state.inodes[F.inode]!.folios.writebackIndexes.isEmpty)
+    }
+
+    /// A task whose end was not seen: its `i_mutex` and locked folio are
+    /// released with it; other tasks' are not.
+    @Test func anOperationEndedUnseenReleasesWhatItHeld() {
+        var s = F.cleanWrittenFolio(dirty: true)
+        let other = InodeRef(dev: F.dev, ino: 13, generation: 1)
+        s.addInode(other)
+        var d = ModelDriver(.ext4_6_x, s)
+        d.step(.ext4Writepages(task: 3, F.inode, syncAll: false))
+        d.step(.mpageSubmitFolio(task: 3, F.folio0))
+        d.step(.ext4Setattr(task: 4, other, newSizeBlocks: 0))
+        Self.model.learn(.operationEnded(task: 3), in: &d.state)
+        #expect(d.state.tasks[3] == nil)
+        #expect(d.state.folio(F.folio0)?.lockedBy == nil)
+        #expect(d.state.inodes[other]?.mutexHolder == 4)
+    }
+
+    @Test func theWorkerConvertsWhatTheTraceShowsFirst() {
+        var d = ModelDriver(.ext4_6_x, F.dirtyFolioOverUnwritten())
+        let io1 = IoEndRef(inode: F.inode, serial: 1)
+        d.state.addFolio(FolioRef(inode: F.inode, index: 1), dirty: true)
+        d.state.setExtent(F.inode, BlockRange(lblk: 1, len: 1), .unwritten)
+        for index: UInt64 in 0...1 {
+            let f = FolioRef(inode: F.inode, index: index)
+            let io = IoEndRef(inode: F.inode, serial: Int(index))
+            d.step(.ext4Writepages(task: 3, F.inode, syncAll: false))
+            Self.model.learn(.writebackWrites(task: 3, folios: [index]), in: &d.state)
+            d.step(.mpageSubmitFolio(task: 3, f))
+            d.step(.ext4BioWriteFolio(task: 3, f))
+            d.step(.ext4IoSubmit(task: 3, io))
+            d.step(.ext4PutIoEnd(task: 3, io))
+            d.step(.ext4WritepagesResult(task: 3))
+            d.step(.blkMqStartRequest(BioRef(ioEnd: io, index: 0)))
+            d.step(.ext4EndBio(BioRef(ioEnd: io, index: 0), error: false))
+        }
+        d.step(.ext4EndIoRsvWork(F.inode))
+        #expect(d.state.superblocks[F.dev]?.worker?.local == [F.io0, io1])
+        #expect(!d.isEnabled(.ext4ConvertUnwrittenIoEndVec(io1)))
+        Self.model.learn(.workerTakesFirst(io1), in: &d.state)
+        d.step(.ext4ConvertUnwrittenIoEndVec(io1))
+        #expect(d.state.superblocks[F.dev]?.worker?.local == [F.io0])
+    }
+}
