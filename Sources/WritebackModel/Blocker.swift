@@ -140,11 +140,6 @@ public struct NotEnabled: Error, Hashable, Sendable, CustomStringConvertible {
     public var transition: Transition
     public var blocker: Blocker
 
-    public init(transition: Transition, blocker: Blocker) {
-        self.transition = transition
-        self.blocker = blocker
-    }
-
     /// The blocker in the words of the kernel function refused.
     public var reason: String { blocker.description(in: transition) }
     public var description: String { "\(transition.kernelFunction) not enabled: \(reason)" }

@@ -2,10 +2,15 @@ import TraceIO
 
 /// The whole model state: a value, hashable, independent of any trace. An
 /// explorer hashes it; a replay keeps one and applies transitions to it.
+///
+/// Outside the model it is read-only, but for the set-up below: it changes
+/// through transitions (`WritebackModel.apply`), a step the trace shows and
+/// the model refused (`force`), or a fact the trace shows (`learn`), so
+/// that how a state is made to agree with a trace is the model's knowledge.
 public struct ModelState: Hashable, Sendable {
-    public var superblocks: [DeviceNumber: SuperblockState] = [:]
-    public var inodes: [InodeRef: InodeState] = [:]
-    public var tasks: [Int: TaskState] = [:]
+    public internal(set) var superblocks: [DeviceNumber: SuperblockState] = [:]
+    public internal(set) var inodes: [InodeRef: InodeState] = [:]
+    public internal(set) var tasks: [Int: TaskState] = [:]
 
     public init() {}
 
