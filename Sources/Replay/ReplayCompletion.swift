@@ -253,6 +253,7 @@ extension ProfileReplay {
     /// just converted.
     mutating func inodeWritebackCleared(_ inode: ModelInode) {
         ensure(inode)
+        if nothingSubmitted(inode) { return }
         if let run = runs[now.pid], run.inode == inode, profile.workPerInode,
            state.superblocks[inode.dev]?.worker?.converted.isEmpty == true,
            let next = state.superblocks[inode.dev]?.worker?.local.first {
@@ -298,5 +299,21 @@ extension ProfileReplay {
                           observed: "sb_clear_inode_writeback with \(still.count) folio(s) still under writeback"),
                object: object)
         endWritebackSeen(inode)
+    }
+
+    /// `sb_clear_inode_writeback` from the task whose pass marked the
+    /// inode's writeback, before any bio of the pass since the mark: the
+    /// folio it started was not written (`ext4_bio_write_folio` with nothing
+    /// to submit; see `TraceFact.nothingSubmitted`). Only the marking task
+    /// can tell: a completion or a worker clears after a bio.
+    mutating func nothingSubmitted(_ inode: ModelInode) -> Bool {
+        let pid = Int(now.pid)
+        guard var span = spans[now.pid], span.inode == inode, !span.started.isEmpty,
+              let io = state.tasks[pid]?.writeback?.ioEnd, state.ioEnd(io)?.bios.isEmpty == true else { return false }
+        for index in span.started { learn(.nothingSubmitted(task: pid, FolioRef(inode: inode, index: index))) }
+        note(io, "ext4_bio_write_folio: nothing to submit, folio(s) \(span.started.map(String.init).joined(separator: ",")) redirtied, writeback ended (sb_clear_inode_writeback)")
+        span.started = []
+        spans[now.pid] = span
+        return true
     }
 }

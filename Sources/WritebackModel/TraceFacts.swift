@@ -29,6 +29,13 @@ public enum TraceFact: Hashable, Sendable {
     /// `sb_clear_inode_writeback`, a wait followed by another event of the
     /// task, a deletion on a truncate path); nil: on every folio.
     case writebackEnded(InodeRef, only: Set<UInt64>?)
+    /// `ext4_bio_write_folio` found no buffer of the folio to submit (all
+    /// delayed or unmapped: the jbd2 commit's data=ordered writeout runs with
+    /// `can_map = 0`): it redirtied the folio and, in kernels with 6.18.y's
+    /// "fix stale xarray tags after writeback", started and at once ended its
+    /// writeback (`sb_mark_inode_writeback`, `sb_clear_inode_writeback`, no
+    /// bio). The folio leaves the task's io_end, dirty and not under writeback.
+    case nothingSubmitted(task: Int, FolioRef)
     /// The task's operation ended, or was abandoned, without the model
     /// seeing its end.
     case operationEnded(task: Int)
@@ -82,6 +89,28 @@ extension WritebackModel {
             guard let tagged = s.inodes[inode]?.folios.writebackIndexes, !tagged.isEmpty else { return }
             let ended = tagged.filter { only?.contains($0) ?? true }
             endWritebackSeen(ended.map { FolioRef(inode: inode, index: $0) }, &s)
+        case .nothingSubmitted(let task, let folio):
+            if let io = s.tasks[task]?.writeback?.ioEnd, s.ioEnd(io) != nil {
+                let blocks = s.blocks(of: folio)
+                s.updateIoEnd(io) { io in
+                    io.folios.removeAll { $0 == folio.index }
+                    io.ranges.removeAll { $0.intersection(blocks) != nil }
+                    io.unwrittenRanges.removeAll { $0.intersection(blocks) != nil }
+                    if io.unwrittenRanges.isEmpty { io.flags.remove(.unwritten) }
+                }
+                // An io_end that got no block: no bio will hold it, and the
+                // pass's `ext4_put_io_end_defer` frees it unsubmitted.
+                if let left = s.ioEnd(io), left.folios.isEmpty, left.bios.isEmpty {
+                    s.inodes[io.inode]!.ioEnds[io.serial] = nil
+                    s.tasks[task]!.writeback!.ioEnd = nil
+                    if s.tasks[task]!.writeback!.ownerReference == io { s.tasks[task]!.writeback!.ownerReference = nil }
+                }
+            }
+            s.updateFolio(folio) {
+                $0.writeback = false
+                $0.dirty = true
+                $0.lockedBy = nil
+            }
         case .operationEnded(let task):
             endOperation(task, &s)
         case .folioDirtied(let folio):
