@@ -106,6 +106,7 @@ extension ProfileReplay {
     /// blocks go from unwritten to written, in a worker run or inline.
     mutating func conversionSeen(_ inode: ModelInode, _ range: BlockRange) {
         ensure(inode)
+        convertEventAt = now.index
         let inRun = runs[now.pid] != nil
         if inRun {
             startRun(inode)

@@ -138,12 +138,19 @@ struct ReplayDispatcher {
         case .syncFileEnter(_, let datasync): each { $0.syncFileEnter(inode, datasync: datasync) }
         case .syncFileExit(_, let ret): each { $0.syncFileExit(inode, ret: ret) }
         case .punchHole(_, let offset, let len):
+            each { $0.inFileOperation.insert($0.now.pid) }
             let bs = blockSize(inode.dev)
             let first = UInt64(max(0, offset)) / bs
             let end = (UInt64(max(0, offset)) + UInt64(max(0, len)) + bs - 1) / bs
             each { $0.punchHole(inode, range: BlockRange(lblk: first, len: end - first)) }
         case .removeSpace(_, let start, _): each { $0.removeSpace(inode, start: start) }
-        case .truncateExit, .fallocateExit: each { $0.removalEnded() }
+        case .fallocateEnter, .truncateEnter, .zeroRange, .collapseRange, .insertRange:
+            each { $0.inFileOperation.insert($0.now.pid) }
+        case .truncateExit, .fallocateExit:
+            each {
+                $0.inFileOperation.remove($0.now.pid)
+                $0.removalEnded()
+            }
         case .evictInode(_, let nlink): each { $0.evictInode(inode, nlink: nlink) }
         case .freeInode: each { $0.freeInode(inode) }
         default: break
@@ -248,6 +255,15 @@ struct ReplayDispatcher {
         case .exit(.ioctl, let ret):
             each {
                 if $0.freezeEnter[$0.now.pid] != nil { $0.freezeReturned(ret: ret) } else { $0.thawReturned() }
+            }
+        case .exit(.fallocate, _), .exit(.ftruncate, _):
+            // The syscall returned, whatever page-cache steps it showed: a
+            // punch inside one folio only invalidates part of it, one past
+            // EOF returns at once (6.18 ext4_punch_hole), and punch has no
+            // ext4_fallocate_exit of its own.
+            each {
+                $0.inFileOperation.remove($0.now.pid)
+                $0.removalEnded()
             }
         default: break
         }

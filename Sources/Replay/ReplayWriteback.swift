@@ -13,6 +13,7 @@ extension ProfileReplay {
     /// goes through with the state as it is, and the rules see it.
     mutating func writeBegin(_ inode: ModelInode, pos: UInt64) {
         ensure(inode)
+        inFileOperation.remove(now.pid)
         let folio = FolioRef(inode: inode, index: pos / pageSize)
         drive(.ext4DaWriteBegin(task: Int(now.pid), folio), past: [.freezeBlocks, .folioUnderWriteback, .folioLocked])
     }
@@ -31,6 +32,10 @@ extension ProfileReplay {
         if spans[now.pid] != nil || state.tasks[pid]?.writeback != nil { return }
         ensureFolio(folio)
         guard state.folio(folio)?.dirty != true else { return }
+        if inFileOperation.contains(now.pid) {
+            learn(.folioDirtied(folio))
+            return
+        }
         if state.tasks[pid] != nil { releaseTask(pid) }
         do {
             applied(.ext4PageMkwrite(task: pid, folio), try model.apply(.ext4PageMkwrite(task: pid, folio), in: &state))
