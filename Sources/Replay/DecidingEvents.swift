@@ -17,6 +17,9 @@ struct IoEndEvents: Sendable {
 enum AwaitedEvent: Hashable, Sendable {
     /// The io_end's unwritten blocks in the range become written (or leave the file).
     case conversion(IoEndRef, BlockRange)
+    /// The io_end's own conversion runs (or the io_end is gone): what a
+    /// removal of its blocks does to the extents cannot stand for it.
+    case ioEndConversion(IoEndRef)
     /// The io_end is released (its writeback ended).
     case release(IoEndRef)
     /// The folio's writeback ends.
@@ -27,6 +30,7 @@ enum AwaitedEvent: Hashable, Sendable {
     var role: String {
         switch self {
         case .conversion: return "the conversion"
+        case .ioEndConversion: return "the io_end's conversion"
         case .release: return "the io_end's release"
         case .writebackEnd: return "the end of the folio's writeback"
         case .thaw: return "FITHAW"
@@ -61,14 +65,14 @@ extension ProfileReplay {
                     Obligation(before: now, beforeRole: here, after: nil, afterRole: AwaitedEvent.conversion(ref, range).role,
                                awaiting: .conversion(ref, range))]
         case .truncateDuringConversion:
-            guard let ref = v.ioEnd, let range = v.range else { return [] }
+            guard let ref = v.ioEnd else { return [] }
             return [Obligation(before: io?.submitted, beforeRole: "the io_end was submitted", after: now, afterRole: here),
-                    Obligation(before: now, beforeRole: here, after: nil, afterRole: AwaitedEvent.conversion(ref, range).role,
-                               awaiting: .conversion(ref, range))]
+                    Obligation(before: now, beforeRole: here, after: nil, afterRole: AwaitedEvent.ioEndConversion(ref).role,
+                               awaiting: .ioEndConversion(ref))]
         case .evictWithPendingIO:
             guard let ref = v.ioEnd else { return [] }
             let converted = state.ioEnd(ref).map { $0.phase >= .converted || $0.unwrittenRanges.isEmpty } ?? true
-            let awaited: AwaitedEvent = converted || v.range == nil ? .release(ref) : .conversion(ref, v.range!)
+            let awaited: AwaitedEvent = converted ? .release(ref) : .ioEndConversion(ref)
             return [Obligation(before: io?.submitted, beforeRole: "the io_end was submitted", after: now, afterRole: here),
                     Obligation(before: now, beforeRole: here, after: nil, afterRole: awaited.role, awaiting: awaited)]
         case .writeWhileFrozen:
@@ -92,6 +96,9 @@ extension ProfileReplay {
         case .conversion(let io, let range):
             guard let inode = state.inodes[io.inode] else { return true }
             return inode.extents.ranges(in: range, state: .unwritten).isEmpty
+        case .ioEndConversion(let io):
+            guard let phase = state.ioEnd(io)?.phase else { return true }
+            return phase >= .converted
         case .release(let io):
             return state.ioEnd(io) == nil
         case .writebackEnd(let folio):
