@@ -72,18 +72,11 @@ public struct HappensBeforeWindow: Sendable {
         guard holds(e.to), holds(e.from) else { return }
         let t = slot(e.to), f = slot(e.from)
         guard t.chain != f.chain else { return }
-        var list = anchors[t.chain] ?? []
-        // Edges mostly arrive at their target, the chain's newest event; an
-        // extent linked to its bio later points back into the chain.
-        var at = list.count
-        while at > 0, list[at - 1].position > t.position { at -= 1 }
-        if at > 0, list[at - 1].position == t.position {
-            list[at - 1].causes.append((e.from, e.kind))
-        } else {
-            list.insert(Anchor(position: t.position, index: e.to, causes: [(e.from, e.kind)]), at: at)
+        // In place (`default:` subscript): a copy of the chain's list per
+        // edge would make the window quadratic in a task's anchors.
+        if anchors[t.chain, default: []].add(position: t.position, index: e.to, cause: (e.from, e.kind)) {
             anchorCount += 1
         }
-        anchors[t.chain] = list
     }
 
     private mutating func dropOldAnchors() {
@@ -169,5 +162,22 @@ public struct HappensBeforeWindow: Sendable {
             if list[mid].position <= p { lo = mid + 1 } else { hi = mid }
         }
         return lo
+    }
+}
+
+extension Array where Element == HappensBeforeWindow.Anchor {
+    /// Adds a cause at `position`, keeping the list sorted by position.
+    /// Edges mostly arrive at their target, the chain's newest event; an
+    /// extent linked to its bio later points back into the chain. True when
+    /// a new anchor was made.
+    mutating func add(position: Int32, index: Int, cause: (from: Int, kind: EdgeKind)) -> Bool {
+        var at = count
+        while at > 0, self[at - 1].position > position { at -= 1 }
+        if at > 0, self[at - 1].position == position {
+            self[at - 1].causes.append(cause)
+            return false
+        }
+        insert(HappensBeforeWindow.Anchor(position: position, index: index, causes: [cause]), at: at)
+        return true
     }
 }
