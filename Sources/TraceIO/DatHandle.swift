@@ -30,8 +30,13 @@ final class DatHandle: @unchecked Sendable {
     /// decoded with it too (same file, same formats).
     let tep: OpaquePointer
     let cpuCount: Int
+    /// The ring-buffer page size of the buffer read (`tracecmd_page_size`).
+    let pageSize: Int
     /// Whether the CPU data is compressed, i.e. whether renewal is needed.
     let isCompressed: Bool
+    /// Where the file's own sections say every CPU's pages are, as the
+    /// trace.dat checks found them (`DatPageReading` reads them).
+    let streams: DatStreamLayout
 
     /// Where the events of a file are, decided once at open and then reused by
     /// every parallel reader of the same file.
@@ -49,7 +54,7 @@ final class DatHandle: @unchecked Sendable {
     /// top level when it has events, else the one instance that has events.
     /// `openProbe: false` (fuzz target only, see `DatReader`) skips `DatOpenProbe`.
     convenience init(path: String, requested: String?, openProbe: Bool = true) throws {
-        let top = try DatHandle.openTop(path: path, probed: !openProbe)
+        let (top, streams) = try DatHandle.openTop(path: path, probed: !openProbe)
         let buffer: Buffer
         do {
             buffer = try DatHandle.chooseBuffer(top: top, path: path, requested: requested)
@@ -57,17 +62,19 @@ final class DatHandle: @unchecked Sendable {
             tracecmd_close(top)
             throw error
         }
-        try self.init(path: path, top: top, buffer: buffer)
+        try self.init(path: path, top: top, streams: streams, buffer: buffer)
     }
 
     /// Opens `path` again for another reader of the buffer chosen before.
     convenience init(path: String, buffer: Buffer) throws {
-        try self.init(path: path, top: DatHandle.openTop(path: path, probed: true), buffer: buffer)
+        let (top, streams) = try DatHandle.openTop(path: path, probed: true)
+        try self.init(path: path, top: top, streams: streams, buffer: buffer)
     }
 
-    private init(path: String, top: OpaquePointer, buffer: Buffer) throws {
+    private init(path: String, top: OpaquePointer, streams: DatStreamLayout, buffer: Buffer) throws {
         self.path = path
         self.top = top
+        self.streams = streams
         self.buffer = buffer
         do {
             data = try DatHandle.openData(top: top, buffer: buffer, path: path)
@@ -82,6 +89,7 @@ final class DatHandle: @unchecked Sendable {
         }
         self.tep = tep
         cpuCount = max(0, Int(tracecmd_cpus(data)))
+        pageSize = Int(tracecmd_page_size(data))
         var name: UnsafePointer<CChar>?
         var version: UnsafePointer<CChar>?
         isCompressed = tracecmd_get_file_compress_proto(top, &name, &version) == 0
@@ -134,7 +142,7 @@ final class DatHandle: @unchecked Sendable {
 
     /// `probed`: the file was opened in a child before (`DatOpenProbe`), so a
     /// second handle of the same file (parallel readers, renewal) skips it.
-    private static func openTop(path: String, probed: Bool = false) throws -> OpaquePointer {
+    private static func openTop(path: String, probed: Bool = false) throws -> (OpaquePointer, DatStreamLayout) {
         // The library reports problems through the thrown error, never on stderr.
         tracecmd_set_loglevel(TEP_LOG_NONE)
         tep_set_loglevel(TEP_LOG_NONE)
@@ -154,13 +162,17 @@ final class DatHandle: @unchecked Sendable {
         // half-changed into the child).
         let probe = probed ? nil : try openLock.withLock { _ in try DatOpenProbe.start(path: path, flags: flags) }
         var laterPages: DatV7LaterPages.Running?
+        let streams: DatStreamLayout
         do {
-            if version == 6 { try DatV6Truncation.check(path: path) }
-            if version == 7 {
+            if version == 6 {
+                streams = try DatV6Truncation.check(path: path)
+            } else {
                 try DatV7Header.check(path: path)
                 // The pages only reading needs are checked on another thread
                 // while libtracecmd opens the file (see DatV7LaterPages).
-                laterPages = try DatV7Chunks.checkForOpen(path: path).start()
+                let checked = try DatV7Chunks.checkForReading(path: path)
+                laterPages = checked.laterPages.start()
+                streams = checked.streams
             }
         } catch {
             // The checks' error names the damage; the child's verdict would not.
@@ -182,7 +194,7 @@ final class DatHandle: @unchecked Sendable {
             tracecmd_close(handle)
             throw error
         }
-        return handle
+        return (handle, streams)
     }
 
     /// The handle for the data of `buffer`: an instance handle (cheap: it
@@ -193,7 +205,7 @@ final class DatHandle: @unchecked Sendable {
     ) throws -> OpaquePointer {
         switch buffer {
         case .topLevel:
-            return reopenTopLevel ? try openTop(path: path, probed: true) : top
+            return reopenTopLevel ? try openTop(path: path, probed: true).0 : top
         case .instance(let index, let name):
             guard let handle = tracecmd_buffer_instance_handle(top, Int32(index)) else {
                 throw TraceError.corrupt(path: path, reason: "cannot read the data of buffer instance \"\(name)\" (truncated or damaged file)")

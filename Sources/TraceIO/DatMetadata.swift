@@ -68,7 +68,7 @@ enum DatMetadata {
 
     /// The key/values of the recording marker among the first events.
     static func recording(_ handle: DatHandle) -> [String: String] {
-        var decoder = DatRecordDecoder(tep: handle.tep, selection: .named(["buf"]))
+        var decoder = DatRecordDecoder(tep: handle.tep, selection: .named(["buf"]), pageSize: handle.pageSize)
         var merge = DatCPUMerge(handle: handle)
         defer { merge.release() }
         var seen = 0

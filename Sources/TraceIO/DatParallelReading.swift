@@ -30,7 +30,7 @@ enum DatParallelReading {
                 let handle = worker == 0
                     ? primary
                     : try DatHandle(path: primary.path, buffer: primary.buffer)
-                var decoder = DatRecordDecoder(tep: handle.tep, selection: options.fields)
+                var decoder = DatRecordDecoder(tep: handle.tep, selection: options.fields, pageSize: handle.pageSize)
                 while !state.stop.load(ordering: .relaxed) {
                     let next = state.nextPart.add(1, ordering: .relaxed).oldValue
                     guard next < count else { break }
@@ -44,6 +44,59 @@ enum DatParallelReading {
         }
         if let error = state.firstError { throw error }
         return (slots.take(), state.damaged.load(ordering: .relaxed))
+    }
+
+    /// The same over the pages directly (`DatPageReading`): the workers
+    /// share this reader's formats (`tep`; decoders take `DatRecordDecoder`'s
+    /// lock for what they look up in it) and read their parts' pages each.
+    static func run<Sink: PerCPURecordSink>(
+        pages: DatPageReading, parts: [DatPageReading.Part], tep: OpaquePointer, options: ReadOptions, sinks: [Sink]
+    ) throws -> (sinks: [Sink], damaged: Int) {
+        let count = sinks.count
+        precondition(count == parts.count, "one sink per partition")
+        guard count > 0 else { return (sinks, 0) }
+        let slots = SinkSlots(sinks)
+        let state = SharedState()
+        let shared = SharedTep(tep)
+        DispatchQueue.concurrentPerform(iterations: min(count, workerCount)) { _ in
+            var decoder = DatRecordDecoder(tep: shared.tep, selection: options.fields, pageSize: pages.pageSize)
+            let buffer = DatPageBuffer()
+            var records: [DatPageRecord] = []
+            do {
+                while !state.stop.load(ordering: .relaxed) {
+                    let next = state.nextPart.add(1, ordering: .relaxed).oldValue
+                    guard next < count else { break }
+                    guard let units = parts[next].units else { continue }
+                    let cpu = parts[next].partition.cpu
+                    var source = DatPageSource(
+                        stream: pages.streams[cpu]!, file: pages.file, compression: pages.compression, units: units)
+                    defer { source.close() }
+                    while !state.stop.load(ordering: .relaxed),
+                          let block = try source.nextPages(targetBytes: 256 << 10, buffer: buffer) {
+                        records.removeAll(keepingCapacity: true)
+                        DatPagePipeline.walkPages(block, pageSize: source.stream.pageSize, walk: pages.walk, into: &records)
+                        for record in records {
+                            if record.missed != 0 { try slots.pointer[next].consume(.lost(DatPageReading.lost(record, cpu: cpu))) }
+                            if let event = decoder.decode(record, cpu: cpu) {
+                                try slots.pointer[next].consume(.event(event))
+                            } else {
+                                state.damaged.add(1, ordering: .relaxed)
+                            }
+                        }
+                    }
+                }
+            } catch {
+                state.fail(error)
+            }
+        }
+        if let error = state.firstError { throw error }
+        return (slots.take(), state.damaged.load(ordering: .relaxed))
+    }
+
+    /// A reader's formats handed to the workers (see `run(pages:…)`).
+    private final class SharedTep: @unchecked Sendable {
+        let tep: OpaquePointer
+        init(_ tep: OpaquePointer) { self.tep = tep }
     }
 
     private static func read<Sink: PerCPURecordSink>(

@@ -1,4 +1,5 @@
 import CTrace
+import Glibc
 
 /// Reads trace-cmd trace.dat files (v6 and v7, compressed or not) through
 /// libtracecmd and libtraceevent.
@@ -15,13 +16,27 @@ import CTrace
 /// addresses (iomap's `ops`) stay `0x…` hex strings, as the kernel prints them.
 /// A string's final newline (trace_marker text) is dropped.
 ///
-/// Three ways through the records: `forEach` (global timestamp order, one
-/// thread; `forEachView` the same without building events), `forEachPerCPU` (one sink per CPU, CPUs in parallel) and
-/// `forEachPartition` (page ranges of about equal size in parallel: fastest
-/// when order does not matter).
+/// Three ways through the records: `forEach` (global timestamp order;
+/// `forEachView` the same without building events), `forEachPerCPU` (one
+/// sink per CPU, CPUs in parallel) and `forEachPartition` (page ranges of
+/// about equal size in parallel: fastest when order does not matter).
+///
+/// libtracecmd opens and checks the file and gives the formats; the records
+/// are read from the ring-buffer pages directly (`DatPageReading`: pages
+/// decompressed and walked on worker threads, merged in order on the calling
+/// one), or through libtracecmd's record iterator (`recordPath`), which gives
+/// the same records and is what a file the page reading does not cover
+/// (a guest trace synced to its host's clock) is read with.
 ///
 /// A reader keeps one libtracecmd handle: use it from one thread at a time.
 public final class DatReader: TraceReader {
+    /// Where records come from: the pages read directly, or libtracecmd's
+    /// iterator (`tracecmd_read_data`).
+    public enum RecordPath: String, Sendable {
+        case pages
+        case libtracecmd
+    }
+
     public let path: String
     public let metadata: TraceMetadata
     let handle: DatHandle
@@ -49,6 +64,17 @@ public final class DatReader: TraceReader {
         return names
     }
 
+    /// The way records are read: `.pages` (the default) falls back to
+    /// libtracecmd for a file the page reading does not cover;
+    /// `.libtracecmd` always uses libtracecmd's iterator (to compare the
+    /// two). The environment variable `WBREPLAY_DAT_RECORDS=libtracecmd`
+    /// sets the default for every reader of the process.
+    public var recordPath: RecordPath
+    /// The way the last pass read its records.
+    public private(set) var lastRecordPath: RecordPath?
+    /// Made on first use, and only once (nil inside: libtracecmd's iterator).
+    private var pageReadingMade: DatPageReading??
+
     /// Opens `path`. `instance` picks a buffer instance by name ("" is the top
     /// level); without it the reader takes the top level when it has events,
     /// else the one instance that has (`trace-cmd extract -B NAME` leaves the
@@ -74,6 +100,18 @@ public final class DatReader: TraceReader {
         self.handle = handle
         self.path = path
         metadata = DatMetadata.read(handle)
+        recordPath = getenv("WBREPLAY_DAT_RECORDS").map { String(cString: $0) } == RecordPath.libtracecmd.rawValue
+            ? .libtracecmd : .pages
+    }
+
+    /// The page reading of this file when `recordPath` asks for it and the
+    /// file allows it (see `DatPageReading.make(for:)`).
+    private var pageReading: DatPageReading? {
+        guard recordPath == .pages else { return nil }
+        if let made = pageReadingMade { return made }
+        let made = DatPageReading.make(for: handle)
+        pageReadingMade = .some(made)
+        return made
     }
 
     /// Streams every record in global timestamp order (ties keep each CPU's
@@ -88,10 +126,18 @@ public final class DatReader: TraceReader {
         }
     }
 
-    /// As `forEach`, each event as a view of the record in libtracecmd's
-    /// buffer: fields are decoded only when asked for.
+    /// As `forEach`, each event as a view of the record in place (in the
+    /// page, or libtracecmd's buffer): fields are decoded only when asked for.
     public func forEachView(_ options: ReadOptions, _ body: (TraceRecordView) throws -> Void) throws {
-        var decoder = DatRecordDecoder(tep: handle.tep, selection: options.fields)
+        if let pages = pageReading {
+            lastRecordPath = .pages
+            var damaged = 0
+            defer { damagedEvents = damaged }
+            try pages.forEachView(options, tep: handle.tep, damaged: &damaged, body)
+            return
+        }
+        lastRecordPath = .libtracecmd
+        var decoder = DatRecordDecoder(tep: handle.tep, selection: options.fields, pageSize: handle.pageSize)
         var merge = DatCPUMerge(handle: handle, renewalBytes: renewalBytes)
         var damaged = 0
         var sinceProgress = 0
@@ -121,12 +167,22 @@ public final class DatReader: TraceReader {
     }
 
     /// Streams each CPU's records, in that CPU's order, to a sink of its own,
-    /// decoding the CPUs in parallel on up to one thread per core (each with its
-    /// own libtracecmd handle). Returns the sinks indexed by CPU. Records of
-    /// different CPUs arrive in no particular order relative to each other.
+    /// decoding the CPUs in parallel on up to one thread per core. Returns the
+    /// sinks indexed by CPU. Records of different CPUs arrive in no particular
+    /// order relative to each other.
     public func forEachPerCPU<Sink: PerCPURecordSink>(
         _ options: ReadOptions, makeSink: (_ cpu: Int) -> Sink
     ) throws -> [Sink] {
+        if let pages = pageReading {
+            lastRecordPath = .pages
+            let parts = pages.perCPU(cpuCount: handle.cpuCount)
+            let (filled, damaged) = try DatParallelReading.run(
+                pages: pages, parts: parts, tep: handle.tep, options: options,
+                sinks: parts.map { makeSink($0.partition.cpu) })
+            damagedEvents = damaged
+            return filled
+        }
+        lastRecordPath = .libtracecmd
         let plan = DatPartitionPlan.perCPU(cpuCount: handle.cpuCount)
         let sinks = plan.ranges.map { makeSink($0.partition.cpu) }
         let (filled, damaged) = try DatParallelReading.run(
@@ -143,6 +199,15 @@ public final class DatReader: TraceReader {
     public func forEachPartition<Sink: PerCPURecordSink>(
         _ options: ReadOptions, makeSink: (TracePartition) -> Sink
     ) throws -> [(partition: TracePartition, sink: Sink)] {
+        if let pages = pageReading {
+            lastRecordPath = .pages
+            let parts = pages.balanced(workers: DatParallelReading.workerCount, minimumBytes: partitionMinimumBytes)
+            let (filled, damaged) = try DatParallelReading.run(
+                pages: pages, parts: parts, tep: handle.tep, options: options, sinks: parts.map { makeSink($0.partition) })
+            damagedEvents = damaged
+            return zip(parts, filled).map { ($0.partition, $1) }
+        }
+        lastRecordPath = .libtracecmd
         let plan = DatPartitionPlan.balanced(
             handle: handle, workers: DatParallelReading.workerCount, minimumBytes: partitionMinimumBytes)
         let sinks = plan.ranges.map { makeSink($0.partition) }

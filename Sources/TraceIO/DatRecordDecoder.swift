@@ -1,5 +1,20 @@
 import CTrace
+import Glibc
 import Synchronization
+
+/// A plain mutex (see `DatRecordDecoder.tepLock`): what it guards returns
+/// values that are not `Sendable`, which `Mutex.withLock` does not allow.
+final class DatTepLock: @unchecked Sendable {
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+
+    init() { pthread_mutex_init(mutex, nil) }
+
+    func run<R>(_ body: () throws -> R) rethrows -> R {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return try body()
+    }
+}
 
 /// The per-format part of decoding, computed once per event id: names as Swift
 /// strings (shared by every event of the format) and the fields to decode.
@@ -37,11 +52,19 @@ final class DatEventFormat {
 }
 
 /// Turns libtracecmd records into `TraceEvent`s, or into `EventView`s that
-/// read a field only when asked. One decoder belongs to one `tep_handle` (one
-/// thread); it caches formats per event id, task names per pid and symbols per
-/// address, so the per-event cost is the field reads (and, for a
-/// `TraceEvent`, the allocation of the fields array).
+/// read a field only when asked. One decoder belongs to one thread; it caches
+/// formats per event id, task names per pid and symbols per address, so the
+/// per-event cost is the field reads (and, for a `TraceEvent`, the
+/// allocation of the fields array). Decoders on several threads may share a
+/// `tep_handle`: what they look up in it goes through `tepLock`.
 struct DatRecordDecoder {
+    /// libtraceevent caches what its lookups find in the `tep_handle` (the
+    /// last event found, the pid and function tables it builds on first
+    /// use), so that concurrent lookups in one handle race: every decoder
+    /// takes this lock for them. It is taken only on a cache miss (a new
+    /// event id, pid or address).
+    static let tepLock = DatTepLock()
+
     let tep: OpaquePointer
     let selection: FieldSelection
     private let reader: DatFieldReader
@@ -60,27 +83,33 @@ struct DatRecordDecoder {
     private let pidField: (offset: Int, size: Int)?
     /// A record never spans pages: one that reaches past its page has a
     /// damaged length field (kbuffer takes lengths from the page as is).
-    private let pageSize: Int
+    let pageSize: Int
 
-    init(tep: OpaquePointer, selection: FieldSelection) {
+    /// `pageSize`: the ring-buffer page size of the records' buffer
+    /// (`tracecmd_page_size`; the `tep_handle` has none: libtracecmd never
+    /// sets it).
+    init(tep: OpaquePointer, selection: FieldSelection, pageSize: Int) {
         self.tep = tep
         self.selection = selection
-        reader = DatFieldReader(swapBytes: tep_is_file_bigendian(tep) != tep_is_local_bigendian(tep))
         symbols = DatSymbolTable(tep: tep)
         var typeField: (Int, Int)?
         var pidField: (Int, Int)?
-        if tep_get_events_count(tep) > 0, let event = tep_get_event(tep, 0) {
-            if let f = tep_find_common_field(event, "common_type") {
-                typeField = (Int(f.pointee.offset), Int(f.pointee.size))
-            }
-            if let f = tep_find_common_field(event, "common_pid") {
-                pidField = (Int(f.pointee.offset), Int(f.pointee.size))
+        var swapBytes = false
+        Self.tepLock.run {
+            swapBytes = tep_is_file_bigendian(tep) != tep_is_local_bigendian(tep)
+            if tep_get_events_count(tep) > 0, let event = tep_get_event(tep, 0) {
+                if let f = tep_find_common_field(event, "common_type") {
+                    typeField = (Int(f.pointee.offset), Int(f.pointee.size))
+                }
+                if let f = tep_find_common_field(event, "common_pid") {
+                    pidField = (Int(f.pointee.offset), Int(f.pointee.size))
+                }
             }
         }
+        reader = DatFieldReader(swapBytes: swapBytes)
         self.typeField = typeField
         self.pidField = pidField
-        let page = Int(tep_get_page_size(tep))
-        pageSize = page > 0 ? page : 1 << 20
+        self.pageSize = pageSize > 0 ? pageSize : 1 << 20
     }
 
     /// The event in `record`, read on `cpu`; nil for a damaged record — an
@@ -97,29 +126,56 @@ struct DatRecordDecoder {
     static func view(
         of record: UnsafeMutablePointer<tep_record>, cpu: Int, decoder: UnsafeMutablePointer<DatRecordDecoder>
     ) -> EventView? {
+        let inPage = Int(record.pointee.offset % UInt64(decoder.pointee.pageSize))
+        return view(data: wbr_record_data(record).map(UnsafeRawPointer.init), size: Int(record.pointee.size),
+                    recordSize: Int(record.pointee.record_size), inPage: inPage, timestamp: record.pointee.ts,
+                    cpu: cpu, decoder: decoder)
+    }
+
+    /// The same for a record of a page walked without libtracecmd
+    /// (`DatPageWalker`): the same checks, the same view.
+    @inline(__always)
+    static func view(
+        of record: DatPageRecord, cpu: Int, decoder: UnsafeMutablePointer<DatRecordDecoder>
+    ) -> EventView? {
+        view(data: record.data, size: Int(record.size), recordSize: Int(record.recordSize),
+             inPage: Int(record.inPage), timestamp: record.timestamp, cpu: cpu, decoder: decoder)
+    }
+
+    /// The event of `record` (walked without libtracecmd); nil when damaged.
+    mutating func decode(_ record: DatPageRecord, cpu: Int) -> TraceEvent? {
+        withUnsafeMutablePointer(to: &self) { Self.view(of: record, cpu: cpu, decoder: $0)?.event() }
+    }
+
+    @inline(__always)
+    private static func view(
+        data: UnsafeRawPointer?, size: Int, recordSize: Int, inPage: Int, timestamp: UInt64, cpu: Int,
+        decoder: UnsafeMutablePointer<DatRecordDecoder>
+    ) -> EventView? {
         // Through mutating methods only: `pointee` then stays in place, where
         // a non-mutating call copied the whole decoder (a tenth of a replay's
         // reading thread).
-        guard let (data, size, id, pid, format) = decoder.pointee.open(record) else { return nil }
+        guard let (data, size, id, pid, format) = decoder.pointee.open(
+            data: data, size: size, recordSize: recordSize, inPage: inPage)
+        else { return nil }
         let payload = DatRecordView(format: format, data: data, size: size, pid: pid, decoder: decoder)
-        return EventView(payload, timestamp: record.pointee.ts, cpu: cpu, pid: pid,
+        return EventView(payload, timestamp: timestamp, cpu: cpu, pid: pid,
                          formatID: Int32(truncatingIfNeeded: id), layout: format._withUnsafeGuaranteedRef { $0.layout })
     }
 
-    /// The payload, its size, event id, pid and format of `record`; nil when
-    /// the record is damaged: its length reaches past its page, it is too
-    /// short for its common fields or its format's, or its event id has no
-    /// format. Mutating because it caches the format.
-    private mutating func open(_ record: UnsafeMutablePointer<tep_record>) -> (
+    /// The payload, its size, event id, pid and format of a record (`size`
+    /// payload bytes at `data`, `recordSize` bytes with its header from
+    /// `inPage` in its page); nil when the record is damaged: its length
+    /// reaches past its page, it is too short for its common fields or its
+    /// format's, or its event id has no format. Mutating because it caches
+    /// the format.
+    private mutating func open(data: UnsafeRawPointer?, size: Int, recordSize: Int, inPage: Int) -> (
         data: UnsafeRawPointer, size: Int, id: Int, pid: Int32, format: Unmanaged<DatEventFormat>
     )? {
-        let size = Int(record.pointee.size)
-        let recordSize = Int(record.pointee.record_size)
         // kbuffer returns a record whose claimed length runs past its page
         // (or wraps around); its bytes past the page are not the record's.
-        let inPage = Int(record.pointee.offset % UInt64(pageSize))
         guard size >= 0, size <= pageSize, recordSize >= size, inPage + recordSize <= pageSize else { return nil }
-        let raw = wbr_record_data(record).map(UnsafeRawPointer.init)
+        let raw = data
         // A record too short for its common fields is damaged; libtraceevent's
         // tep_data_type/tep_data_pid would read them regardless of its size.
         guard let raw, let (typeOffset, typeWidth) = typeField, typeOffset + typeWidth <= size,
@@ -146,7 +202,7 @@ struct DatRecordDecoder {
         if let cached = comms[pid] {
             name = cached
         } else {
-            name = tep_data_comm_from_pid(tep, pid).map { String(cString: $0) } ?? "<...>"
+            name = Self.tepLock.run { tep_data_comm_from_pid(tep, pid).map { String(cString: $0) } } ?? "<...>"
             comms[pid] = name
         }
         lastPid = pid
@@ -160,7 +216,7 @@ struct DatRecordDecoder {
     /// damaged records have one), whose format lives until the next such id.
     private mutating func cachedFormat(id: Int) -> Unmanaged<DatEventFormat> {
         if id >= 0, id < formats.count, let known = formats[id] { return known }
-        let built = buildFormat(id: id)
+        let built = Self.tepLock.run { buildFormat(id: id) }
         guard id >= 0, id < 1 << 20 else {
             uncachedFormat = built
             return Unmanaged.passUnretained(built)

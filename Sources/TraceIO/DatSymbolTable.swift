@@ -27,7 +27,13 @@ struct DatSymbolTable {
         }
     }
 
+    /// Under `DatRecordDecoder.tepLock`: decoders of several threads may
+    /// share the handle.
     private func lookUp(_ address: UInt64, withOffset: Bool) -> String {
+        DatRecordDecoder.tepLock.run { lookUpLocked(address, withOffset: withOffset) }
+    }
+
+    private func lookUpLocked(_ address: UInt64, withOffset: Bool) -> String {
         guard address != 0, let name = tep_find_function(tep, address) else {
             return "0x" + String(address, radix: 16)
         }

@@ -22,9 +22,15 @@ struct DatV6Truncation {
     private var pageSize: UInt64 = 0
     private var pages = DatHeaderPage(commitSize: 8)
 
+    /// What the walk found of the CPU data: every buffer's CPU blocks and the
+    /// options that convert timestamps.
+    private var streams = DatStreamLayout(bigEndian: false, commitSize: 8, compression: "none", clock: DatClock(), buffers: [:])
+
     /// Throws `TraceError.corrupt` naming the first CPU block that is cut off,
-    /// or the header section the file ends in.
-    static func check(path: String) throws {
+    /// or the header section the file ends in; returns where every CPU's
+    /// pages are.
+    @discardableResult
+    static func check(path: String) throws -> DatStreamLayout {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw TraceError.unreadable(path: path, reason: String(cString: strerror(errno))) }
         defer { close(fd) }
@@ -33,6 +39,7 @@ struct DatV6Truncation {
         var walker = DatV6Truncation(fd: fd, fileSize: UInt64(st.st_size))
         do {
             try walker.walk()
+            return walker.streams
         } catch let failure as Failure {
             throw TraceError.corrupt(path: path, reason: failure.reason)
         } catch let damage as DatDamage {
@@ -77,20 +84,31 @@ struct DatV6Truncation {
         try skip(number(8))  // saved cmdlines
         let topCPUs = try number(4)
         var instances: [(name: String, offset: UInt64)] = []
-        let cpus = try dataHeader(cpus: topCPUs, instances: &instances)
-        try checkCPUBlocks(cpus: cpus, buffer: "top level")
+        streams.bigEndian = bigEndian
+        streams.commitSize = pages.commitSize
+        var clock = DatClock()
+        let cpus = try dataHeader(cpus: topCPUs, instances: &instances, clock: &clock)
+        streams.clock = clock
+        streams.buffers[""] = try checkCPUBlocks(cpus: cpus, buffer: "top level")
         for instance in instances {
             offset = instance.offset
             var ignored: [(name: String, offset: UInt64)] = []
-            let instanceCPUs = try dataHeader(cpus: topCPUs, instances: &ignored)
-            try checkCPUBlocks(cpus: instanceCPUs, buffer: "buffer instance \"\(instance.name)\"")
+            // libtracecmd's instance handle is a copy of the top level's
+            // (its CPU count and time offsets, not its host sync), then reads
+            // its own options.
+            var instanceClock = clock
+            instanceClock.hostSync = false
+            let instanceCPUs = try dataHeader(cpus: cpus ?? topCPUs, instances: &ignored, clock: &instanceClock)
+            streams.instanceClocks[instance.name] = instanceClock
+            streams.buffers[instance.name] = try checkCPUBlocks(
+                cpus: instanceCPUs, buffer: "buffer instance \"\(instance.name)\"")
         }
     }
 
     /// Reads "options" (collecting BUFFER options) up to "flyrecord"; returns
     /// the CPU count in effect, or nil for a latency trace (no CPU blocks).
     private mutating func dataHeader(
-        cpus: UInt64, instances: inout [(name: String, offset: UInt64)]
+        cpus: UInt64, instances: inout [(name: String, offset: UInt64)], clock: inout DatClock
     ) throws -> UInt64? {
         var cpus = cpus
         var kind = try bytes(10)
@@ -104,6 +122,7 @@ struct DatV6Truncation {
                 let data = try bytes(Int(size))
                 offset = start
                 try DatOptionCheck.check(id: id, data: data, bigEndian: bigEndian, sectioned: false)
+                clock.take(option: id, data: data, bigEndian: bigEndian)
                 if id == 3, size >= 9 {  // TRACECMD_OPTION_BUFFER: offset, name
                     let bufferOffset = try number(8)
                     instances.append((try string(), bufferOffset))
@@ -122,8 +141,11 @@ struct DatV6Truncation {
         return cpus
     }
 
-    private mutating func checkCPUBlocks(cpus: UInt64?, buffer: String) throws {
-        guard let cpus else { return }
+    /// Checks the CPU blocks of one buffer; returns them as libtracecmd's
+    /// `read_cpu_data` indexes them (nil: a latency trace, no blocks).
+    private mutating func checkCPUBlocks(cpus: UInt64?, buffer: String) throws -> DatStreamLayout.Buffer? {
+        guard let cpus else { return nil }
+        var blocks: [DatStreamLayout.Stream?] = []
         for cpu in 0..<cpus {
             let start = try number(8)
             let size = try number(8)
@@ -131,6 +153,7 @@ struct DatV6Truncation {
             if size > 0, overflow || end > fileSize {
                 throw Failure(reason: "truncated: CPU \(cpu) data of the \(buffer) needs \(overflow ? UInt64.max : end) bytes, the file has \(fileSize)")
             }
+            blocks.append(size > 0 ? .init(storage: .plain(offset: start), size: size, pageSize: Int(pageSize)) : nil)
             guard size > 0 else { continue }
             guard start % pageSize == 0 else {
                 throw Failure(reason: "damaged: the data of CPU \(cpu) of the \(buffer) does not start on a page boundary (byte \(start))")
@@ -143,6 +166,7 @@ struct DatV6Truncation {
                 throw Failure(reason: "damaged: CPU \(cpu) of the \(buffer): \(error.reason)")
             }
         }
+        return DatStreamLayout.Buffer(streams: blocks)
     }
 
     // MARK: - Reading

@@ -55,6 +55,8 @@ struct DatV7Chunks {
 
     struct CPUData: Equatable, Sendable {
         var buffer: String
+        /// The buffer's name ("" for the top level).
+        var bufferName: String
         var cpu: UInt64
         var offset: UInt64
         var size: UInt64
@@ -75,6 +77,8 @@ struct DatV7Chunks {
         var printkFormats: [UInt64] = []
         var kallsyms: [UInt64] = []
         var commandLines: [UInt64] = []
+        /// The timestamp conversion the options ask for.
+        var clock = DatClock()
     }
 
     /// Throws `TraceError.corrupt` naming the first CPU stream or chunk that
@@ -90,10 +94,18 @@ struct DatV7Chunks {
     /// only reading needs: the caller may run it while libtracecmd opens
     /// the file, as long as it ends before the first record is read.
     static func checkForOpen(path: String) throws -> DatV7LaterPages {
+        try checkForReading(path: path).laterPages
+    }
+
+    /// `checkForOpen`, and where the walk found every CPU's pages and how
+    /// the file's timestamps are converted (`DatPageReading` reads them).
+    static func checkForReading(path: String) throws -> (laterPages: DatV7LaterPages, streams: DatStreamLayout) {
         try withFile(path) { fd, fileSize in try checkForOpen(path: path, fd: fd, fileSize: fileSize) }
     }
 
-    private static func checkForOpen(path: String, fd: Int32, fileSize: UInt64) throws -> DatV7LaterPages {
+    private static func checkForOpen(
+        path: String, fd: Int32, fileSize: UInt64
+    ) throws -> (laterPages: DatV7LaterPages, streams: DatStreamLayout) {
         var head = [UInt8](repeating: 0, count: 512)
         let count = head.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 512, 0) }
         guard count > 0, let headerEnd = DatV7Header.headerEnd(head.prefix(max(0, count))) else {
@@ -113,10 +125,21 @@ struct DatV7Chunks {
         let layout = try walker.layout(firstOptions: optionsOffset)
         let pages = try walker.checkFormats(layout)
         var later: [DatV7LaterPages.Stream] = []
+        var listed: [String: [(cpu: UInt64, stream: DatStreamLayout.Stream?)]] = [:]
+        var order: [String] = []
         for cpu in layout.cpus {
-            if let rest = try walker.checkCPU(cpu, pages: pages) { later.append(rest) }
+            let (rest, stream) = try walker.checkCPU(cpu, pages: pages)
+            if let rest { later.append(rest) }
+            if listed[cpu.bufferName] == nil { order.append(cpu.bufferName) }
+            listed[cpu.bufferName, default: []].append((cpu.cpu, stream))
         }
-        return DatV7LaterPages(path: path, streams: later, layout: pages, bigEndian: bigEndian, compression: compression)
+        var buffers: [String: DatStreamLayout.Buffer] = [:]
+        for name in order { buffers[name] = DatStreamLayout.Buffer(listed: listed[name]!) }
+        let streams = DatStreamLayout(
+            bigEndian: bigEndian, commitSize: pages.commitSize, compression: compression, clock: layout.clock,
+            buffers: buffers)
+        return (DatV7LaterPages(path: path, streams: later, layout: pages, bigEndian: bigEndian, compression: compression),
+                streams)
     }
 
     /// Every CPU stream the BUFFER options of the options-section chain list.
@@ -151,6 +174,7 @@ struct DatV7Chunks {
                 let data = Array(body[p..<(p + length)])
                 p += length
                 try DatOptionCheck.check(id: id, data: data, bigEndian: bigEndian, sectioned: true)
+                result.clock.take(option: id, data: data, bigEndian: bigEndian)
                 if id == 0 { // DONE: the offset of the next options section
                     if data.count >= 8 { next = number(Array(data[0..<8])) }
                     break
@@ -198,7 +222,7 @@ struct DatV7Chunks {
         for _ in 0..<cpus {
             guard p + 20 <= data.count else { break }
             result.append(CPUData(
-                buffer: name.isEmpty ? "top level" : "buffer instance \"\(name)\"",
+                buffer: name.isEmpty ? "top level" : "buffer instance \"\(name)\"", bufferName: name,
                 cpu: number(Array(data[p..<(p + 4)])), offset: number(Array(data[(p + 4)..<(p + 12)])),
                 size: number(Array(data[(p + 12)..<(p + 20)])), pageSize: name.isEmpty ? pageSize : bufferPageSize,
                 compressed: compressed))
@@ -247,9 +271,9 @@ struct DatV7Chunks {
 
     /// The stream's claimed extent, in a compressed file each chunk's, and
     /// the pages libtracecmd's open reads; returns where the rest of its
-    /// pages are (nil: none left).
-    func checkCPU(_ c: CPUData, pages: DatHeaderPage) throws -> DatV7LaterPages.Stream? {
-        guard c.size > 0 else { return nil }
+    /// pages are (nil: none left) and where all of them are (nil: none).
+    func checkCPU(_ c: CPUData, pages: DatHeaderPage) throws -> (DatV7LaterPages.Stream?, DatStreamLayout.Stream?) {
+        guard c.size > 0 else { return (nil, nil) }
         let (end, overflow) = c.offset.addingReportingOverflow(c.size)
         guard !overflow, end <= fileSize else {
             throw Failure(reason: "truncated: CPU \(c.cpu) data of the \(c.buffer) needs \(overflow ? UInt64.max : end) bytes, the file has \(fileSize)")
@@ -271,12 +295,15 @@ struct DatV7Chunks {
             } catch {
                 throw Failure(reason: "damaged: \(where_): \(error.reason)")
             }
-            return .init(cpu: c, where: where_, resumeAt: c.offset, firstPage: 0, chunks: nil)
+            return (.init(cpu: c, where: where_, resumeAt: c.offset, firstPage: 0, chunks: nil),
+                    .init(storage: .plain(offset: c.offset), size: c.size, pageSize: Int(c.pageSize)))
         }
         var pageIndex = 0
         let chunks = number(try read(at: c.offset, count: 4))
         var p = c.offset + 4
         var later: DatV7LaterPages.Stream?
+        var table: [DatStreamLayout.Chunk] = []
+        var unpackedSize: UInt64 = 0
         for index in 0..<chunks {
             let header = try read(at: p, count: 8)
             let packed = number(Array(header[0..<4]))
@@ -295,10 +322,14 @@ struct DatV7Chunks {
             } else if later == nil {
                 later = .init(cpu: c, where: where_, resumeAt: p, firstPage: pageIndex, chunks: chunks - index)
             }
+            table.append(.init(fileOffset: p + 8, packed: UInt32(packed), unpacked: UInt32(unpacked)))
+            unpackedSize += unpacked
             pageIndex += Int(unpacked / c.pageSize)
             p += 8 + packed
         }
-        return later
+        let stream = table.isEmpty ? nil : DatStreamLayout.Stream(
+            storage: .chunks(table), size: unpackedSize, pageSize: Int(c.pageSize))
+        return (later, stream)
     }
 
     /// Decompresses the chunk whose sizes the table gave (read at `at`)
