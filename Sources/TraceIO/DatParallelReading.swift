@@ -20,7 +20,7 @@ enum DatParallelReading {
         let count = sinks.count
         precondition(count == plan.ranges.count, "one sink per partition")
         guard count > 0 else { return (sinks, 0) }
-        let slots = SinkSlots(sinks)
+        let slots = PartSlots(sinks)
         let workers = min(count, workerCount)
         let state = SharedState()
         // The caller blocks until every worker is done, so the primary handle
@@ -55,7 +55,7 @@ enum DatParallelReading {
         let count = sinks.count
         precondition(count == parts.count, "one sink per partition")
         guard count > 0 else { return (sinks, 0) }
-        let slots = SinkSlots(sinks)
+        let slots = PartSlots(sinks)
         let state = SharedState()
         let shared = SharedTep(tep)
         DispatchQueue.concurrentPerform(iterations: min(count, workerCount)) { _ in
@@ -140,25 +140,5 @@ enum DatParallelReading {
         }
 
         var firstError: (any Error)? { error.withLock { $0 } }
-    }
-
-    /// One slot per partition; each slot is written by the single worker that
-    /// took that partition, and read back after all workers finished.
-    private final class SinkSlots<Sink>: @unchecked Sendable {
-        let pointer: UnsafeMutablePointer<Sink>
-        let count: Int
-
-        init(_ sinks: [Sink]) {
-            count = sinks.count
-            pointer = .allocate(capacity: count)
-            pointer.initialize(from: sinks, count: count)
-        }
-
-        func take() -> [Sink] { Array(UnsafeBufferPointer(start: pointer, count: count)) }
-
-        deinit {
-            pointer.deinitialize(count: count)
-            pointer.deallocate()
-        }
     }
 }
