@@ -2,8 +2,9 @@ import Glibc
 
 /// A read-only memory map of a whole file: the text reader scans it in
 /// place, so memory use is the kernel's page cache, not the reader's; pages
-/// already scanned are handed back (`release(upTo:)`).
-final class MappedFile {
+/// already scanned are handed back (`release(_:)`). Immutable once mapped:
+/// several threads may read it at once.
+final class MappedFile: @unchecked Sendable {
     let path: String
     let count: Int
     private let base: UnsafeMutableRawPointer?
@@ -40,19 +41,13 @@ final class MappedFile {
         try body(UnsafeBufferPointer(start: base?.assumingMemoryBound(to: UInt8.self), count: count))
     }
 
-    /// Lets the kernel drop the pages before `offset` from this process.
-    func release(upTo offset: Int) {
+    /// Lets the kernel drop the whole pages inside `range` from this process
+    /// (they are mapped again, from the page cache, if read later).
+    func release(_ range: Range<Int>) {
         guard let base else { return }
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-        let end = offset / page * page
-        if end > released {
-            _ = madvise(base + released, end - released, MADV_DONTNEED)
-            released = end
-        }
+        let start = (range.lowerBound + page - 1) / page * page
+        let end = range.upperBound / page * page
+        if end > start { _ = madvise(base + start, end - start, MADV_DONTNEED) }
     }
-
-    private var released = 0
-
-    /// Starts a new scan from the beginning (pages released before are mapped again on access).
-    func rewind() { released = 0 }
 }

@@ -11,23 +11,26 @@ import Glibc
 public final class TextReader: TraceReader {
     public let path: String
     public let metadata: TraceMetadata
-    private let file: MappedFile
+    let file: MappedFile
 
     /// Lines of the last `forEach` that were neither events, LOST marks,
     /// comments nor headers (garbled or cut lines), skipped. A last line
     /// without its newline counts here: the file was cut while being written.
-    public private(set) var damagedLines = 0
+    public internal(set) var damagedLines = 0
     /// `damagedLines`, under the name every reader reports it by.
     public var damagedEvents: Int { damagedLines }
     /// The 1-based number of the first damaged line, for messages.
-    public private(set) var firstDamagedLine: Int?
+    public internal(set) var firstDamagedLine: Int?
     /// Event lines whose text did not have their event's known print format
     /// (another kernel's format); they keep their raw text and best-effort fields.
-    public private(set) var unmatchedFieldLines = 0
+    public internal(set) var unmatchedFieldLines = 0
     /// See `TraceReader.fractionRead`: the share of the file's bytes behind
-    /// the line being read, refreshed every `progressBytes`.
+    /// the line being read, refreshed every `progressBytes` of `forEach`.
     public private(set) var fractionRead: Double?
     static let progressBytes = 1 << 20
+    /// The number of parts `forEachPart` cuts the file into; nil: by its
+    /// size and the cores (`TextPartPlan`). Tests set it.
+    var partCount: Int?
 
     /// Opens a text trace. `format` is what `FormatDetection` found in the
     /// file (`.ftraceText` or `.traceCmdReport`); the reader accepts both line
@@ -54,81 +57,20 @@ public final class TextReader: TraceReader {
     }
 
     public func forEach(_ options: ReadOptions, _ body: (TraceRecord) throws -> Void) throws {
-        damagedLines = 0
-        firstDamagedLine = nil
         var decoder = TextEventDecoder(options: options, libtraceeventQuirks: metadata.format == .traceCmdReport)
-        // A LOST line precedes the next event of its CPU: the loss is reported
-        // with that event's timestamp, just before it.
-        var pendingLost: [LostEvents?] = []
-        var lineNumber = 0
-        var damaged = 0
-        var firstDamaged: Int?
-        file.rewind()
+        var run = TextLineRun(holdsLeading: false)
         defer {
-            damagedLines = damaged
-            firstDamagedLine = firstDamaged
+            damagedLines = run.damaged
+            firstDamagedLine = run.firstDamaged
             unmatchedFieldLines = decoder.specMismatches
         }
+        fractionRead = 0
+        defer { fractionRead = 1 }
         try file.withBytes { all in
-            guard let base = all.baseAddress else { return }
-            var start = 0
-            var sinceRelease = 0
-            var nextProgress = 0
-            fractionRead = 0
-            defer { fractionRead = 1 }
-            while start < all.count {
-                lineNumber += 1
-                if start >= nextProgress {
-                    nextProgress = start + TextReader.progressBytes
-                    fractionRead = Double(start) / Double(all.count)
-                }
-                let newline = memchr(base + start, 0x0A, all.count - start)
-                guard let newline else {
-                    // Cut while being written: the fields may be incomplete.
-                    damaged += 1
-                    if firstDamaged == nil { firstDamaged = lineNumber }
-                    break
-                }
-                var end = UnsafeRawPointer(newline).assumingMemoryBound(to: UInt8.self) - base
-                let next = end + 1
-                if end > start, all[end - 1] == 0x0D { end -= 1 }
-                let line = UnsafeBufferPointer(rebasing: all[start..<end])
-                start = next
-                switch TextLineScanner.scan(line) {
-                case .ignorable:
-                    continue
-                case .damaged:
-                    damaged += 1
-                    if firstDamaged == nil { firstDamaged = lineNumber }
-                case .lost(let cpu, let count):
-                    while pendingLost.count <= cpu { pendingLost.append(nil) }
-                    if let earlier = pendingLost[cpu] {
-                        // Two LOST lines with no event between: one gap.
-                        let total = earlier.count.flatMap { a in count.map { a + $0 } }
-                        pendingLost[cpu] = LostEvents(cpu: cpu, count: total, timestamp: nil)
-                    } else {
-                        pendingLost[cpu] = LostEvents(cpu: cpu, count: count, timestamp: nil)
-                    }
-                case .event(let scanned):
-                    guard let record = decoder.decode(line, scanned) else {
-                        damaged += 1
-                        if firstDamaged == nil { firstDamaged = lineNumber }
-                        continue
-                    }
-                    if scanned.cpu < pendingLost.count, var lost = pendingLost[scanned.cpu] {
-                        lost.timestamp = scanned.timestamp
-                        pendingLost[scanned.cpu] = nil
-                        try body(.lost(lost))
-                    }
-                    try body(record)
-                }
-                sinceRelease += line.count
-                if sinceRelease > 8 << 20 {
-                    file.release(upTo: start)
-                    sinceRelease = 0
-                }
-            }
+            let total = Double(all.count)
+            try run.scan(all, range: 0..<all.count, decoder: &decoder, file: file,
+                         progress: { self.fractionRead = Double($0) / total }, body)
         }
-        for case let lost? in pendingLost { try body(.lost(lost)) }
+        for case let lost? in run.pending { try body(.lost(lost)) }
     }
 }
