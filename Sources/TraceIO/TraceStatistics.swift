@@ -76,8 +76,9 @@ extension TraceStatistics: PerCPURecordSink {
 
 extension TraceStatistics {
     /// Counts every record of a trace, decoding only the fields statistics
-    /// need. Order does not matter to counting, so a trace.dat is read in
-    /// parallel, in parts of each CPU's stream, and the counts merged.
+    /// need. Order does not matter to counting, so a trace is read in
+    /// parallel — a trace.dat in parts of each CPU's stream, a text trace in
+    /// runs of lines — and the counts merged.
     public static func collect(from reader: any TraceReader) throws -> TraceStatistics {
         let options = ReadOptions(fields: neededFields, keepRawText: false)
         if let dat = reader as? DatReader {
@@ -85,6 +86,12 @@ extension TraceStatistics {
             var stats = try dat.forEachPartition(options) { _ in TraceStatistics() }
                 .reduce(into: TraceStatistics()) { $0.merge($1.sink) }
             stats.damagedEvents = UInt64(dat.damagedEvents)
+            return stats
+        }
+        if let text = reader as? TextReader {
+            var stats = try text.forEachPart(options) { _ in TraceStatistics() }
+                .reduce(into: TraceStatistics()) { $0.merge($1) }
+            stats.damagedEvents = UInt64(text.damagedEvents)
             return stats
         }
         var stats = TraceStatistics()
