@@ -16,6 +16,8 @@ struct DatPageMerge {
     private var heads: [UInt64]
     /// The stream of the record `next()` returned last, advanced on the next call.
     private var pending = -1
+    /// The bytes of pages (uncompressed) of the batches already passed.
+    private(set) var bytesPassed: UInt64 = 0
 
     /// `cpus[i]` is the CPU of the pipeline's stream i, in increasing order.
     init(pipeline: DatPagePipeline, cpus: [Int]) throws {
@@ -65,6 +67,7 @@ struct DatPageMerge {
             siftDown(0)
             return
         }
+        bytesPassed += UInt64(batch.pageBytes)
         pipeline.recycle(batch)
         positions[index] = 0
         batches[index] = nil

@@ -5,6 +5,8 @@ import Glibc
 /// few and refills them.
 final class DatRecordBatch: @unchecked Sendable {
     var records: [DatPageRecord] = []
+    /// The bytes of pages walked into it (uncompressed), for progress.
+    var pageBytes = 0
     /// Where compressed pages were decompressed to (plain pages are read
     /// in the mapped file).
     let pages = DatPageBuffer()
@@ -111,6 +113,7 @@ final class DatPagePipeline: @unchecked Sendable {
     /// Hands a batch back once nothing points into it any more.
     func recycle(_ batch: DatRecordBatch) {
         batch.records.removeAll(keepingCapacity: true)
+        batch.pageBytes = 0
         pthread_mutex_lock(mutex)
         spare.append(batch)
         pthread_mutex_unlock(mutex)
@@ -162,6 +165,7 @@ final class DatPagePipeline: @unchecked Sendable {
                     break
                 }
                 Self.walkPages(pages, pageSize: sources[index].stream.pageSize, walk: walk, into: &batch.records)
+                batch.pageBytes += pages.count
                 more = !sources[index].isFinished
             }
             outcome = .success(more)

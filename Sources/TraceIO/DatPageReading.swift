@@ -62,18 +62,28 @@ struct DatPageReading: Sendable {
     }
 
     /// Streams every record in global order, as `DatReader.forEachView`,
-    /// counting the damaged records it skips into `damaged`.
+    /// counting the damaged records it skips into `damaged`. `progress` is
+    /// told the share of the pages behind the records read, every
+    /// `DatReader.progressInterval` records.
     func forEachView(
-        _ options: ReadOptions, tep: OpaquePointer, damaged: inout Int, _ body: (TraceRecordView) throws -> Void
+        _ options: ReadOptions, tep: OpaquePointer, damaged: inout Int, progress: (Double) -> Void,
+        _ body: (TraceRecordView) throws -> Void
     ) throws {
         let cpus = self.cpus
+        let total = cpus.reduce(UInt64(0)) { $0 + (streams[$1]?.size ?? 0) }
         let pipeline = pipeline(cpus.map { ($0, nil) }, workers: DatParallelReading.workerCount)
         defer { pipeline.stop() }
         var merge = try DatPageMerge(pipeline: pipeline, cpus: cpus)
         defer { merge.release() }
         var decoder = DatRecordDecoder(tep: tep, selection: options.fields, pageSize: pageSize)
+        var sinceProgress = 0
         try withUnsafeMutablePointer(to: &decoder) { decoder in
             while let (record, cpu) = try merge.next() {
+                sinceProgress += 1
+                if sinceProgress == DatReader.progressInterval, total > 0 {
+                    sinceProgress = 0
+                    progress(min(1, Double(merge.bytesPassed) / Double(total)))
+                }
                 if record.missed != 0 { try body(.lost(Self.lost(record, cpu: cpu))) }
                 if let view = DatRecordDecoder.view(of: record, cpu: cpu, decoder: decoder) {
                     try body(.event(view))

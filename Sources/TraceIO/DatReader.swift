@@ -132,8 +132,12 @@ public final class DatReader: TraceReader {
         if let pages = pageReading {
             lastRecordPath = .pages
             var damaged = 0
-            defer { damagedEvents = damaged }
-            try pages.forEachView(options, tep: handle.tep, damaged: &damaged, body)
+            fractionRead = 0
+            defer {
+                damagedEvents = damaged
+                fractionRead = 1
+            }
+            try pages.forEachView(options, tep: handle.tep, damaged: &damaged, progress: { self.fractionRead = $0 }, body)
             return
         }
         lastRecordPath = .libtracecmd

@@ -143,6 +143,26 @@ import Testing
         #expect(reader.lastRecordPath == .pages)
     }
 
+    /// Both ways report how far an ordered pass has come: from 0, never
+    /// backwards, within 0…1, past the middle before the last records, 1 at the end.
+    @Test(arguments: [RecordPathChoice.pages, .libtracecmd])
+    func progressRisesToTheEnd(path: RecordPathChoice) throws {
+        let reader = try DatReader(path: Samples.path("lost-events/lost_events.dat"))
+        reader.recordPath = path.value
+        var seen: [Double] = []
+        var records = 0
+        try reader.forEachView(ReadOptions(fields: .none)) { _ in
+            records += 1
+            if let fraction = reader.fractionRead, fraction != seen.last { seen.append(fraction) }
+        }
+        #expect(reader.lastRecordPath == path.value)
+        #expect(records > 4 * DatReader.progressInterval)
+        #expect(seen.first == 0 && seen.count >= 2, "\(seen)")
+        #expect(zip(seen, seen.dropFirst()).allSatisfy { $0 < $1 } && seen.allSatisfy { (0...1).contains($0) }, "\(seen)")
+        #expect((seen.last ?? 0) > 0.5, "\(seen)")
+        #expect(reader.fractionRead == 1)
+    }
+
     /// A file whose options convert its timestamps (a TSC conversion, a
     /// date and an offset, in an options section appended to a real trace):
     /// the page reading converts them as libtracecmd does — each timestamp
