@@ -14,7 +14,13 @@ extension TextReader {
     /// follows go to the last part, as `forEach` gives them last. The losses,
     /// damaged lines (`damagedLines`, `firstDamagedLine`) and
     /// `unmatchedFieldLines` are those of `forEach`. Event format numbers
-    /// (`TraceEvent.formatID`) are each part's own.
+    /// (`TraceEvent.formatID`) are each part's own, and so is the choice
+    /// among print formats that several kernels print alike
+    /// (`TextEventDecoder`): `forEach` narrows the kernel by every line
+    /// before, a part by its own lines, so such an event early in a part
+    /// can get its fields in another kernel's order, or another kernel's
+    /// values where their formats print them alike (names, timestamps,
+    /// devices and inodes are the same).
     public func forEachPart<Sink: PerCPURecordSink>(
         _ options: ReadOptions, makeSink: (_ part: Int) -> Sink
     ) throws -> [Sink] {
