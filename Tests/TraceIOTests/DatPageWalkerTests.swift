@@ -53,18 +53,6 @@ import Testing
         }
     }
 
-    /// A deterministic generator, so that a failure can be reproduced.
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     /// One page of random records; `damage` makes lengths and the commit word lie.
     static func randomPage(_ rng: inout SplitMix, pageSize: Int, commitSize: Int, bigEndian: Bool, damage: Bool) -> [UInt8] {
         var page = [UInt8](repeating: 0, count: pageSize)
@@ -136,7 +124,7 @@ import Testing
 
     @Test(arguments: [(4, false), (8, false), (4, true), (8, true)])
     func agreesWithKbufferOnGeneratedPages(commitSize: Int, bigEndian: Bool) {
-        var rng = SplitMix(state: UInt64(commitSize) &* 1_000_003 &+ (bigEndian ? 7 : 0))
+        var rng = SplitMix(seed: UInt64(commitSize) &* 1_000_003 &+ (bigEndian ? 7 : 0))
         var compared = 0
         var records = 0
         var refused = 0
@@ -166,7 +154,7 @@ import Testing
     /// Pages kbuffer cannot walk safely end where it would read outside
     /// them: no record points outside the page, nothing is read past it.
     @Test func refusedPagesStayInside() {
-        var rng = SplitMix(state: 42)
+        var rng = SplitMix(seed: 42)
         for trial in 0..<3000 {
             let page = Self.randomPage(&rng, pageSize: 128, commitSize: trial % 2 == 0 ? 8 : 4, bigEndian: false, damage: true)
             var garbage = page
@@ -181,7 +169,7 @@ import Testing
 
     @Test func clockConvertsAsLibtracecmd() {
         // mul_u64_u32_shr: the exact floor(a * mult / 2^shift), modulo 2^64.
-        var rng = SplitMix(state: 7)
+        var rng = SplitMix(seed: 7)
         for _ in 0..<10_000 {
             let a = UInt64.random(in: 0...UInt64.max, using: &rng) >> UInt64.random(in: 0...63, using: &rng)
             let mult = UInt32.random(in: 1...UInt32.max, using: &rng) >> UInt32.random(in: 0...31, using: &rng)

@@ -89,8 +89,9 @@ import Testing
     }
 }
 
-/// A small deterministic generator for the random-input test.
-struct SplitMix {
+/// A small deterministic generator for the random-input tests, so that a
+/// failure can be reproduced.
+struct SplitMix: RandomNumberGenerator {
     var state: UInt64
     init(seed: UInt64) { state = seed }
     mutating func next() -> UInt64 {
