@@ -16,6 +16,9 @@ struct Stamp: Hashable, Sendable {
     var cpu: Int
     var pid: Int32
     var name: EventName
+
+    /// The same position as the event graph names it.
+    var stream: StreamStamp { StreamStamp(index: index, timestamp: timestamp, cpu: cpu, pid: pid) }
 }
 
 /// A trail entry: an event and what the model did there.

@@ -39,8 +39,7 @@ struct ReplayDispatcher {
     mutating func apply(_ prepared: PreparedEvent) {
         let stamp = prepared.stamp
         pid = stamp.pid
-        happensBefore.add(StreamStamp(index: stamp.index, timestamp: stamp.timestamp, cpu: stamp.cpu, pid: stamp.pid),
-                          tag: stamp.name.id, edges: prepared.edges)
+        happensBefore.add(stamp.stream, tag: stamp.name.id, edges: prepared.edges)
         for i in replays.indices {
             replays[i].now = stamp
             if !replays[i].pendingAddComplete.isEmpty {
@@ -138,7 +137,6 @@ struct ReplayDispatcher {
         case .syncFileEnter(_, let datasync): each { $0.syncFileEnter(inode, datasync: datasync) }
         case .syncFileExit(_, let ret): each { $0.syncFileExit(inode, ret: ret) }
         case .punchHole(_, let offset, let len):
-            each { $0.inFileOperation.insert($0.now.pid) }
             let bs = blockSize(inode.dev)
             let first = UInt64(max(0, offset)) / bs
             let end = (UInt64(max(0, offset)) + UInt64(max(0, len)) + bs - 1) / bs
@@ -147,10 +145,7 @@ struct ReplayDispatcher {
         case .fallocateEnter, .truncateEnter, .zeroRange, .collapseRange, .insertRange:
             each { $0.inFileOperation.insert($0.now.pid) }
         case .truncateExit, .fallocateExit:
-            each {
-                $0.inFileOperation.remove($0.now.pid)
-                $0.removalEnded()
-            }
+            each { $0.removalEnded() }
         case .evictInode(_, let nlink): each { $0.evictInode(inode, nlink: nlink) }
         case .freeInode: each { $0.freeInode(inode) }
         default: break
@@ -261,10 +256,7 @@ struct ReplayDispatcher {
             // punch inside one folio only invalidates part of it, one past
             // EOF returns at once (6.18 ext4_punch_hole), and punch has no
             // ext4_fallocate_exit of its own.
-            each {
-                $0.inFileOperation.remove($0.now.pid)
-                $0.removalEnded()
-            }
+            each { $0.removalEnded() }
         default: break
         }
     }

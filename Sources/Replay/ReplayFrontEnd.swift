@@ -122,7 +122,7 @@ struct ReplayFrontEnd: Sendable {
             }
             lastPid = comm == "<...>" ? -1 : view.pid
         }
-        let streamStamp = StreamStamp(index: stamp.index, timestamp: stamp.timestamp, cpu: stamp.cpu, pid: stamp.pid)
+        let streamStamp = stamp.stream
         guard let typed = decoder.decodeTyped(view) else {
             _ = graph.add(streamStamp, nil)
             return PreparedEvent(stamp: stamp, event: Self.untyped(view, name))

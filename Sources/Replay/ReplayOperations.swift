@@ -36,6 +36,7 @@ extension ProfileReplay {
 
     mutating func punchHole(_ inode: ModelInode, range: BlockRange) {
         ensure(inode)
+        inFileOperation.insert(now.pid)
         drive(.ext4PunchHole(task: Int(now.pid), inode, range))
     }
 
@@ -59,8 +60,9 @@ extension ProfileReplay {
     }
 
     /// End of a truncate or fallocate: a punch that removed nothing leaves
-    /// no step to finish.
+    /// no step to finish, and the task no longer dirties folios itself.
     mutating func removalEnded() {
+        inFileOperation.remove(now.pid)
         if case .removeBlocks? = state.tasks[Int(now.pid)]?.operation { releaseTask(Int(now.pid)) }
     }
 

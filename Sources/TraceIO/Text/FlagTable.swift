@@ -35,15 +35,14 @@ final class FlagTable: Sendable {
     /// of this table nor a number. `libtraceeventQuirk` applies the
     /// `trace-cmd report` behaviour described at `resolvable`.
     func value(of token: UnsafeBufferPointer<UInt8>, libtraceeventQuirk: Bool) -> UInt64? {
+        if let number = NumberScanner.parseWhole(token) { return number }
         if libtraceeventQuirk && !resolvable {
             // Such a table prints a value of 0 as its first name and any
             // other as hex: nothing, another name or several were printed
             // by a kernel whose table resolves, so this spec is not the one.
-            if let number = NumberScanner.parseWhole(token) { return number }
             return names.first.map { token.elementsEqual($0) } == true ? 0 : nil
         }
         if token.isEmpty { return 0 }
-        if let number = NumberScanner.parseWhole(token) { return number }
         if !isFlags {
             for i in order where names[i].elementsEqual(token) { return values[i] }
             return nil
