@@ -52,6 +52,7 @@ for name in small large; do
   read -r tx_s tx_k <<<"$(measure "$WBR" stats --no-graph "$txt")"
   read -r ev_s ev_k <<<"$(measure "$WBR" events --format jsonl "$dat")"
   read -r ck_s ck_k <<<"$(measure "$WBR" check "$dat")"
+  read -r df_s df_k <<<"$(measure "$WBR" diff --all-profiles "$dat")"
   txt_mb=$(( $(stat -L -c %s "$txt") / 1000000 ))
   printf "%-44s %10s %10s %12s\n" "trace-cmd report $name.dat" "$events" "$tc_s" "$((tc_k / 1024))"
   printf "%-44s %10s %10s %12s\n" "wbreplay stats --no-graph $name.dat" "$events" "$st_s" "$((st_k / 1024))"
@@ -59,10 +60,12 @@ for name in small large; do
   printf "%-44s %10s %10s %12s\n" "wbreplay stats --no-graph $name.txt (${txt_mb} MB)" "$events" "$tx_s" "$((tx_k / 1024))"
   printf "%-44s %10s %10s %12s\n" "wbreplay events --format jsonl $name.dat" "$events" "$ev_s" "$((ev_k / 1024))"
   printf "%-44s %10s %10s %12s\n" "wbreplay check $name.dat" "$events" "$ck_s" "$((ck_k / 1024))"
-  python3 - "$tc_s" "$st_s" "$sg_s" "$tx_s" "$txt_mb" "$events" "$ck_s" <<'PY'
+  printf "%-44s %10s %10s %12s\n" "wbreplay diff --all-profiles $name.dat" "$events" "$df_s" "$((df_k / 1024))"
+  python3 - "$tc_s" "$st_s" "$sg_s" "$tx_s" "$txt_mb" "$events" "$ck_s" "$df_s" <<'PY'
 import sys
-tc, st, sg, tx, mb, n, ck = map(float, sys.argv[1:])
+tc, st, sg, tx, mb, n, ck, df = map(float, sys.argv[1:])
 print(f"  check replays {n/max(ck,1e-3)/1e6:.2f} M events/s, {tc/max(ck,1e-3):.1f}x faster than trace-cmd report")
+print(f"  diff --all-profiles takes {df/max(ck,1e-3):.2f}x the time of check ({ck/max(tc,1e-3):.2f} and {df/max(tc,1e-3):.2f} of trace-cmd report)")
 print(f"  counting stats is {tc/max(st,1e-3):.1f}x faster than trace-cmd report on trace.dat "
       f"({n/max(st,1e-3)/1e6:.2f} M events/s); with the graph {tc/max(sg,1e-3):.1f}x "
       f"({n/max(sg,1e-3)/1e6:.2f} M events/s); text ingest {mb/max(tx,1e-3):.0f} MB/s")

@@ -12,9 +12,11 @@ enum ReplayPipeline {
 
     /// Streams `reader` through `front` on a worker thread and hands each
     /// prepared event to `consume` on the calling thread, in trace order.
+    /// With `through`, reading stops after the event of that index: a
+    /// replay that wants only a prefix of the trace does not read the rest.
     /// Returns the front end's final state; rethrows the reader's error
     /// after the events read before it were consumed.
-    static func run(_ reader: some TraceReader, options: ReadOptions, front: ReplayFrontEnd,
+    static func run(_ reader: some TraceReader, options: ReadOptions, front: ReplayFrontEnd, through: Int? = nil,
                     consume: (PreparedEvent) -> Void) throws -> ReplayFrontEnd {
         let channel = BatchChannel<PreparedEvent>(capacity: batchesInFlight)
         let producer = Producer(reader: reader, front: front)
@@ -27,12 +29,15 @@ enum ReplayPipeline {
             do {
                 try producer.reader.forEachView(options) { record in
                     guard let prepared = front.prepare(record) else { return }
+                    if let through, prepared.stamp.index > through { throw PrefixRead() }
                     batch.append(prepared)
                     if batch.count == batchSize {
                         channel.send(batch)
                         batch.removeAll(keepingCapacity: true)
                     }
                 }
+                channel.send(batch)
+            } catch is PrefixRead {
                 channel.send(batch)
             } catch {
                 channel.send(batch)
@@ -49,6 +54,9 @@ enum ReplayPipeline {
         if let error = producer.error { throw error }
         return producer.front
     }
+
+    /// Thrown out of the reader's loop once the wanted prefix is read.
+    private struct PrefixRead: Error {}
 
     /// What the producing thread owns until it finishes.
     private final class Producer<Reader: TraceReader>: @unchecked Sendable {

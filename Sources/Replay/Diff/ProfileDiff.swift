@@ -37,8 +37,9 @@ public struct ProfileDiffReport: Hashable, Sendable {
 
 public enum ProfileDiff {
     /// Replays `reader` under `profiles` (all, newest first, when empty) in
-    /// one pass, then once more for the inodes whose objects diverged first,
-    /// to give their state histories. Throws what the reader throws.
+    /// one pass; then, for the state histories of the objects that diverged
+    /// first, the trace's prefix up to the last of those divergences once
+    /// more, recording only those objects. Throws what the reader throws.
     public static func run(_ reader: some TraceReader, profiles: [KernelProfile] = [],
                            stableWrites: Bool = false) throws -> ProfileDiffReport {
         let meta = reader.metadata
@@ -46,12 +47,16 @@ public enum ProfileDiff {
         let chosen = profiles.isEmpty ? KernelProfile.newestFirst : profiles
         let first = try Replay.run(reader, replays: chosen.map { ProfileReplay(profile: $0, stableWrites: stable, historyInode: nil) })
 
-        // Second pass: one history replay per (profile, inode) of a first
-        // divergence, recording only the objects that diverged.
+        // Second pass over the prefix that holds the first divergences: one
+        // history replay per (profile, inode), recording only the objects
+        // that diverged. A history ends at its divergence, so the events
+        // after the last one are not read.
         var wanted: [(profile: KernelProfile, ino: UInt64, objects: Set<String>)] = []
+        var through = 0
         for r in first.replays {
             for d in r.firstDivergence.values {
                 guard let ino = d.inode?.ino else { continue }
+                through = max(through, d.eventIndex)
                 let label = d.historyLabel.map { Set([$0]) } ?? []
                 if let i = wanted.firstIndex(where: { $0.profile == r.profile && $0.ino == ino }) {
                     wanted[i].objects.formUnion(label)
@@ -64,7 +69,7 @@ public enum ProfileDiff {
         if !wanted.isEmpty {
             let second = try Replay.run(reader, replays: wanted.map {
                 ProfileReplay(profile: $0.profile, stableWrites: stable, historyInode: $0.ino, historyObjects: $0.objects)
-            })
+            }, through: through)
             for r in second.replays { histories[r.profile, default: []] += r.history?.all ?? [] }
         }
 
@@ -118,13 +123,14 @@ extension Replay {
     /// `pruneEvery`, a best fit keeps only the replays with the fewest
     /// divergences so far every that many events.
     static func run(_ reader: some TraceReader, replays: [ProfileReplay],
-                    crossCPUBound: UInt64 = 100_000, pruneEvery: Int? = nil) throws -> ReplayDispatcher {
+                    crossCPUBound: UInt64 = 100_000, pruneEvery: Int? = nil,
+                    through: Int? = nil) throws -> ReplayDispatcher {
         var dispatcher = ReplayDispatcher(
             replays: replays, reliability: TraceReliability(metadata: reader.metadata, crossCPUBound: crossCPUBound),
             metadata: reader.metadata)
         dispatcher.front = try ReplayPipeline.run(
             reader, options: ReadOptions(fields: ReplayFrontEnd.fields, keepRawText: false),
-            front: dispatcher.front) { prepared in
+            front: dispatcher.front, through: through) { prepared in
             dispatcher.apply(prepared)
             if let every = pruneEvery, prepared.stamp.index % every == every - 1 {
                 dispatcher.pruneProfiles(atEvent: prepared.stamp.index + 1)
