@@ -69,6 +69,8 @@ public struct CompletedBio: Hashable, Sendable {
     /// The completion that reported the error, when the bio's sectors
     /// completed in several requests (this event, or an earlier one).
     public var failedBy: StreamStamp?
+    /// A bio of a writeback pass (`ext4_end_bio` completes it), not direct I/O.
+    public var writeback = false
 }
 
 /// Whose a conversion work item is. `ext4_end_io_rsv_work` runs the work

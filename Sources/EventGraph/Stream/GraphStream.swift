@@ -97,12 +97,14 @@ public struct GraphStream: Sendable {
     /// Events an irq handler traces after a bio completion and before it
     /// queues the conversion work (`blk_update_request` → `bio_endio` →
     /// `ext4_end_bio`): more completions of the same batch, the end of a
-    /// folio's or inode's writeback, the queueing itself.
+    /// folio's or inode's writeback, the queueing itself. Another work item
+    /// queued in between (a direct-I/O completion's, the block layer's) is
+    /// not part of that path.
     static func continuesIrq(_ event: KernelEvent) -> Bool {
         switch event {
         case .block(.requestComplete), .block(.bioComplete): return true
         case .writeback(.clearInodeWriteback), .writeback(.markInodeWriteback): return true
-        case .workqueue(.queue), .workqueue(.activate): return true
+        case .workqueue(.queue(let key, _)), .workqueue(.activate(let key)): return WorkState.isConversion(key)
         default: return false
         }
     }

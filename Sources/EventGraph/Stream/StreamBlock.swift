@@ -22,6 +22,10 @@ struct BioRecord {
     var error: Int64 = 0
     var failedBy: StreamStamp?
     var owner: InodeID?
+    /// Queued inside the owner's writeback pass (`ext4_io_submit`): its
+    /// completion runs `ext4_end_bio`, which may queue the conversion work.
+    /// A direct-I/O bio completes through iomap and never does.
+    var writeback = false
     var blocks: BlockSpan?
     var blockSize: UInt64?
     /// Extents mapped for I/O whose data this bio carries.
@@ -128,7 +132,10 @@ extension GraphStream {
             if io.rwbs.preflush { block.emptyFlushBios[io.range.dev, default: []].append((id, false)) }
             return .none
         }
-        if io.rwbs.operation == .write { (bio.owner, bio.blocks) = owner(ofWrite: io.range, by: s.pid) }
+        if io.rwbs.operation == .write {
+            (bio.owner, bio.blocks) = owner(ofWrite: io.range, by: s.pid)
+            bio.writeback = bio.owner != nil && spans.passes[s.pid]?.inode == bio.owner
+        }
         if let fs = bio.owner?.dev { bio.blockSize = geometry.geometry(of: fs)?.blockSize }
         bio.submissions = linkSubmissions(toBio: id, io.range, pid: s.pid)
         block.bios[id] = bio
@@ -240,9 +247,12 @@ extension GraphStream {
         }
         guard !finished.isEmpty else { return .none }
         // One irq handler may finish several requests before it queues the
-        // conversion work: the owners of the whole batch.
+        // conversion work: the owners of the whole batch whose bios end in
+        // `ext4_end_bio`.
         var owners = lastCompletionByCPU[s.cpu]?.owners ?? []
-        for o in finished.compactMap(\.bio.owner) where !owners.contains(o) { owners.append(o) }
+        for done in finished where done.writeback {
+            if let o = done.bio.owner, !owners.contains(o) { owners.append(o) }
+        }
         lastCompletionByCPU[s.cpu] = LastCompletion(index: node, owners: owners)
         return .bioCompleted(finished)
     }
@@ -289,6 +299,6 @@ extension GraphStream {
         }
         block.bios[b] = nil
         for sub in bio.submissions { extents.bioCompleted(sub, bio: b, sectors: bio.sectors, at: node) }
-        return CompletedBio(bio: bio.bound(b), error: bio.error, failedBy: bio.failedBy)
+        return CompletedBio(bio: bio.bound(b), error: bio.error, failedBy: bio.failedBy, writeback: bio.writeback)
     }
 }

@@ -67,8 +67,13 @@ extension GraphStream {
         let inode = resolve(ref)
         links.inode = inode
         switch e {
-        case .freeInode, .evictInode:
-            if case .freeInode = e { inodeFreed(inode) }
+        case .freeInode:
+            inodeFreed(inode)
+        case .evictInode:
+            // The in-memory inode, and the work struct in it, is freed after
+            // eviction (unmount evicts every inode without freeing it on disk):
+            // another file system's inode may reuse its address.
+            work.forget(inode)
         case .writeBegin(_, let pos, _):
             links.detail = pos
             openSpan(.write, s)

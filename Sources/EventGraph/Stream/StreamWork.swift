@@ -47,6 +47,9 @@ struct WorkState {
     static let conversionPrefix = "ext4_end_io"
 
     static func isConversion(_ key: WorkKey) -> Bool { key.function.hasPrefix(conversionPrefix) }
+
+    /// ≥3.11's conversion work, one struct per inode.
+    static let perInodeConversion = "ext4_end_io_rsv_work"
 }
 
 extension GraphStream {
@@ -129,6 +132,13 @@ extension GraphStream {
         guard WorkState.isConversion(key) else { return .unknown }
         if let owner = work.ownerOfStruct[key.work] { return .inode(owner, .sameWorkStruct) }
         guard let c = lastCompletionByCPU[s.cpu], c.owners.count == 1, let owner = c.owners.first else { return .unknown }
+        // ≥3.11 the work struct lives in the inode (`i_rsv_conversion_work`):
+        // an inode whose own struct is known queues no other one. That one
+        // is another file system's, queued in the same irq.
+        if key.function == WorkState.perInodeConversion,
+           work.ownerOfStruct.contains(where: { $0.value == owner && $0.key != key.work }) {
+            return .unknown
+        }
         return .inode(owner, .queuedByCompletion)
     }
 
