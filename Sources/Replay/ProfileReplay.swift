@@ -62,11 +62,23 @@ struct HeldStore {
 struct WorkRun {
     /// The work item, as the event graph names it.
     var work: WorkID
+    /// Its work struct's address (`i_rsv_conversion_work`, in the inode).
+    var address: UInt64 = 0
     var start: Stamp
     /// The inode the graph tied it to (nil until it does).
     var inode: ModelInode?
     /// io_ends this run converted (CONVERT seen), in order.
     var converted: [IoEndRef] = []
+    /// The event at which the model let the run take the inode's list
+    /// (≥3.11: a moment after it started, under `i_completed_io_lock`; the
+    /// trace shows when only by what follows — see `ProfileReplay.takeList`).
+    var takenAt: Int?
+    /// The io_ends completions put on a conversion list while the run had
+    /// not taken it, and at which event.
+    var adds: [(index: Int, io: IoEndRef)] = []
+    /// The completion whose `workqueue_queue_work` of this work proved the
+    /// list empty before the run's take showed.
+    var requeuedFrom: Int?
 }
 
 /// A rule the model saw broken. Its verdict waits until every event it
@@ -117,6 +129,9 @@ struct ProfileReplay {
     /// Bios of the model's io_ends, by the event graph's bio identity.
     var liveBios: [BioID: BioRef] = [:]
     var runs: [Int32: WorkRun] = [:]
+    /// Per CPU, the io_ends the last completion on it put on a conversion
+    /// list (`ext4_add_complete_io`; none: empty), and at which event.
+    var recentAdds: [Int: (index: Int, ios: [IoEndRef])] = [:]
     /// ≤3.10: io_ends whose `ext4_add_complete_io` is still to come on this CPU.
     var pendingAddComplete: [Int: [IoEndRef]] = [:]
     var syncEnter: [Int32: Stamp] = [:]

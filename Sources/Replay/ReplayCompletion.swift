@@ -23,6 +23,7 @@ extension ProfileReplay {
     /// another CPU can run in between, so the queueing is applied at this
     /// CPU's next event that is not part of ending writeback.
     mutating func biosCompleted(_ done: [CompletedBio]) {
+        recentAdds[now.cpu] = (now.index, [])
         for d in done {
             guard let bio = liveBios.removeValue(forKey: d.bio.id) else { continue }
             let error = d.error
@@ -39,6 +40,8 @@ extension ProfileReplay {
             }
             if let phase = state.ioEnd(bio.ioEnd)?.phase, phase == .queued {
                 note(bio.ioEnd, "ext4_add_complete_io: queued for conversion")
+                recentAdds[now.cpu]!.ios.append(bio.ioEnd)
+                for (pid, run) in runs where run.takenAt == nil { runs[pid]!.adds.append((now.index, bio.ioEnd)) }
             }
             if state.ioEnd(bio.ioEnd) == nil { pruneTrails(of: inode) }
         }
@@ -59,8 +62,8 @@ extension ProfileReplay {
     /// an ext4 event inside the run may tie it later
     /// (`conversionWorkOwnerLearned`), or nothing does and the run is
     /// another file system's.
-    mutating func conversionWorkStarted(_ work: WorkID, _ inode: ModelInode?) {
-        runs[now.pid] = WorkRun(work: work, start: now, inode: nil)
+    mutating func conversionWorkStarted(_ work: WorkID, _ inode: ModelInode?, address: UInt64) {
+        runs[now.pid] = WorkRun(work: work, address: address, start: now, inode: nil)
         guard let inode else { return }
         startRun(inode)
         // ≤3.7 the work belongs to one io_end: it runs now (3.7 takes the
@@ -81,13 +84,49 @@ extension ProfileReplay {
     }
 
     /// `ext4_end_io_rsv_work` (≥3.11) starts for this inode on this kworker.
+    /// It takes the inode's list later (`takeList`).
     mutating func startRun(_ inode: ModelInode) {
         guard var run = runs[now.pid], run.inode == nil else { return }
         run.inode = inode
         runs[now.pid] = run
-        guard profile.workPerInode else { return }
+    }
+
+    /// ≥3.11 `ext4_do_flush_completed_IO`: the run on `pid` takes its
+    /// inode's list (`list_replace_init`). The kernel does so a moment after
+    /// the work started, and a completion in between adds its io_end to the
+    /// list this run takes, without queueing the work again. The trace shows
+    /// the take only by what follows: the run's first conversion or end, or
+    /// a `workqueue_queue_work` of the same work from a completion
+    /// (`conversionWorkQueued`), which found the list already empty.
+    mutating func takeList(_ pid: Int32) {
+        guard profile.workPerInode, var run = runs[pid], let inode = run.inode, run.takenAt == nil else { return }
+        run.takenAt = now.index
+        runs[pid] = run
         if state.superblocks[inode.dev]?.worker?.inode == inode { return }
+        let later = run.requeuedFrom.map { from in
+            run.adds.filter { $0.index >= from && $0.io.inode == inode && state.ioEnd($0.io)?.phase == .queued }.map(\.io)
+        } ?? []
         drive(.ext4EndIoRsvWork(inode), past: [.workerBusy, .workNotQueued])
+        if !later.isEmpty { learn(.addedAfterTake(later)) }
+    }
+
+    /// `workqueue_queue_work` of a conversion work struct from a completion
+    /// (`ext4_add_complete_io` found the list empty). A run of the same
+    /// struct took the list before that completion's add: if its take has
+    /// not shown yet, it is now; if the model let it take later than the
+    /// add, the io_ends added from that completion up to the take begin the
+    /// next list.
+    mutating func conversionWorkQueued(_ address: UInt64) {
+        guard profile.workPerInode, let cause = recentAdds[now.cpu]?.index,
+              let pid = runs.first(where: { $0.value.address == address })?.key, let run = runs[pid] else { return }
+        guard let taken = run.takenAt else {
+            runs[pid]!.requeuedFrom = min(run.requeuedFrom ?? cause, cause)
+            takeList(pid)
+            return
+        }
+        guard cause < taken, let inode = run.inode else { return }
+        let early = run.adds.filter { $0.index >= cause && $0.index < taken && $0.io.inode == inode }.map(\.io)
+        if !early.isEmpty { learn(.addedAfterTake(early)) }
     }
 
     /// The io_end of `inode` whose unwritten blocks overlap `range` and that
@@ -110,6 +149,7 @@ extension ProfileReplay {
         let inRun = runs[now.pid] != nil
         if inRun {
             startRun(inode)
+            takeList(now.pid)
         }
         if !inRun, syncEnter[now.pid] != nil || state.tasks[Int(now.pid)] != nil {
             taskConversions[now.pid, default: []].append(range)
@@ -213,13 +253,14 @@ extension ProfileReplay {
     /// written shows no CONVERT event; a FAILED io_end none at all). A run
     /// the graph could not tie to a traced inode did nothing the model knows.
     mutating func conversionWorkEnded(_ work: WorkID, _ owner: ModelInode?) {
-        guard let run = runs.removeValue(forKey: now.pid), run.work == work else { return }
-        guard let inode = run.inode ?? owner else { return }
-        if run.inode == nil {
-            runs[now.pid] = run
-            startRun(inode)
+        guard let run = runs[now.pid] else { return }
+        guard run.work == work, let inode = run.inode ?? owner else {
             runs[now.pid] = nil
+            return
         }
+        startRun(inode)
+        takeList(now.pid)
+        runs[now.pid] = nil
         finishRun(inode)
     }
 
@@ -255,6 +296,7 @@ extension ProfileReplay {
     mutating func inodeWritebackCleared(_ inode: ModelInode) {
         ensure(inode)
         if nothingSubmitted(inode) { return }
+        if runs[now.pid]?.inode == inode { takeList(now.pid) }
         if let run = runs[now.pid], run.inode == inode, profile.workPerInode,
            state.superblocks[inode.dev]?.worker?.converted.isEmpty == true,
            let next = state.superblocks[inode.dev]?.worker?.local.first {

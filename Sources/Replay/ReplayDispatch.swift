@@ -227,9 +227,11 @@ struct ReplayDispatcher {
     mutating func workqueue(_ e: WorkqueueEvent, _ links: ReplayLinks) {
         guard e.key.function == ReplayFrontEnd.conversionWork else { return }
         switch links.binding {
-        case .workStarted(let id, let owner):
+        case .workQueued(_, _, let address):
+            each { $0.conversionWorkQueued(address) }
+        case .workStarted(let id, let owner, let address):
             let inode = ownerInode(owner)
-            each { $0.conversionWorkStarted(id, inode) }
+            each { $0.conversionWorkStarted(id, inode, address: address) }
         case .workEnded(let id, let owner):
             let inode = ownerInode(owner)
             each { $0.conversionWorkEnded(id, inode) }

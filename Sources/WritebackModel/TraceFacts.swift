@@ -52,6 +52,12 @@ public enum TraceFact: Hashable, Sendable {
     case workerTakesFirst(IoEndRef)
     /// `workqueue_execute_end`: the worker's run on the file system is over.
     case workerRunEnded(DeviceNumber)
+    /// These io_ends were added to `i_rsv_conversion_list` after the running
+    /// work took it (`list_replace_init` in `ext4_do_flush_completed_IO`, a
+    /// moment after the work started): they begin the next list, and the
+    /// first of them queued the work again (`ext4_add_complete_io` on an
+    /// empty list). The trace shows it by that `workqueue_queue_work`.
+    case addedAfterTake([IoEndRef])
     /// `ext4_new_inode` returned this inode (number and generation).
     case inodeReallocated(InodeRef)
     /// FIFREEZE returned an error.
@@ -131,6 +137,16 @@ extension WritebackModel {
             s.superblocks[io.inode.dev]!.worker = run
         case .workerRunEnded(let dev):
             s.superblocks[dev]?.worker = nil
+        case .addedAfterTake(let ios):
+            for io in ios {
+                guard s.ioEnd(io)?.phase == .converting, var run = s.superblocks[io.inode.dev]?.worker,
+                      run.inode == io.inode, run.local.contains(io) else { continue }
+                run.local.removeAll { $0 == io }
+                s.superblocks[io.inode.dev]!.worker = run.local.isEmpty && run.converted.isEmpty ? nil : run
+                s.updateIoEnd(io) { $0.phase = .queued }
+                s.inodes[io.inode]!.conversionList.append(io.serial)
+                s.inodes[io.inode]!.rsvWorkQueued = true
+            }
         case .inodeReallocated(let inode):
             // Whatever the model had under this incarnation is gone; the
             // allocation itself is `ext4NewInode`.

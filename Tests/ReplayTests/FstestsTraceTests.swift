@@ -27,6 +27,16 @@ import TraceIO
         #expect(found.isEmpty, "\(found)")
     }
 
+    /// generic/465 mixes AIO direct I/O and buffered writeback on one file:
+    /// direct-I/O completions (which queue no ext4 work), the work items of
+    /// the machine's other ext4 file system queued in the same irq, and
+    /// completions that land between a conversion run's start and its take
+    /// of the list. The replay follows the kernel through all of them.
+    @Test func conversionWorkFollowsTheKernelUnderMixedIO() throws {
+        let report = try Replay.check(TraceFile.open(path: "\(Self.folder)/generic-465.dat"))
+        #expect(report.divergenceCount == 0, "\(report.divergences.prefix(5).map { "\($0.eventIndex) \($0.reason)" })")
+    }
+
     /// The folder holds the traces (an empty folder would test nothing).
     @Test func theBedShipsTraces() {
         #expect(Self.traces.count >= 10)

@@ -103,4 +103,43 @@ import TraceIO
         d.step(.ext4ConvertUnwrittenIoEndVec(io1))
         #expect(d.state.superblocks[F.dev]?.worker?.local == [F.io0])
     }
+
+    /// An io_end added after the running work took the list begins the
+    /// next list and queues the work again; the run keeps the rest.
+    @Test func anIoEndAddedAfterTheTakeWaitsForTheNextRun() {
+        var d = ModelDriver(.ext4_6_x, F.dirtyFolioOverUnwritten())
+        let io1 = IoEndRef(inode: F.inode, serial: 1)
+        d.state.addFolio(FolioRef(inode: F.inode, index: 1), dirty: true)
+        d.state.setExtent(F.inode, BlockRange(lblk: 1, len: 1), .unwritten)
+        for index: UInt64 in 0...1 {
+            let f = FolioRef(inode: F.inode, index: index)
+            let io = IoEndRef(inode: F.inode, serial: Int(index))
+            d.step(.ext4Writepages(task: 3, F.inode, syncAll: false))
+            Self.model.learn(.writebackWrites(task: 3, folios: [index]), in: &d.state)
+            d.step(.mpageSubmitFolio(task: 3, f))
+            d.step(.ext4BioWriteFolio(task: 3, f))
+            d.step(.ext4IoSubmit(task: 3, io))
+            d.step(.ext4PutIoEnd(task: 3, io))
+            d.step(.ext4WritepagesResult(task: 3))
+            d.step(.blkMqStartRequest(BioRef(ioEnd: io, index: 0)))
+            d.step(.ext4EndBio(BioRef(ioEnd: io, index: 0), error: false))
+        }
+        d.step(.ext4EndIoRsvWork(F.inode))
+        #expect(d.state.inodes[F.inode]!.rsvWorkQueued == false)
+        Self.model.learn(.addedAfterTake([io1]), in: &d.state)
+        #expect(d.state.superblocks[F.dev]?.worker?.local == [F.io0])
+        #expect(d.state.inodes[F.inode]!.conversionList == [1])
+        #expect(d.state.ioEnd(io1)?.phase == .queued)
+        #expect(d.state.inodes[F.inode]!.rsvWorkQueued, "the add to an empty list queued the work again")
+        #expect(!d.isEnabled(.ext4ConvertUnwrittenIoEndVec(io1)))
+        d.step(.ext4ConvertUnwrittenIoEndVec(F.io0))
+        d.step(.ext4ReleaseIoEnd(F.io0))
+        #expect(d.state.superblocks[F.dev]?.worker == nil)
+        d.step(.ext4EndIoRsvWork(F.inode))
+        d.step(.ext4ConvertUnwrittenIoEndVec(io1))
+        // A fact about an io_end the run does not hold changes nothing.
+        let before = d.state
+        Self.model.learn(.addedAfterTake([io1]), in: &d.state)
+        #expect(d.state == before)
+    }
 }
