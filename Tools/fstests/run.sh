@@ -16,7 +16,7 @@
 # lost events, trace bytes, violated, inconclusive, divergences, seconds.
 #
 # Environment:
-#   XFSTESTS_DIR  a built xfstests checkout (default /work/fstests-src)
+#   XFSTESTS_DIR  a built xfstests checkout (default .build-fstests/xfstests of this checkout)
 #   WBREPLAY      the wbreplay binary (default .build/release/wbreplay of this checkout)
 #   OUT_DIR       where traces and results go (default fstests-out)
 #   WORK_DIR      images, mount points, xfstests results (default /var/tmp/wbreplay-fstests)
@@ -30,7 +30,7 @@ set -u -o pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-XFSTESTS_DIR=${XFSTESTS_DIR:-/work/fstests-src}
+XFSTESTS_DIR=${XFSTESTS_DIR:-$repo/.build-fstests/xfstests}
 WBREPLAY=${WBREPLAY:-$repo/.build/release/wbreplay}
 OUT_DIR=${OUT_DIR:-fstests-out}
 WORK_DIR=${WORK_DIR:-/var/tmp/wbreplay-fstests}
