@@ -79,23 +79,8 @@ import TraceIO
     }
 
     @Test func theWorkerConvertsWhatTheTraceShowsFirst() {
-        var d = ModelDriver(.ext4_6_x, F.dirtyFolioOverUnwritten())
+        var d = Self.twoIoEndsQueued()
         let io1 = IoEndRef(inode: F.inode, serial: 1)
-        d.state.addFolio(FolioRef(inode: F.inode, index: 1), dirty: true)
-        d.state.setExtent(F.inode, BlockRange(lblk: 1, len: 1), .unwritten)
-        for index: UInt64 in 0...1 {
-            let f = FolioRef(inode: F.inode, index: index)
-            let io = IoEndRef(inode: F.inode, serial: Int(index))
-            d.step(.ext4Writepages(task: 3, F.inode, syncAll: false))
-            Self.model.learn(.writebackWrites(task: 3, folios: [index]), in: &d.state)
-            d.step(.mpageSubmitFolio(task: 3, f))
-            d.step(.ext4BioWriteFolio(task: 3, f))
-            d.step(.ext4IoSubmit(task: 3, io))
-            d.step(.ext4PutIoEnd(task: 3, io))
-            d.step(.ext4WritepagesResult(task: 3))
-            d.step(.blkMqStartRequest(BioRef(ioEnd: io, index: 0)))
-            d.step(.ext4EndBio(BioRef(ioEnd: io, index: 0), error: false))
-        }
         d.step(.ext4EndIoRsvWork(F.inode))
         #expect(d.state.superblocks[F.dev]?.worker?.local == [F.io0, io1])
         #expect(!d.isEnabled(.ext4ConvertUnwrittenIoEndVec(io1)))
@@ -107,23 +92,8 @@ import TraceIO
     /// An io_end added after the running work took the list begins the
     /// next list and queues the work again; the run keeps the rest.
     @Test func anIoEndAddedAfterTheTakeWaitsForTheNextRun() {
-        var d = ModelDriver(.ext4_6_x, F.dirtyFolioOverUnwritten())
+        var d = Self.twoIoEndsQueued()
         let io1 = IoEndRef(inode: F.inode, serial: 1)
-        d.state.addFolio(FolioRef(inode: F.inode, index: 1), dirty: true)
-        d.state.setExtent(F.inode, BlockRange(lblk: 1, len: 1), .unwritten)
-        for index: UInt64 in 0...1 {
-            let f = FolioRef(inode: F.inode, index: index)
-            let io = IoEndRef(inode: F.inode, serial: Int(index))
-            d.step(.ext4Writepages(task: 3, F.inode, syncAll: false))
-            Self.model.learn(.writebackWrites(task: 3, folios: [index]), in: &d.state)
-            d.step(.mpageSubmitFolio(task: 3, f))
-            d.step(.ext4BioWriteFolio(task: 3, f))
-            d.step(.ext4IoSubmit(task: 3, io))
-            d.step(.ext4PutIoEnd(task: 3, io))
-            d.step(.ext4WritepagesResult(task: 3))
-            d.step(.blkMqStartRequest(BioRef(ioEnd: io, index: 0)))
-            d.step(.ext4EndBio(BioRef(ioEnd: io, index: 0), error: false))
-        }
         d.step(.ext4EndIoRsvWork(F.inode))
         #expect(d.state.inodes[F.inode]!.rsvWorkQueued == false)
         Self.model.learn(.addedAfterTake([io1]), in: &d.state)
@@ -141,5 +111,27 @@ import TraceIO
         let before = d.state
         Self.model.learn(.addedAfterTake([io1]), in: &d.state)
         #expect(d.state == before)
+    }
+
+    /// Folios 0 and 1 over unwritten blocks, each written back in its own
+    /// io_end (serials 0 and 1), both completed and on the conversion list.
+    static func twoIoEndsQueued() -> ModelDriver {
+        var d = ModelDriver(.ext4_6_x, F.dirtyFolioOverUnwritten())
+        d.state.addFolio(FolioRef(inode: F.inode, index: 1), dirty: true)
+        d.state.setExtent(F.inode, BlockRange(lblk: 1, len: 1), .unwritten)
+        for index: UInt64 in 0...1 {
+            let f = FolioRef(inode: F.inode, index: index)
+            let io = IoEndRef(inode: F.inode, serial: Int(index))
+            d.step(.ext4Writepages(task: 3, F.inode, syncAll: false))
+            Self.model.learn(.writebackWrites(task: 3, folios: [index]), in: &d.state)
+            d.step(.mpageSubmitFolio(task: 3, f))
+            d.step(.ext4BioWriteFolio(task: 3, f))
+            d.step(.ext4IoSubmit(task: 3, io))
+            d.step(.ext4PutIoEnd(task: 3, io))
+            d.step(.ext4WritepagesResult(task: 3))
+            d.step(.blkMqStartRequest(BioRef(ioEnd: io, index: 0)))
+            d.step(.ext4EndBio(BioRef(ioEnd: io, index: 0), error: false))
+        }
+        return d
     }
 }
