@@ -63,7 +63,7 @@ struct WorkRun {
     /// The work item, as the event graph names it.
     var work: WorkID
     /// Its work struct's address (`i_rsv_conversion_work`, in the inode).
-    var address: UInt64 = 0
+    var address: UInt64
     var start: Stamp
     /// The inode the graph tied it to (nil until it does).
     var inode: ModelInode?

@@ -23,7 +23,9 @@ extension ProfileReplay {
     /// another CPU can run in between, so the queueing is applied at this
     /// CPU's next event that is not part of ending writeback.
     mutating func biosCompleted(_ done: [CompletedBio]) {
-        recentAdds[now.cpu] = (now.index, [])
+        // The adds a list take may have to undo: ≥3.11 only (`takeList`).
+        let tracksAdds = profile.workPerInode
+        if tracksAdds { recentAdds[now.cpu] = (now.index, []) }
         for d in done {
             guard let bio = liveBios.removeValue(forKey: d.bio.id) else { continue }
             let error = d.error
@@ -40,8 +42,10 @@ extension ProfileReplay {
             }
             if let phase = state.ioEnd(bio.ioEnd)?.phase, phase == .queued {
                 note(bio.ioEnd, "ext4_add_complete_io: queued for conversion")
-                recentAdds[now.cpu]!.ios.append(bio.ioEnd)
-                for (pid, run) in runs where run.takenAt == nil { runs[pid]!.adds.append((now.index, bio.ioEnd)) }
+                if tracksAdds {
+                    recentAdds[now.cpu]!.ios.append(bio.ioEnd)
+                    for (pid, run) in runs where run.takenAt == nil { runs[pid]!.adds.append((now.index, bio.ioEnd)) }
+                }
             }
             if state.ioEnd(bio.ioEnd) == nil { pruneTrails(of: inode) }
         }
@@ -118,7 +122,7 @@ extension ProfileReplay {
     /// next list.
     mutating func conversionWorkQueued(_ address: UInt64) {
         guard profile.workPerInode, let cause = recentAdds[now.cpu]?.index,
-              let pid = runs.first(where: { $0.value.address == address })?.key, let run = runs[pid] else { return }
+              let (pid, run) = runs.first(where: { $0.value.address == address }) else { return }
         guard let taken = run.takenAt else {
             runs[pid]!.requeuedFrom = min(run.requeuedFrom ?? cause, cause)
             takeList(pid)
