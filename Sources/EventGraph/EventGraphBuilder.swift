@@ -120,9 +120,14 @@ struct ChainTable: Sendable {
     private(set) var lengths: [Int32] = []
     private(set) var pids: [Int32] = []
 
+    /// The chain an event of `pid` on `cpu` belongs to: the task, or the CPU's idle task.
+    static func key(pid: Int32, cpu: Int) -> Int64 {
+        pid == 0 ? Int64(cpu) | (1 << 40) : Int64(pid)
+    }
+
     /// The chain of an event of `pid` on `cpu` and its position there.
     mutating func append(pid: Int32, cpu: Int) -> (chain: Int32, position: Int32) {
-        let key = pid == 0 ? Int64(cpu) | (1 << 40) : Int64(pid)
+        let key = Self.key(pid: pid, cpu: cpu)
         let chain: Int32
         if let c = codes[key] {
             chain = c
