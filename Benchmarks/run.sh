@@ -39,11 +39,16 @@ explore_bench freeze-vs-mmap ext4-2.6.39
 explore_bench freeze-vs-mmap ext4-6.x
 [ "${BENCH:-all}" = explore ] && exit 0
 
-record small 2
-record large 8
+# BENCH_TRACES: which traces to record and time; "small large huge" adds a
+# 40 s recording (about 8 M events) for the memory-stays-flat figures.
+BENCH_TRACES=${BENCH_TRACES:-small large}
+for name in $BENCH_TRACES; do
+  case $name in small) record small 2 ;; large) record large 8 ;; big) record big 30 ;; huge) record huge 40 ;;
+    *) echo "unknown trace $name (small, large, big, huge)" >&2; exit 2 ;; esac
+done
 
 printf "%-44s %10s %10s %12s\n" "command" "events" "seconds" "peak RSS MiB"
-for name in small large; do
+for name in $BENCH_TRACES; do
   dat=$BENCH_DIR/$name.dat txt=$BENCH_DIR/$name.txt
   events=$("$WBR" stats --format json "$dat" | python3 -c 'import json,sys; print(json.load(sys.stdin)["events"])')
   read -r tc_s tc_k <<<"$(measure trace-cmd report "$dat")"
@@ -53,6 +58,9 @@ for name in small large; do
   read -r ev_s ev_k <<<"$(measure "$WBR" events --format jsonl "$dat")"
   read -r ck_s ck_k <<<"$(measure "$WBR" check "$dat")"
   read -r df_s df_k <<<"$(measure "$WBR" diff --all-profiles "$dat")"
+  mid=$((events / 2))
+  read -r wy_s wy_k <<<"$(measure "$WBR" why --event "$mid" "$dat")"
+  read -r ga_s ga_k <<<"$(measure "$WBR" graph --around "$mid" "$dat")"
   txt_mb=$(( $(stat -L -c %s "$txt") / 1000000 ))
   printf "%-44s %10s %10s %12s\n" "trace-cmd report $name.dat" "$events" "$tc_s" "$((tc_k / 1024))"
   printf "%-44s %10s %10s %12s\n" "wbreplay stats --no-graph $name.dat" "$events" "$st_s" "$((st_k / 1024))"
@@ -61,14 +69,18 @@ for name in small large; do
   printf "%-44s %10s %10s %12s\n" "wbreplay events --format jsonl $name.dat" "$events" "$ev_s" "$((ev_k / 1024))"
   printf "%-44s %10s %10s %12s\n" "wbreplay check $name.dat" "$events" "$ck_s" "$((ck_k / 1024))"
   printf "%-44s %10s %10s %12s\n" "wbreplay diff --all-profiles $name.dat" "$events" "$df_s" "$((df_k / 1024))"
-  python3 - "$tc_s" "$st_s" "$sg_s" "$tx_s" "$txt_mb" "$events" "$ck_s" "$df_s" <<'PY'
+  printf "%-44s %10s %10s %12s\n" "wbreplay why --event $mid $name.dat" "$events" "$wy_s" "$((wy_k / 1024))"
+  printf "%-44s %10s %10s %12s\n" "wbreplay graph --around $mid $name.dat" "$events" "$ga_s" "$((ga_k / 1024))"
+  python3 - "$tc_s" "$st_s" "$sg_s" "$tx_s" "$txt_mb" "$events" "$ck_s" "$df_s" "$wy_s" "$ga_s" <<'PY'
 import sys
-tc, st, sg, tx, mb, n, ck, df = map(float, sys.argv[1:])
+tc, st, sg, tx, mb, n, ck, df, wy, ga = map(float, sys.argv[1:])
 print(f"  check replays {n/max(ck,1e-3)/1e6:.2f} M events/s, {tc/max(ck,1e-3):.1f}x faster than trace-cmd report")
 print(f"  diff --all-profiles takes {df/max(ck,1e-3):.2f}x the time of check ({ck/max(tc,1e-3):.2f} and {df/max(tc,1e-3):.2f} of trace-cmd report)")
 print(f"  counting stats is {tc/max(st,1e-3):.1f}x faster than trace-cmd report on trace.dat "
       f"({n/max(st,1e-3)/1e6:.2f} M events/s); with the graph {tc/max(sg,1e-3):.1f}x "
       f"({n/max(sg,1e-3)/1e6:.2f} M events/s); text ingest {mb/max(tx,1e-3):.0f} MB/s")
+print(f"  against trace-cmd report: stats with the graph {sg/max(tc,1e-3):.2f}, why {wy/max(tc,1e-3):.2f}, "
+      f"graph --around {ga/max(tc,1e-3):.2f}")
 PY
 done
 

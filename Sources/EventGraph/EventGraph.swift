@@ -6,7 +6,15 @@ import TraceIO
 /// found and the events that could not be linked. Stored as parallel arrays
 /// and compressed adjacency lists; program order is implicit in per-task
 /// chains, so the graph costs a few tens of bytes per event.
+///
+/// An excerpt (`bounds` set) holds the events of one range of the stream
+/// from `base` on; its arrays are indexed from there, the public API takes
+/// and gives stream indices.
 public struct EventGraph: Sendable {
+    /// The stream index of node 0.
+    let base: Int
+    /// Set for an excerpt: what it knows of the events outside it.
+    let bounds: ExcerptBounds?
     let nodes: NodeColumns
     let edgeSources: [Int32]
     let edgeTargets: [Int32]
@@ -47,8 +55,10 @@ public struct EventGraph: Sendable {
 
     init(nodes: NodeColumns, edges: EdgeColumns, chainLengths: [Int32], chainPids: [Int32],
          nameTable: [String], inodeTable: [InodeID], comms: [Int32: String],
-         summary: StreamSummary, lostEvents: [LostEvents]) {
+         summary: StreamSummary, lostEvents: [LostEvents], base: Int = 0, bounds: ExcerptBounds? = nil) {
         let n = nodes.count
+        self.base = base
+        self.bounds = bounds
         self.nodes = nodes
         edgeSources = edges.sources
         edgeTargets = edges.targets

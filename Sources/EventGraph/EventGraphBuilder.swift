@@ -1,11 +1,13 @@
 import KernelEvents
 import TraceIO
 
-/// Builds the whole `EventGraph` of a trace in one pass: the `GraphStream`
+/// Builds the `EventGraph` of a trace in one pass: the `GraphStream`
 /// binds each event and finds its edges; this keeps every node and edge
 /// (a few tens of bytes an event) for queries over the whole trace
-/// (`graph`, tests). Commands that stream (`check`, `stats`, `why`) use
-/// `GraphStream` and `HappensBeforeWindow` instead.
+/// (`graph --ino`, tests), or only those of a range of events (an excerpt,
+/// see `ExcerptBounds`: `why`, `graph --around`). Commands that stream
+/// (`check`, `stats`) use `GraphStream`, `HappensBeforeWindow` and
+/// `GraphSummaryCounter` instead.
 public struct EventGraphBuilder {
     var decoder = KernelEventDecoder()
     public private(set) var stream: GraphStream
@@ -23,10 +25,25 @@ public struct EventGraphBuilder {
     var chains = ChainTable()
     var lostMarkers: [LostEvents] = []
     var diagnostics = DiagnosticLog()
+    /// Every event added, kept in the graph or not.
+    var streamIndex = 0
+    /// With a range: what the excerpt needs to know of the events outside it.
+    var outside: ExcerptTracker?
+    /// The last pid whose name `comms` holds (not `<...>`): its events need not read theirs.
+    var namedPid: Int32 = -1
 
     public init(expectedEvents: Int = 0) {
         stream = GraphStream(keepHistory: true)
         if expectedEvents > 0 { nodes.reserve(expectedEvents) }
+    }
+
+    /// A builder that keeps only the events with stream indices in `range`
+    /// (every event still goes through the stream, so their edges and
+    /// objects are those of the whole graph) and notes where the excerpt's
+    /// knowledge stops (`ExcerptBounds`).
+    public init(range: Range<Int>, metadata: TraceMetadata) {
+        stream = GraphStream(keepHistory: false, metadata: metadata)
+        outside = ExcerptTracker(range: range)
     }
 
     /// A builder for a trace whose file says it lost events (per-CPU stats, or a
@@ -53,6 +70,46 @@ public struct EventGraphBuilder {
         }
     }
 
+    /// Adds one record as a reader's view (`TraceReader.forEachView`): of an
+    /// event outside an excerpt's range only the typed event is read.
+    public mutating func add(view record: TraceRecordView) {
+        switch record {
+        case .lost(let lost):
+            lostMarkers.append(lost)
+            stream.lost(lost)
+        case .event(let view):
+            guard nodes.count < Int(Int32.max) else {
+                diagnostics.warn(view.name, "more than 2^31 events: the rest of the trace is not in the graph")
+                return
+            }
+            let stamp = StreamStamp(index: streamIndex, timestamp: view.timestamp, cpu: view.cpu, pid: view.pid)
+            let typed = decoder.decodeTyped(view)
+            if view.pid != namedPid {
+                if comms[view.pid] == nil || comms[view.pid] == "<...>" { comms[view.pid] = view.comm }
+                namedPid = comms[view.pid] == "<...>" ? -1 : view.pid
+            }
+            if let outside, !outside.range.contains(stamp.index) {
+                skip(stamp, typed)
+            } else {
+                add(stamp, name: view.name, comm: view.comm, typed)
+            }
+        }
+    }
+
+    /// An event outside the excerpt: through the stream, its edges noted, not kept.
+    mutating func skip(_ stamp: StreamStamp, _ event: KernelEvent?) {
+        _ = stream.add(stamp, event)
+        streamIndex = stamp.index + 1
+        _ = outside!.event(stamp)
+        takeExcerptEdges()
+    }
+
+    mutating func takeExcerptEdges() {
+        for e in stream.takeEdges() {
+            if let local = outside!.edge(e) { edges.append(Int32(local.from), Int32(local.to), e.kind) }
+        }
+    }
+
     public mutating func add(_ event: TraceEvent) {
         // Node indices are 32-bit to halve the graph's memory.
         guard nodes.count < Int(Int32.max) else {
@@ -64,13 +121,20 @@ public struct EventGraphBuilder {
         case .other: typed = nil
         case let e: typed = e
         }
-        add(StreamStamp(index: nodes.count, timestamp: event.timestamp, cpu: event.cpu, pid: event.pid),
+        add(StreamStamp(index: streamIndex, timestamp: event.timestamp, cpu: event.cpu, pid: event.pid),
             name: event.name, comm: event.comm, typed)
     }
 
     /// Adds an event already typed (`name` and `comm` for the graph's output).
     public mutating func add(_ stamp: StreamStamp, name: String, comm: String, _ event: KernelEvent?) {
         let links = stream.add(stamp, event)
+        streamIndex = stamp.index + 1
+        if outside != nil {
+            if comms[stamp.pid] == nil || comms[stamp.pid] == "<...>" { comms[stamp.pid] = comm }
+            let kept = outside!.event(stamp)
+            takeExcerptEdges()
+            guard kept else { return }
+        }
         nodes.timestamps.append(stamp.timestamp)
         nodes.cpus.append(UInt16(truncatingIfNeeded: stamp.cpu))
         nodes.pids.append(stamp.pid)
@@ -81,7 +145,11 @@ public struct EventGraphBuilder {
         nodes.chains.append(chain)
         nodes.positions.append(position)
         if comms[stamp.pid] == nil || comms[stamp.pid] == "<...>" { comms[stamp.pid] = comm }
-        for e in stream.takeEdges() { edges.append(Int32(e.from), Int32(e.to), e.kind) }
+        if outside != nil {
+            if position == 0 { outside!.chainStarted(chain, stamp) }
+        } else {
+            for e in stream.takeEdges() { edges.append(Int32(e.from), Int32(e.to), e.kind) }
+        }
     }
 
     mutating func nameCode(_ name: String) -> UInt16 {
@@ -107,9 +175,12 @@ public struct EventGraphBuilder {
         for d in decoder.diagnostics.entries { for _ in 0..<d.count { diagnostics.warn(d.event, d.message) } }
         for d in summary.diagnostics { for _ in 0..<d.count { diagnostics.warn(d.event, d.message) } }
         summary.diagnostics = diagnostics.entries
+        let bounds = outside?.bounds(totalEvents: streamIndex, chainLengths: chains.lengths, nodeChains: nodes.chains,
+                                     nodePositions: nodes.positions)
         return EventGraph(
             nodes: nodes, edges: edges, chainLengths: chains.lengths, chainPids: chains.pids,
-            nameTable: nameTable, inodeTable: inodeTable, comms: comms, summary: summary, lostEvents: lostMarkers)
+            nameTable: nameTable, inodeTable: inodeTable, comms: comms, summary: summary, lostEvents: lostMarkers,
+            base: outside?.range.lowerBound ?? 0, bounds: bounds)
     }
 }
 
@@ -120,9 +191,14 @@ struct ChainTable: Sendable {
     private(set) var lengths: [Int32] = []
     private(set) var pids: [Int32] = []
 
+    /// The chain an event of `pid` on `cpu` belongs to: the task, or the CPU's idle task.
+    static func key(pid: Int32, cpu: Int) -> Int64 {
+        pid == 0 ? Int64(cpu) | (1 << 40) : Int64(pid)
+    }
+
     /// The chain of an event of `pid` on `cpu` and its position there.
     mutating func append(pid: Int32, cpu: Int) -> (chain: Int32, position: Int32) {
-        let key = pid == 0 ? Int64(cpu) | (1 << 40) : Int64(pid)
+        let key = Self.key(pid: pid, cpu: cpu)
         let chain: Int32
         if let c = codes[key] {
             chain = c
@@ -143,6 +219,14 @@ extension EventGraph {
     public static func build(from reader: some TraceReader, expectedEvents: Int = 0) throws -> EventGraph {
         var builder = EventGraphBuilder(expectedEvents: expectedEvents, metadata: reader.metadata)
         try reader.forEach(ReadOptions(fields: .named(KernelEventDecoder.fieldsUsed), keepRawText: false)) { builder.add($0) }
+        return builder.finish()
+    }
+
+    /// The excerpt of a trace's graph holding the events in `range` (see
+    /// `ExcerptBounds`); its memory follows the range, not the trace.
+    public static func build(from reader: some TraceReader, range: Range<Int>) throws -> EventGraph {
+        var builder = EventGraphBuilder(range: range, metadata: reader.metadata)
+        try reader.forEachView(ReadOptions(fields: .named(KernelEventDecoder.fieldsUsed), keepRawText: false)) { builder.add(view: $0) }
         return builder.finish()
     }
 

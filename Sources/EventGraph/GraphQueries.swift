@@ -2,29 +2,32 @@ import KernelEvents
 import TraceIO
 
 extension EventGraph {
-    public var eventCount: Int { nodes.count }
+    /// Events in the trace (an excerpt holds fewer).
+    public var eventCount: Int { bounds?.totalEvents ?? nodes.count }
 
-    public func contains(event i: Int) -> Bool { i >= 0 && i < nodes.count }
+    /// Whether event `i` is in the graph (in the trace, or in the excerpt).
+    public func contains(event i: Int) -> Bool { i >= base && i - base < nodes.count }
 
-    /// Event `i`; `i` must be in `0..<eventCount` (check user input with `contains`).
+    /// Event `i`; the graph must contain it (check user input with `contains`).
     public func node(_ i: Int) -> EventNode {
-        let code = nodes.inodes[i]
-        let pid = nodes.pids[i]
-        return EventNode(index: i, timestamp: nodes.timestamps[i], cpu: Int(nodes.cpus[i]), pid: pid,
+        let l = i - base
+        let code = nodes.inodes[l]
+        let pid = nodes.pids[l]
+        return EventNode(index: i, timestamp: nodes.timestamps[l], cpu: Int(nodes.cpus[l]), pid: pid,
                          comm: comms[pid] ?? "", name: eventName(i),
-                         inode: code >= 0 ? inodeTable[Int(code)] : nil, detail: nodes.details[i])
+                         inode: code >= 0 ? inodeTable[Int(code)] : nil, detail: nodes.details[l])
     }
 
     public func eventName(_ i: Int) -> String {
-        let code = Int(nodes.names[i])
+        let code = Int(nodes.names[i - base])
         return code < nameTable.count ? nameTable[code] : "?"
     }
 
-    public func timestamp(_ i: Int) -> UInt64 { nodes.timestamps[i] }
+    public func timestamp(_ i: Int) -> UInt64 { nodes.timestamps[i - base] }
 
     /// The inode object of event i, if it names one.
     public func inode(of i: Int) -> InodeID? {
-        let code = nodes.inodes[i]
+        let code = nodes.inodes[i - base]
         return code >= 0 ? inodeTable[Int(code)] : nil
     }
 
@@ -32,31 +35,43 @@ extension EventGraph {
     public var inodes: [InodeID] { inodeTable }
 
     /// The previous event of the same task (program order).
+    /// (In an excerpt: nil also when that event lies before the excerpt.)
     public func programPredecessor(of i: Int) -> Int? {
-        let pos = Int(nodes.positions[i])
+        let l = i - base
+        let pos = Int(nodes.positions[l])
         guard pos > 0 else { return nil }
-        return Int(chainNodes[Int(chainOffsets[Int(nodes.chains[i])]) + pos - 1])
+        return Int(chainNodes[Int(chainOffsets[Int(nodes.chains[l])]) + pos - 1]) + base
     }
 
     public func programSuccessor(of i: Int) -> Int? {
-        let c = Int(nodes.chains[i])
-        let at = Int(chainOffsets[c]) + Int(nodes.positions[i]) + 1
-        return at < Int(chainOffsets[c + 1]) ? Int(chainNodes[at]) : nil
+        let l = i - base
+        let c = Int(nodes.chains[l])
+        let at = Int(chainOffsets[c]) + Int(nodes.positions[l]) + 1
+        return at < Int(chainOffsets[c + 1]) ? Int(chainNodes[at]) + base : nil
     }
 
     /// Explicit edges into event i (program order excluded).
-    public func incoming(_ i: Int) -> [Edge] {
-        inEdges[Int(inOffsets[i])..<Int(inOffsets[i + 1])].map { edge(Int($0)) }
-    }
+    public func incoming(_ i: Int) -> [Edge] { incoming(local: i - base).map(global) }
 
     /// Explicit edges out of event i (program order excluded).
-    public func outgoing(_ i: Int) -> [Edge] {
-        outEdges[Int(outOffsets[i])..<Int(outOffsets[i + 1])].map { edge(Int($0)) }
+    public func outgoing(_ i: Int) -> [Edge] { outgoing(local: i - base).map(global) }
+
+    /// The same between local nodes (`i - base`).
+    func incoming(local l: Int) -> [Edge] {
+        inEdges[Int(inOffsets[l])..<Int(inOffsets[l + 1])].map { edge(Int($0)) }
     }
 
+    func outgoing(local l: Int) -> [Edge] {
+        outEdges[Int(outOffsets[l])..<Int(outOffsets[l + 1])].map { edge(Int($0)) }
+    }
+
+    /// Edge `e` between local nodes.
     func edge(_ e: Int) -> Edge {
         Edge(from: Int(edgeSources[e]), to: Int(edgeTargets[e]), kind: EdgeKind(rawValue: edgeKinds[e]) ?? .programOrder)
     }
+
+    /// A local edge in stream indices.
+    func global(_ e: Edge) -> Edge { Edge(from: e.from + base, to: e.to + base, kind: e.kind) }
 
     /// Edges per kind, program order included (one per consecutive pair of a task's events).
     public var edgeCounts: [EdgeKind: Int] {

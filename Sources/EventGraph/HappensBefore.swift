@@ -12,6 +12,7 @@ extension EventGraph {
     /// p are expanded. Nodes ranked before a are pruned. The cost is in the
     /// number of cross-task edges behind b, not the number of events.
     public func isBefore(_ a: Int, _ b: Int) -> Bool {
+        let a = a - base, b = b - base
         guard a != b, a >= 0, b >= 0, a < nodes.count, b < nodes.count else { return false }
         let ra = rank(a)
         guard ra < rank(b) else { return false }
@@ -95,30 +96,46 @@ extension EventGraph {
     /// work start before a conversion, the completion before a queue_work …),
     /// followed backwards up to `limit` events, latest first.
     public func causalChain(to target: Int, limit: Int = 64, causesPerKind: Int = 3) -> CausalChain {
-        guard target >= 0, target < nodes.count else { return CausalChain(target: target, steps: [], truncated: false) }
-        var visited: Set<Int> = [target]
+        var complete = true
+        return causalChain(to: target, limit: limit, causesPerKind: causesPerKind, complete: &complete)
+    }
+
+    /// The same; `complete` turns false when the graph is an excerpt that
+    /// lacks a step's causes or its task's previous anchor.
+    func causalChain(to target: Int, limit: Int, causesPerKind: Int, complete: inout Bool) -> CausalChain {
+        guard contains(event: target) else { return CausalChain(target: target, steps: [], truncated: false) }
+        let local = target - base
+        var visited: Set<Int> = [local]
         var heap = MaxHeap()
-        heap.push(rank(target), target)
+        heap.push(rank(local), local)
         var steps: [CausalStep] = []
         var truncated = false
         while let x = heap.pop() {
             if steps.count >= limit { truncated = true; break }
+            if let bounds, bounds.cut.contains(Int32(x)) { complete = false }
             var causes: [Edge] = []
             var omitted = 0
             var perKind: [EdgeKind: Int] = [:]
-            for edge in incoming(x).sorted(by: { $0.from > $1.from }) {
+            for edge in incoming(local: x).sorted(by: { $0.from > $1.from }) {
                 perKind[edge.kind, default: 0] += 1
                 if perKind[edge.kind]! > causesPerKind { omitted += 1 } else { causes.append(edge) }
             }
             var skipped = 0
-            if let anchor = previousAnchor(of: x) {
+            let anchor = previousAnchor(of: x)
+            if let bounds {
+                let c = nodes.chains[x]
+                let after = anchor.map { nodes.positions[$0] } ?? -1
+                if bounds.cutBetween(chain: c, after: after, before: nodes.positions[x])
+                    || (anchor == nil && bounds.chainEarlier[Int(c)]) { complete = false }
+            }
+            if let anchor {
                 let direct = causes.contains { nodes.chains[$0.from] == nodes.chains[x] && $0.from >= anchor }
                 if !direct {
                     causes.append(Edge(from: anchor, to: x, kind: .programOrder))
                     skipped = Int(nodes.positions[x] - nodes.positions[anchor]) - 1
                 }
             }
-            steps.append(CausalStep(node: x, causes: causes, skippedEvents: skipped, omittedCauses: omitted))
+            steps.append(CausalStep(node: x + base, causes: causes.map(global), skippedEvents: skipped, omittedCauses: omitted))
             for c in causes where visited.insert(c.from).inserted {
                 heap.push(rank(c.from), c.from)
             }

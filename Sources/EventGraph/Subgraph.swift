@@ -32,7 +32,7 @@ extension EventGraph {
         case .all:
             selected = Array(0..<nodes.count)
         case .events(let list):
-            selected = Set(list.filter { $0 >= 0 && $0 < nodes.count }).sorted()
+            selected = Set(list.filter { contains(event: $0) }.map { $0 - base }).sorted()
         case .inode(let ino, let dev, let generation):
             selected = inodeNeighbourhood(ino: ino, dev: dev, generation: generation)
         }
@@ -41,7 +41,7 @@ extension EventGraph {
 
     /// The subgraph of the events of a causal chain.
     public func subgraph(_ chain: CausalChain) -> Subgraph {
-        var s = subgraph(nodes: chain.steps.map(\.node))
+        var s = subgraph(nodes: chain.steps.map { $0.node - base })
         let explicit = Set(s.edges)
         for step in chain.steps {
             for cause in step.causes where cause.kind == .programOrder && !explicit.contains(cause) {
@@ -65,7 +65,7 @@ extension EventGraph {
         }
         // Follow explicit edges into events about no inode (bios, work, flushes).
         while let x = stack.popLast() {
-            for e in incoming(x) + outgoing(x) {
+            for e in incoming(local: x) + outgoing(local: x) {
                 let y = e.from == x ? e.to : e.from
                 if !inSet[y], nodes.inodes[y] < 0 {
                     inSet[y] = true
@@ -76,16 +76,17 @@ extension EventGraph {
         return inSet.indices.filter { inSet[$0] }
     }
 
+    /// The subgraph of local nodes `selected` (ascending), in stream indices.
     func subgraph(nodes selected: [Int]) -> Subgraph {
         let set = Set(selected)
         var edges: [Edge] = []
         var lastOfChain: [Int32: Int] = [:]
         for i in selected {
             let c = self.nodes.chains[i]
-            if let prev = lastOfChain[c] { edges.append(Edge(from: prev, to: i, kind: .programOrder)) }
+            if let prev = lastOfChain[c] { edges.append(Edge(from: prev + base, to: i + base, kind: .programOrder)) }
             lastOfChain[c] = i
-            for e in outgoing(i) where set.contains(e.to) { edges.append(e) }
+            for e in outgoing(local: i) where set.contains(e.to) { edges.append(global(e)) }
         }
-        return Subgraph(nodes: selected.map { node($0) }, edges: edges)
+        return Subgraph(nodes: selected.map { node($0 + base) }, edges: edges)
     }
 }

@@ -45,20 +45,33 @@ struct GraphCommand: ParsableCommand {
         guard maxEvents > 0 else { throw ValidationError("--max-events must be positive") }
     }
 
+    /// With --around: the events kept either side of the centre. The graph
+    /// of the whole trace is built only when the neighbourhood reaches
+    /// beyond them.
+    static let excerptRadius = 1 << 18
+
     func run() throws {
-        let graph = try EventGraph.build(from: trace.open(label: "graph"))
         let subgraph: Subgraph
         var title = trace.file
         var highlighted: Set<Int> = []
         if let around {
+            let range = max(0, around - Self.excerptRadius)..<(around + min(Self.excerptRadius + 1, Int.max - around))
+            var graph = try EventGraph.build(from: trace.open(label: "graph"), range: range)
             guard graph.contains(event: around) else { throw CommandError(WhyCommand.outOfRange("--around", around, graph)) }
-            subgraph = graph.subgraph(.events(graph.neighbourhood(of: around, depth: depth, limit: maxEvents)))
+            var events = graph.neighbourhood(of: around, depth: depth, limit: maxEvents)
+            if events == nil {
+                graph = try EventGraph.build(from: trace.open(label: "graph (whole)"))
+                events = graph.neighbourhood(of: around, depth: depth, limit: maxEvents)
+            }
+            subgraph = graph.subgraph(.events(events ?? [around]))
             title += ": around event \(around), depth \(depth)"
             highlighted = [around]
         } else if let ino {
+            let graph = try EventGraph.build(from: trace.open(label: "graph"))
             subgraph = graph.subgraph(.inode(ino, dev: dev))
             title += ": inode \(ino)"
         } else {
+            let graph = try EventGraph.build(from: trace.open(label: "graph"))
             subgraph = graph.subgraph(.all)
         }
         if format == .dot, subgraph.nodes.count > Self.drawableEvents {

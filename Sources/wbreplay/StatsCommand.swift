@@ -24,18 +24,20 @@ struct StatsCommand: ParsableCommand {
         var stats: TraceStatistics
         var summary: GraphSummary?
         if graph {
-            // One ordered pass feeds both: the graph needs timestamp order, counting does not mind it.
-            var builder = EventGraphBuilder(metadata: reader.metadata)
-            var counted = TraceStatistics()
+            // One ordered pass feeds both: the graph needs timestamp order,
+            // counting does not mind it. The graph is counted as it streams,
+            // not kept, so memory does not grow with the trace.
+            var counted = ViewStatistics()
+            var counter = GraphSummaryCounter(metadata: reader.metadata)
             let fields = KernelEventDecoder.fieldsUsed
                 .union(TraceEvent.deviceFieldNames).union(TraceEvent.inodeFieldNames)
-            try reader.forEach(ReadOptions(fields: .named(fields), keepRawText: false)) { record in
+            try reader.forEachView(ReadOptions(fields: .named(fields), keepRawText: false)) { record in
                 counted.add(record)
-                builder.add(record)
+                counter.add(view: record)
             }
-            stats = counted
+            stats = counted.finish()
             stats.damagedEvents = UInt64(reader.damagedEvents)
-            summary = builder.finish().summary
+            summary = counter.finish()
         } else {
             // The reader itself: a trace.dat is counted in parallel parts
             // (fast enough to need no progress line).

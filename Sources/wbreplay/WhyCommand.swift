@@ -27,10 +27,21 @@ struct WhyCommand: ParsableCommand {
         guard limit > 0 else { throw ValidationError("--limit must be positive") }
     }
 
+    /// The events kept before the target. The graph of the whole trace is
+    /// built only when the chain reaches beyond them.
+    static let excerptEvents = 1 << 19
+
     func run() throws {
-        let graph = try EventGraph.build(from: trace.open(label: "why"))
+        var graph = try EventGraph.build(from: trace.open(label: "why"),
+                                         range: max(0, event - Self.excerptEvents + 1)..<(event + min(1, Int.max - event)))
         guard graph.contains(event: event) else { throw CommandError(Self.outOfRange("--event", event, graph)) }
-        let chain = graph.causalChain(to: event, limit: limit)
+        var chain: CausalChain
+        if let complete = graph.completeCausalChain(to: event, limit: limit) {
+            chain = complete
+        } else {
+            graph = try EventGraph.build(from: trace.open(label: "why (whole graph)"))
+            chain = graph.causalChain(to: event, limit: limit)
+        }
         let out = OutputStream()
         switch format {
         case .text: CausalChainTextFormatter(graph: graph).write(chain, to: out)

@@ -106,28 +106,3 @@ struct LaneDOTFormatter: GraphFormatter {
         return out + "\""
     }
 }
-
-extension EventGraph {
-    /// The events within `depth` hops of `centre`, following causal edges
-    /// both ways and program order to the task's neighbours, at most
-    /// `limit` of them (nearest first).
-    func neighbourhood(of centre: Int, depth: Int, limit: Int) -> [Int] {
-        var seen: Set<Int> = [centre]
-        var frontier = [centre]
-        for _ in 0..<depth {
-            var next: [Int] = []
-            for x in frontier {
-                var around = (incoming(x) + outgoing(x)).map { $0.from == x ? $0.to : $0.from }
-                if let p = programPredecessor(of: x) { around.append(p) }
-                if let s = programSuccessor(of: x) { around.append(s) }
-                for y in around.sorted(by: { abs($0 - centre) < abs($1 - centre) }) where !seen.contains(y) {
-                    guard seen.count < limit else { return seen.sorted() }
-                    seen.insert(y)
-                    next.append(y)
-                }
-            }
-            frontier = next
-        }
-        return seen.sorted()
-    }
-}
