@@ -227,6 +227,9 @@ struct ReplayDispatcher {
     mutating func workqueue(_ e: WorkqueueEvent, _ links: ReplayLinks) {
         guard e.key.function == ReplayFrontEnd.conversionWork else { return }
         switch links.binding {
+        case .workQueued(_, let owner):
+            let inode = ownerInode(owner)
+            each { $0.conversionWorkQueued(inode) }
         case .workStarted(let id, let owner):
             let inode = ownerInode(owner)
             each { $0.conversionWorkStarted(id, inode) }
