@@ -11,7 +11,13 @@ public struct ProfileChoice: Hashable, Sendable {
 
 extension KernelProfile {
     /// The profile of a kernel release (`uname -r`): the io_end code of
-    /// that version (DOMAIN.md §5). nil for what does not parse.
+    /// that version. nil for what does not parse. 6.12 is the 6.12.y that
+    /// carries e856f93e0fb2 (6.12.117, recorded in the lab); which 6.12.y
+    /// first took it is not pinned here, so an older 6.12.y that converts a
+    /// FAILED io_end in its worker shows that as a divergence under
+    /// ext4-6.12, while its rules still judge what the trace did. 7.x uses
+    /// ext4-6.x (the io_end code of 6.18; docs/lab.md lists where 7.3's
+    /// recordings leave it).
     public static func forRelease(_ release: String) -> KernelProfile? {
         let numbers = release.split(whereSeparator: { !$0.isNumber }).prefix(2).compactMap { Int($0) }
         guard numbers.count == 2 else { return nil }
@@ -21,8 +27,9 @@ extension KernelProfile {
         case (3, ..<6): return .ext4_2_6_39
         case (3, 6): return .ext4_3_6
         case (3, 7...10): return .ext4_3_7
-        case (3, _), (4, _), (5, _): return .ext4_3_11
-        case (6, ..<15): return .ext4_3_11
+        case (3, _), (4, _), (5, ..<6): return .ext4_3_11
+        case (5, _), (6, ..<12), (6, 13...14): return .ext4_5_10
+        case (6, 12): return .ext4_6_12
         case (6, 15): return .ext4_6_15
         default: return .ext4_6_x
         }

@@ -110,6 +110,7 @@ extension ProfileReplay {
         let later = run.requeuedFrom.map { from in
             run.adds.filter { $0.index >= from && $0.io.inode == inode && state.ioEnd($0.io)?.phase == .queued }.map(\.io)
         } ?? []
+        submitterPutFirst(of: inode)
         drive(.ext4EndIoRsvWork(inode), past: [.workerBusy, .workNotQueued])
         if !later.isEmpty { learn(.addedAfterTake(later)) }
     }
@@ -120,8 +121,15 @@ extension ProfileReplay {
     /// not shown yet, it is now; if the model let it take later than the
     /// add, the io_ends added from that completion up to the take begin the
     /// next list.
-    mutating func conversionWorkQueued(_ address: UInt64) {
-        guard profile.workPerInode, let cause = recentAdds[now.cpu]?.index,
+    mutating func conversionWorkQueued(_ address: UInt64, _ inode: ModelInode?) {
+        guard profile.workPerInode else { return }
+        takenBeforeRequeue(address)
+        submitterPutFirst(of: inode, tasks: [Int(now.pid)])
+    }
+
+    /// A run of the queued struct took its list before the completion's add.
+    private mutating func takenBeforeRequeue(_ address: UInt64) {
+        guard let cause = recentAdds[now.cpu]?.index,
               let (pid, run) = runs.first(where: { $0.value.address == address }) else { return }
         guard let taken = run.takenAt else {
             runs[pid]!.requeuedFrom = min(run.requeuedFrom ?? cause, cause)
@@ -131,6 +139,24 @@ extension ProfileReplay {
         guard cause < taken, let inode = run.inode else { return }
         let early = run.adds.filter { $0.index >= cause && $0.index < taken && $0.io.inode == inode }.map(\.io)
         if !early.isEmpty { learn(.addedAfterTake(early)) }
+    }
+
+    /// The conversion work is queued or runs, not queued in the model, while
+    /// a task still holds its reference on a completed io_end: that task had
+    /// put it right after `ext4_io_submit`, so the bio's completion dropped
+    /// the last reference and queued the work (no inline conversion).
+    mutating func submitterPutFirst(of inode: ModelInode?, tasks: [Int]? = nil) {
+        var found: [(task: Int, io: IoEndRef)] = []
+        for task in tasks ?? state.tasks.keys.sorted() {
+            guard let io = state.tasks[task]?.writeback?.ownerReference, inode == nil || io.inode == inode,
+                  state.inodes[io.inode]?.rsvWorkQueued == false,
+                  let ioState = state.ioEnd(io), ioState.refcount == 1, ioState.allBiosComplete else { continue }
+            found.append((task, io))
+        }
+        for (task, io) in found {
+            learn(.submitterPutFirst(task: task, io))
+            note(io, "ext4_put_io_end: the submitter's reference went first; the completion queued the conversion")
+        }
     }
 
     /// The io_end of `inode` whose unwritten blocks overlap `range` and that
@@ -167,7 +193,11 @@ extension ProfileReplay {
         }
         if !inRun {
             // Inline (C′): the submitter's put was the last reference.
-            if state.tasks[Int(now.pid)]?.writeback?.ownerReference == io { putOwnerReference(Int(now.pid)) }
+            let pid = Int(now.pid)
+            if state.tasks[pid]?.writeback?.ownerReference == io,
+               !failedConversionDisagrees(io, traceConverts: true, inlineBy: pid) {
+                putOwnerReference(pid)
+            }
             if state.ioEnd(io).map({ $0.phase < .converted }) ?? false {
                 diverge(.ext4PutIoEnd(task: Int(now.pid), io), object: "\(io)", reason: "the trace converts inline but the model holds other references")
                 forceConversion(io)
@@ -223,21 +253,27 @@ extension ProfileReplay {
     }
 
     /// Whether the trace and the profile disagree about converting a FAILED
-    /// io_end (e856f93e0fb2: 6.15+ leave its blocks unwritten). If they do,
-    /// records the divergence and takes the conversion step the trace shows
-    /// — with (CONVERT seen) or without (no CONVERT) the conversion — under a
-    /// model of the other behaviour, so the rules judge what happened.
-    mutating func failedConversionDisagrees(_ io: IoEndRef, traceConverts: Bool) -> Bool {
-        guard let ioState = state.ioEnd(io), ioState.flags.contains(.failed),
-              !ioState.unwrittenRanges.isEmpty, profile.skipsConversionOfFailedIO == traceConverts else { return false }
-        let t = Transition.ext4ConvertUnwrittenIoEndVec(io)
+    /// io_end (e856f93e0fb2: 6.15+ leave its blocks unwritten; 6.12.117 only
+    /// in the worker). If they do, records the divergence and takes the
+    /// conversion step the trace shows — with (CONVERT seen) or without (no
+    /// CONVERT) the conversion — under a model of the other behaviour, so the
+    /// rules judge what happened. `inlineBy`: the task whose `ext4_put_io_end`
+    /// drops the last reference and converts inline (only a CONVERT shows it).
+    mutating func failedConversionDisagrees(_ io: IoEndRef, traceConverts: Bool, inlineBy task: Int? = nil) -> Bool {
+        guard let ioState = state.ioEnd(io), ioState.flags.contains(.failed), !ioState.unwrittenRanges.isEmpty else { return false }
+        if task != nil, ioState.refcount != 1 { return false }
+        let skips = task == nil ? profile.skipsConversionOfFailedIO : profile.inlinePutSkipsConversionOfFailedIO
+        guard skips == traceConverts else { return false }
+        let t = task.map { Transition.ext4PutIoEnd(task: $0, io) } ?? .ext4ConvertUnwrittenIoEndVec(io)
         diverge(t, object: "\(io)", reason: traceConverts
                 ? "the trace converts an io_end whose write failed; this profile leaves it unwritten (e856f93e0fb2)"
                 : "the trace shows no conversion of an io_end whose write failed; this profile converts it")
-        let other = WritebackModel(profile: traceConverts ? .ext4_3_11 : .ext4_6_x)
+        let other = WritebackModel(profile: traceConverts ? .ext4_5_10 : .ext4_6_x)
         do {
             applied(t, try other.apply(t, in: &state))
-            note(io, traceConverts ? "ext4_convert_unwritten_io_end_vec: a FAILED io_end converted" : "ext4_end_io_end: FAILED, not converted")
+            note(io, !traceConverts ? "ext4_end_io_end: FAILED, not converted"
+                 : task == nil ? "ext4_convert_unwritten_io_end_vec: a FAILED io_end converted"
+                 : "ext4_put_io_end: a FAILED io_end converted inline")
         } catch {
             return false
         }
@@ -331,6 +367,17 @@ extension ProfileReplay {
                               expected: ["folio_end_writeback in ext4_end_bio (bio completion), before ext4_add_complete_io"],
                               observed: "sb_clear_inode_writeback on the conversion worker after ext4_convert_unwritten_io_end_vec"),
                    object: object)
+        }
+        // Writeback of the inode ends in the context of a task that still
+        // holds its reference on a completed io_end of it: the kernel's put,
+        // right after `ext4_io_submit` [6.18 inode.c ext4_do_writepages], was
+        // the last reference and released it (the model puts at
+        // `ext4_writepages_result`). No CONVERT came before: none was made.
+        let pid = Int(now.pid)
+        if let io = state.tasks[pid]?.writeback?.ownerReference, io.inode == inode,
+           let ioState = state.ioEnd(io), ioState.refcount == 1, ioState.allBiosComplete,
+           !failedConversionDisagrees(io, traceConverts: false, inlineBy: pid) {
+            putOwnerReference(pid)
         }
         let still = writebackFolios(inode)
         guard !still.isEmpty else { return }

@@ -227,8 +227,9 @@ struct ReplayDispatcher {
     mutating func workqueue(_ e: WorkqueueEvent, _ links: ReplayLinks) {
         guard e.key.function == ReplayFrontEnd.conversionWork else { return }
         switch links.binding {
-        case .workQueued(_, _, let address):
-            each { $0.conversionWorkQueued(address) }
+        case .workQueued(_, let owner, let address):
+            let inode = ownerInode(owner)
+            each { $0.conversionWorkQueued(address, inode) }
         case .workStarted(let id, let owner, let address):
             let inode = ownerInode(owner)
             each { $0.conversionWorkStarted(id, inode, address: address) }

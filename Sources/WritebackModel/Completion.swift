@@ -66,7 +66,7 @@ extension WritebackModel {
     func deferCompletion(_ ioRef: IoEndRef, _ s: ModelState) -> Bool {
         guard let io = s.ioEnd(ioRef) else { return false }
         if io.flags.contains(.unwritten) && !io.unwrittenRanges.isEmpty { return true }
-        guard profile.skipsConversionOfFailedIO else { return false }
+        guard profile.defersFailedIoEndUnderDataErrAbort else { return false }
         return io.flags.contains(.failed) && (s.superblocks[ioRef.inode.dev]?.dataErrAbort ?? false)
     }
 

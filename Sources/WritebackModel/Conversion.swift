@@ -6,10 +6,13 @@ extension WritebackModel {
     /// `ext4_convert_unwritten_extents` for the io_end's unwritten ranges
     /// (extents.c `CONVERT`, then `ext4_es_insert_extent` status W). Since
     /// e856f93e0fb2 a FAILED io_end is not converted ("or stale data may be
-    /// exposed"); before, the error did not stop the conversion.
-    func convertUnwritten(_ ioRef: IoEndRef, _ s: inout ModelState) {
+    /// exposed"); before, the error did not stop the conversion. `inline`:
+    /// the submitter's `ext4_put_io_end`, which skips a FAILED io_end only
+    /// from 6.15 on (6.12.117 has the worker's half of the change only).
+    func convertUnwritten(_ ioRef: IoEndRef, inline: Bool = false, _ s: inout ModelState) {
         guard let io = s.ioEnd(ioRef) else { return }
-        let skip = io.flags.contains(.failed) && profile.skipsConversionOfFailedIO
+        let skips = inline ? profile.inlinePutSkipsConversionOfFailedIO : profile.skipsConversionOfFailedIO
+        let skip = io.flags.contains(.failed) && skips
         if !skip {
             for range in io.unwrittenRanges {
                 s.inodes[ioRef.inode]!.extents.change(range, from: .unwritten, to: .written)

@@ -4,7 +4,10 @@
 /// Sources (read, not copied): 2.6.39.4 (robacklin/linux-2.6.39.4), 3.6.5
 /// (yuhc/linux-3.6.5), 3.7.2 (robacklin/linux-3.7.2), 3.11
 /// (PKUCloud/linux-3.11-cloud), 6.18.2 (gfunkmonk/linux-6.18.2); the seed-002
-/// thread for the V4 patch; the c678bdc99875 commit message for 6.15.
+/// thread for the V4 patch; the c678bdc99875 commit message for 6.15; for
+/// 5.10, 6.1 and 6.12 the kernel lab's recordings of Debian's 5.10.223,
+/// 6.1.176 and 6.12.117 (traces/kernels/, docs/lab.md) with their
+/// `filefrag -v` evidence after a real I/O error.
 public enum KernelProfile: String, CaseIterable, Hashable, Sendable, CustomStringConvertible {
     /// The kernel of seeds 001 and 003 (spring 2011): `ext4_page_mkwrite`
     /// returns without blocking on a frozen fs or waiting on writeback when
@@ -29,6 +32,23 @@ public enum KernelProfile: String, CaseIterable, Hashable, Sendable, CustomStrin
     /// and b0857d309fae: writeback of an unwritten io_end ends only after the
     /// conversion. fsync relies on waiting for writeback.
     case ext4_3_11 = "ext4-3.11"
+    /// 5.6 to 6.14 (Debian's 5.10 and 6.1): the 3.11 io_end code with the
+    /// io_end_vec (one io_end, several unwritten ranges), and dioread_nolock
+    /// on by default (244adf6426ee, 5.6: `ext4_fill_super` sets
+    /// DIOREAD_NOLOCK), so delayed allocation at writeback creates unwritten
+    /// extents. A FAILED io_end is still converted, by the worker
+    /// (`ext4_end_io_end` [5.10 page-io.c]) and inline (`ext4_put_io_end`).
+    case ext4_5_10 = "ext4-5.10"
+    /// 6.12.y with e856f93e0fb2 backported but not 2f94b537c48d (Debian's
+    /// 6.12.117): the worker's `ext4_end_io_end` skips the conversion of a
+    /// FAILED io_end, while the submitter's `ext4_put_io_end`, when it drops
+    /// the last reference, still calls `ext4_convert_unwritten_io_end_vec`
+    /// for any UNWRITTEN io_end. The lab's evidence: under a dm `error`
+    /// target (the bio fails inside the submitter's `submit_bio`, so the
+    /// submitter's put is the last) the failed blocks lose their unwritten
+    /// flag; on null_blk (the error completes later, the worker converts)
+    /// they keep it.
+    case ext4_6_12 = "ext4-6.12"
     /// 6.15 (to 6.15.9 / 6.16.0): FAILED io_ends are not converted
     /// (e856f93e0fb2), but `ext4_put_io_end_defer` queues a FAILED io_end
     /// that `ext4_end_bio` did not defer, then the bio finishes and the
@@ -81,8 +101,22 @@ public enum KernelProfile: String, CaseIterable, Hashable, Sendable, CustomStrin
     /// (`ext4_ioend_wait` [3.6 inode.c:185-192]); ≥3.11 only pinned by PG_writeback.
     public var evictWaitsForIoEnds: Bool { generation < .v3_11 }
 
-    /// e856f93e0fb2 (6.15): `ext4_end_io_end` skips the conversion of a FAILED io_end.
-    public var skipsConversionOfFailedIO: Bool { generation >= .v6_15 }
+    /// e856f93e0fb2 (6.15, backported to 6.12.y): `ext4_end_io_end`, the
+    /// worker's path, skips the conversion of a FAILED io_end.
+    public var skipsConversionOfFailedIO: Bool { generation >= .v6_12 }
+
+    /// The submitter's `ext4_put_io_end` at the last reference: 6.15+ call
+    /// `ext4_end_io_end` (and so skip a FAILED io_end); up to 6.14, and
+    /// 6.12.117 with e856f93e0fb2 only, convert every UNWRITTEN io_end with
+    /// `ext4_convert_unwritten_io_end_vec` [5.10 page-io.c ext4_put_io_end].
+    public var inlinePutSkipsConversionOfFailedIO: Bool { generation >= .v6_15 }
+
+    /// 6.15+: `ext4_end_bio` also defers a FAILED io_end under
+    /// data_err=abort (the worker aborts the journal) [6.18 page-io.c
+    /// ext4_io_end_defer_completion]; before, only UNWRITTEN ones
+    /// [5.10 page-io.c ext4_end_bio]. Not verified on 6.12.117 (the lab
+    /// mounts without data_err=abort): the profile keeps the older test.
+    public var defersFailedIoEndUnderDataErrAbort: Bool { generation >= .v6_15 }
 
     /// 6.15 before c678bdc99875: `ext4_put_io_end_defer` queues an io_end
     /// with UNWRITTEN or FAILED set, while `ext4_end_bio` defers (keeps the
@@ -105,15 +139,15 @@ public enum KernelProfile: String, CaseIterable, Hashable, Sendable, CustomStrin
         }
     }
 
-    /// Allocation during writeback creates unwritten extents by default only
-    /// on 6.x (dioread_nolock default on [6.18 super.c:4392]); older kernels
-    /// need the mount option.
-    public var dioreadNolockByDefault: Bool { generation >= .v6_15 }
+    /// Allocation during writeback creates unwritten extents by default
+    /// since 5.6 (244adf6426ee: dioread_nolock default on [5.10 super.c
+    /// ext4_fill_super; 6.18 super.c:4392]); older kernels need the mount option.
+    public var dioreadNolockByDefault: Bool { generation >= .v5_6 }
 
     // MARK: -
 
     enum Generation: Int, Comparable {
-        case v2_6_39, v3_6, v3_7, v3_11, v6_15, v6_x
+        case v2_6_39, v3_6, v3_7, v3_11, v5_6, v6_12, v6_15, v6_x
         static func < (a: Generation, b: Generation) -> Bool { a.rawValue < b.rawValue }
     }
 
@@ -123,6 +157,8 @@ public enum KernelProfile: String, CaseIterable, Hashable, Sendable, CustomStrin
         case .ext4_3_6: return .v3_6
         case .ext4_3_7_v4, .ext4_3_7: return .v3_7
         case .ext4_3_11: return .v3_11
+        case .ext4_5_10: return .v5_6
+        case .ext4_6_12: return .v6_12
         case .ext4_6_15: return .v6_15
         case .ext4_6_x: return .v6_x
         }

@@ -22,6 +22,13 @@ public enum TraceFact: Hashable, Sendable {
     /// The trace converted the io_end's unwritten blocks at a point where
     /// the model could not (outside its worker's order).
     case ioEndConverted(IoEndRef)
+    /// The submitter's `ext4_put_io_end` came before the io_end's bios
+    /// completed: the kernel puts right after `ext4_io_submit` [6.18 inode.c
+    /// ext4_do_writepages], the model at `ext4_writepages_result`. Shown by
+    /// the conversion work running while the model still holds the
+    /// submitter's reference on a completed io_end: the completion's
+    /// `ext4_put_io_end_defer` was the last and queued it, no inline conversion.
+    case submitterPutFirst(task: Int, IoEndRef)
     /// The folio left the page cache by truncation, eviction or
     /// invalidation, dirty or not.
     case folioTruncated(FolioRef)
@@ -88,6 +95,13 @@ extension WritebackModel {
             // is left to the steps the trace shows next.
             guard let ranges = s.ioEnd(io)?.unwrittenRanges else { return }
             for range in ranges { s.inodes[io.inode]!.extents.change(range, from: .unwritten, to: .written) }
+        case .submitterPutFirst(let task, let io):
+            guard var c = s.tasks[task]?.writeback, c.ownerReference == io,
+                  let ioState = s.ioEnd(io), ioState.refcount == 1, ioState.allBiosComplete else { return }
+            c.ownerReference = nil
+            s.tasks[task]!.writeback = c
+            s.updateIoEnd(io) { $0.refcount = 0 }
+            if putDeferQueues(io, s) { addCompleteIo(io, &s) } else { releaseIoEnd(io, &s) }
         case .folioTruncated(let folio):
             // `truncate_inode_pages_range` / `delete_from_page_cache`.
             s.updateInode(folio.inode) { $0.folios[folio.index] = nil }

@@ -173,7 +173,7 @@ extension WritebackModel {
         s.updateIoEnd(ioRef) { $0.refcount -= 1 }
         if s.ioEnd(ioRef)!.refcount == 0 {
             if deferCompletion(ioRef, s) {
-                convertUnwritten(ioRef, &s)
+                convertUnwritten(ioRef, inline: true, &s)
             }
             releaseIoEnd(ioRef, &s)
         }

@@ -108,7 +108,9 @@ func records(_ path: String) throws -> (TraceMetadata, [TraceRecord]) {
     @Test func releases() {
         #expect(KernelProfile.forRelease("6.18.44-fc-v669") == .ext4_6_x)
         #expect(KernelProfile.forRelease("6.15.2") == .ext4_6_15)
-        #expect(KernelProfile.forRelease("5.10.0-23-amd64") == .ext4_3_11)
+        #expect(KernelProfile.forRelease("5.10.0-23-amd64") == .ext4_5_10)
+        #expect(KernelProfile.forRelease("6.12.117+deb13-amd64") == .ext4_6_12)
+        #expect(KernelProfile.forRelease("4.19.0") == .ext4_3_11)
         #expect(KernelProfile.forRelease("3.7.10") == .ext4_3_7)
         #expect(KernelProfile.forRelease("3.6.0") == .ext4_3_6)
         #expect(KernelProfile.forRelease("2.6.39.4") == .ext4_2_6_39)

@@ -18,7 +18,25 @@ import Testing
         return d
     }
 
-    @Test(arguments: [KernelProfile.ext4_3_6, .ext4_3_7, .ext4_3_11])
+    /// The bio fails before the submitter drops its reference (a dm `error`
+    /// target fails it inside `submit_bio`): the submitter's
+    /// `ext4_put_io_end` is the last and converts inline.
+    static func failedWriteBeforeSubmitterPut(_ profile: KernelProfile) -> ModelDriver {
+        var d = ModelDriver(profile, F.dirtyFolioOverUnwritten(SuperblockState(ioErrorsPossible: true)))
+        d.step(.ext4Writepages(task: 3, F.inode, syncAll: false))
+        while let t = d.enabled(.task(3)).first {
+            if case .ext4PutIoEnd = t { break }
+            d.step(t)
+        }
+        d.step(.blkMqStartRequest(F.bio0))
+        d.step(.ext4EndBio(F.bio0, error: true))
+        #expect(d.enabled(.task(3)) == [.ext4PutIoEnd(task: 3, F.io0)])
+        d.run(.task(3))
+        d.run(.worker)
+        return d
+    }
+
+    @Test(arguments: [KernelProfile.ext4_3_6, .ext4_3_7, .ext4_3_11, .ext4_5_10])
     func convertedDespiteErrorBefore615(_ profile: KernelProfile) {
         let d = Self.failedWriteIntoUnwritten(profile)
         #expect(d.rules() == [.conversionAfterIOError])
@@ -26,12 +44,27 @@ import Testing
         #expect(d.state.inodes[F.inode]!.extents.state(of: 0) == .written)
     }
 
-    @Test(arguments: [KernelProfile.ext4_6_15, .ext4_6_x])
-    func failedIoEndNotConvertedSince615(_ profile: KernelProfile) {
+    /// 6.12.117 (e856f93e0fb2 without 2f94b537c48d) and 6.15+: the worker's
+    /// `ext4_end_io_end` leaves a FAILED io_end unwritten.
+    @Test(arguments: [KernelProfile.ext4_6_12, .ext4_6_15, .ext4_6_x])
+    func failedIoEndNotConvertedByTheWorker(_ profile: KernelProfile) {
         let d = Self.failedWriteIntoUnwritten(profile)
         #expect(d.violations.isEmpty)
         #expect(d.state.inodes[F.inode]!.extents.state(of: 0) == .unwritten)
         #expect(d.state.inodes[F.inode]!.ioEnds.isEmpty)
+        #expect(d.state.folio(F.folio0)?.writeback == false)
+    }
+
+    /// Up to 6.14, and on 6.12.117, the submitter's inline `ext4_put_io_end`
+    /// converts a FAILED io_end; 6.15+ skip it there too.
+    @Test(arguments: [KernelProfile.ext4_3_11, .ext4_5_10, .ext4_6_12, .ext4_6_15, .ext4_6_x])
+    func inlinePutOfAFailedIoEnd(_ profile: KernelProfile) {
+        let d = Self.failedWriteBeforeSubmitterPut(profile)
+        let converts = profile.generation < .v6_15
+        #expect(d.rules() == (converts ? [.conversionAfterIOError] : []), "\(profile)")
+        #expect(d.state.inodes[F.inode]!.extents.state(of: 0) == (converts ? .written : .unwritten), "\(profile)")
+        #expect(d.state.inodes[F.inode]!.ioEnds.isEmpty)
+        #expect(d.state.inodes[F.inode]!.rsvWorkQueued == false, "converted or released inline, not queued")
         #expect(d.state.folio(F.folio0)?.writeback == false)
     }
 

@@ -134,4 +134,33 @@ import TraceIO
         }
         return d
     }
+
+    /// The bio completed while the model still holds the submitter's
+    /// reference, and the trace shows the conversion work running: the
+    /// submitter had put first, so the completion queued the io_end, and
+    /// nothing is converted inline. Without a completed bio nothing changes.
+    @Test(arguments: [KernelProfile.ext4_5_10, .ext4_6_12, .ext4_6_x])
+    func theSubmitterPutFirst(_ profile: KernelProfile) {
+        var d = ModelDriver(profile, F.dirtyFolioOverUnwritten())
+        let model = WritebackModel(profile: profile)
+        d.step(.ext4Writepages(task: 3, F.inode, syncAll: false))
+        d.step(.mpageSubmitFolio(task: 3, F.folio0))
+        d.step(.ext4BioWriteFolio(task: 3, F.folio0))
+        d.step(.ext4IoSubmit(task: 3, F.io0))
+        let submitted = d.state
+        model.learn(.submitterPutFirst(task: 3, F.io0), in: &d.state)
+        #expect(d.state == submitted, "the bio has not completed: the submitter's put may still be the last")
+        d.step(.blkMqStartRequest(F.bio0))
+        d.step(.ext4EndBio(F.bio0, error: false))
+        #expect(d.state.inodes[F.inode]!.rsvWorkQueued == false)
+        model.learn(.submitterPutFirst(task: 3, F.io0), in: &d.state)
+        #expect(d.state.tasks[3]?.writeback?.ownerReference == nil)
+        #expect(d.state.inodes[F.inode]!.rsvWorkQueued)
+        #expect(d.state.inodes[F.inode]!.extents.state(of: 0) == .unwritten, "converted by the worker, not inline")
+        #expect(d.state.folio(F.folio0)?.writeback == true)
+        d.step(.ext4WritepagesResult(task: 3))
+        d.run(.worker)
+        #expect(d.state.inodes[F.inode]!.extents.state(of: 0) == .written)
+        #expect(d.state.folio(F.folio0)?.writeback == false)
+    }
 }

@@ -152,6 +152,9 @@ public final class Recorder: @unchecked Sendable {
             if let sw = device.stableWrites { facts.append(("stable_writes", sw ? "1" : "0")) }
         }
         facts.append(("clock", plan.clock))
+        // The release, so that a text rendering of the recording (which
+        // loses trace.dat's uname option) still picks the kernel's profile.
+        if let release = DatMetadata.kernelRelease(fromUname: Self.uname()) { facts.append(("kernel", release)) }
         facts.append(("buffer_kb", String(plan.bufferKB)))
         facts.append(("version", toolVersion))
         return RecordingMarker.text(facts)
