@@ -7,7 +7,7 @@ import WritebackModel
 public enum BuiltinScenarios {
     public static var all: [Scenario] {
         [fsyncVsConversion, flushVsWorkerDrain, reclaimBeforeConversion, truncateVsConversion,
-         freezeVsMmap, mkwriteVsWriteback, evictVsRsvWork]
+         freezeVsMmap, mkwriteVsWriteback, evictVsRsvWork, ioErrorVsConversion]
     }
 
     public static func named(_ name: String) -> Scenario? { all.first { $0.name == name } }
@@ -53,7 +53,7 @@ public enum BuiltinScenarios {
         summary: "write(2) into two fallocated blocks, then fsync, racing the flusher, the bio completions and the conversion worker",
         source: "seed 002 (Monakhov, Kara 2012): the fsync diagrams before and with the V4 patch",
         rule: .fsyncBeforeConversion,
-        bugProfiles: [.ext4_3_6, .ext4_3_7_v4], fixedProfiles: [.ext4_3_7, .ext4_3_11, .ext4_6_x],
+        bugProfiles: [.ext4_3_6, .ext4_3_7_v4], fixedProfiles: [.ext4_3_7, .ext4_3_11, .ext4_5_10, .ext4_6_12, .ext4_6_x],
         defaultBound: 40,
         actors: [ScenarioActor(.task(1), role: "fsync", comm: "xfs_io", pid: 4739, cpu: 1), flusher, irq, worker],
         scripts: [1: [.ext4DaWriteBegin(task: 1, folio(0)), .ext4DaWriteBegin(task: 1, folio(1)),
@@ -70,7 +70,7 @@ public enum BuiltinScenarios {
         summary: "a completed unwritten io_end on the list; the worker drains it while truncate flushes",
         source: "seed 002: Jan Kara's review of \"completed_io locking cleanup V4\"",
         rule: .truncateDuringConversion,
-        bugProfiles: [.ext4_3_7_v4], fixedProfiles: [.ext4_3_7, .ext4_6_x],
+        bugProfiles: [.ext4_3_7_v4], fixedProfiles: [.ext4_3_7, .ext4_5_10, .ext4_6_12, .ext4_6_x],
         defaultBound: 16,
         actors: [ScenarioActor(.task(2), role: "truncate", comm: "truncate", pid: 4802, cpu: 0), worker, flusher, irq],
         scripts: [2: [.ext4Setattr(task: 2, inode, newSizeBlocks: 0)]],
@@ -86,7 +86,7 @@ public enum BuiltinScenarios {
         summary: "the flusher writes a fallocated block while truncate removes it",
         source: "seed 002: TEST_CASE1 (fallocate, aio-stress, truncate -s 0)",
         rule: .truncateDuringConversion,
-        bugProfiles: [.ext4_3_6], fixedProfiles: [.ext4_3_7, .ext4_6_x],
+        bugProfiles: [.ext4_3_6], fixedProfiles: [.ext4_3_7, .ext4_5_10, .ext4_6_12, .ext4_6_x],
         defaultBound: 24,
         actors: [flusher, ScenarioActor(.task(2), role: "truncate", comm: "truncate", pid: 4802, cpu: 1), irq, worker],
         scripts: [3: [.ext4Writepages(task: 3, inode, syncAll: false)],
@@ -104,7 +104,7 @@ public enum BuiltinScenarios {
         summary: "the flusher writes a fallocated block; reclaim drops the clean folio and a reader reads it back",
         source: "seed 000 (Kara, Ts'o 2011)",
         rule: .staleReadBeforeConversion,
-        bugProfiles: [.ext4_3_6], fixedProfiles: [.ext4_3_11, .ext4_6_x],
+        bugProfiles: [.ext4_3_6], fixedProfiles: [.ext4_3_11, .ext4_5_10, .ext4_6_12, .ext4_6_x],
         defaultBound: 24,
         actors: [flusher, irq, worker, ScenarioActor(.reclaim, role: "reclaim", comm: "kswapd0", pid: 95, cpu: 1)],
         rereader: ScenarioActor(.reclaim, role: "reader", comm: "cat", pid: 4811, cpu: 1),

@@ -65,7 +65,7 @@ import Testing
         let r = try CLI.run(["explore", "--list"])
         #expect(r.status == 0)
         for name in ["fsync-vs-conversion", "flush-vs-worker-drain", "reclaim-before-conversion", "truncate-vs-conversion",
-                     "freeze-vs-mmap", "mkwrite-vs-writeback", "evict-vs-rsv-work"] {
+                     "freeze-vs-mmap", "mkwrite-vs-writeback", "evict-vs-rsv-work", "io-error-vs-conversion"] {
             #expect(r.stdoutText.contains(name))
         }
     }
