@@ -128,6 +128,11 @@ def strip_parens(e):
 def numeric_target(expr):
     """(field, shift) when expr is REC->f, optionally shifted and masked."""
     e = CAST.sub("", expr)
+    # `REC->found ? REC->pblk : 0` prints the field, or 0 when the
+    # condition field is 0: the field (the decoder zeroes it likewise).
+    m = re.match(r"^\(?\s*REC->\w+\s*\?\s*REC->(\w+)\s*:\s*0\s*\)?$", strip_parens(re.sub(r"\s+", " ", e)))
+    if m:
+        return m.group(1), 0
     if "?" in e or e.count("REC->") != 1 or "jiffies" in e:
         return None
     e = re.sub(r"\s+", " ", e)

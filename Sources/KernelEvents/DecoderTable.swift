@@ -71,6 +71,14 @@ enum DecoderTable {
             let extent = ExtentRange(lblk: r.u("lblk"), pblk: r.u("pblk"), len: r.u("len"))
             return .ext4(.extentStatusInsert(inode, extent: extent, status: r.extentStatus("status")))
         }
+        add(["ext4_es_lookup_extent_exit"]) { r in
+            // The print fmt shows pblk and status only when found (0 and ""
+            // otherwise): trace.dat's stored values then mean nothing.
+            let inode = r.ext4Inode()
+            let found = r.i("found") != 0
+            let extent = ExtentRange(lblk: r.u("lblk"), pblk: found ? r.u("pblk") : 0, len: r.u("len"))
+            return .ext4(.extentStatusLookup(inode, extent: extent, status: found ? r.extentStatus("status") : [], found: found))
+        }
         add(["ext4_journal_start_reserved"]) { r in
             .ext4(.journalStartReserved(dev: r.dev("dev"), blocks: r.i("blocks"),
                                         caller: r.optionalString("ip") ?? r.optionalString("caller")))

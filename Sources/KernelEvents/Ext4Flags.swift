@@ -28,6 +28,16 @@ public struct MapFlags: OptionSet, Hashable, Sendable, CustomStringConvertible {
     ]
 
     public var description: String { flagNames(rawValue, Self.names.map { ($0.0.rawValue, $0.1) }, "|") }
+
+    /// A call that maps an unwritten extent for the I/O about to be
+    /// submitted (not its conversion). Up to 6.x writeback and DIO pass
+    /// `EXT4_GET_BLOCKS_IO_CREATE_EXT` (PRE_IO with CREATE|UNWRIT); 7.x
+    /// dropped PRE_IO (its bit is SPLIT_NOMERGE there, per the 7.3 format
+    /// files) and writeback's `mpage_map_one_extent` passes CREATE|UNWRIT
+    /// with IO_SUBMIT.
+    public var mapsUnwrittenForIO: Bool {
+        !contains(.convert) && (contains(.preIO) || contains([.unwritten, .ioSubmit]))
+    }
 }
 
 /// `EXT4_MAP_*` result flags of `ext4_ext_map_blocks_exit.mflags` and

@@ -41,6 +41,10 @@ public enum Ext4Event: Sendable, Equatable {
     /// unwritten space) or CONVERT (end-of-I/O conversion).
     case handleUnwritten(InodeRef, flags: MapFlags, extent: ExtentRange)
     case extentStatusInsert(InodeRef, extent: ExtentRange, status: ExtentStatus)
+    /// `ext4_es_lookup_extent_exit`: the extent-status cache answered a
+    /// lookup (`found`). 7.x DIO finds its unwritten extent here and maps
+    /// nothing before it queues the bio.
+    case extentStatusLookup(InodeRef, extent: ExtentRange, status: ExtentStatus, found: Bool)
     /// `ext4_journal_start_reserved`: no inode; `caller` is the symbol
     /// (`ext4_convert_unwritten_io_end_vec+0x2d/0x100`) when the source resolved it.
     case journalStartReserved(dev: DeviceNumber, blocks: Int64, caller: String?)
@@ -72,7 +76,7 @@ public enum Ext4Event: Sendable, Equatable {
              .writepagesResult(let i, _), .writeFoliosStart(let i, _, _), .writeFoliosEnd(let i, _, _),
              .writePagesExtent(let i, _, _, _), .mapBlocksEnter(let i, _, _, _),
              .mapBlocksExit(let i, _, _, _, _), .handleUnwritten(let i, _, _),
-             .extentStatusInsert(let i, _, _), .syncFileEnter(let i, _), .syncFileExit(let i, _),
+             .extentStatusInsert(let i, _, _), .extentStatusLookup(let i, _, _, _), .syncFileEnter(let i, _), .syncFileExit(let i, _),
              .truncateEnter(let i), .truncateExit(let i), .fallocateEnter(let i, _, _, _),
              .fallocateExit(let i, _), .punchHole(let i, _, _), .zeroRange(let i, _, _),
              .collapseRange(let i, _, _), .insertRange(let i, _, _), .removeSpace(let i, _, _),

@@ -137,7 +137,11 @@ extension GraphStream {
             bio.writeback = bio.owner != nil && spans.passes[s.pid]?.inode == bio.owner
         }
         if let fs = bio.owner?.dev { bio.blockSize = geometry.geometry(of: fs)?.blockSize }
+        let found = extents.foundUnwritten.removeValue(forKey: s.pid)
         bio.submissions = linkSubmissions(toBio: id, io.range, pid: s.pid)
+        if bio.submissions.isEmpty, io.rwbs.operation == .write, let found {
+            bio.submissions = submitFoundUnwritten(found, toBio: id, io.range)
+        }
         block.bios[id] = bio
         block.longestBio[io.range.dev] = max(block.longestBio[io.range.dev] ?? 0, io.range.count)
         var list = block.outstanding[io.range.dev] ?? []

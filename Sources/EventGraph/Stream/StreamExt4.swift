@@ -105,10 +105,14 @@ extension GraphStream {
             links.detail = extent.lblk
             closeSpan(.mapBlocks, s)
             if ret > 0, extent.pblk > 0, result.contains(.mapped) || result.contains(.unwritten) {
-                extents.lastMapped[pid] = (ref.dev, extent)
-                if !flags.contains(.convert) { noteMapping(pid, Mapping(inode: inode, extent: extent)) }
+                // A conversion's blocks were written already: the task's next
+                // bio is not theirs, so it says nothing of the geometry.
+                if !flags.contains(.convert) {
+                    extents.lastMapped[pid] = (ref.dev, extent)
+                    noteMapping(pid, Mapping(inode: inode, extent: extent))
+                }
             }
-            if ret > 0, flags.contains(.preIO), result.contains(.unwritten) {
+            if ret > 0, flags.mapsUnwrittenForIO, result.contains(.unwritten) {
                 submit(s, inode: inode, fs: ref.dev, extent: extent, provisional: false)
             }
             extents.mapCallByPid[pid] = nil
@@ -116,9 +120,12 @@ extension GraphStream {
             links.detail = extent.lblk
             if flags.contains(.convert) {
                 convert(s, inode: inode, extent: extent)
-            } else if flags.contains(.preIO) {
+            } else if flags.mapsUnwrittenForIO {
                 submit(s, inode: inode, fs: ref.dev, extent: extent, provisional: true)
             }
+        case .extentStatusLookup(_, let extent, let status, let found):
+            links.detail = extent.lblk
+            if found, status.contains(.unwritten) { foundUnwritten(s, inode: inode, fs: ref.dev, extent: extent) }
         case .extentStatusInsert(_, let extent, let status):
             links.detail = extent.lblk
             if status.contains(.written), let c = extents.awaitingWritten[pid],

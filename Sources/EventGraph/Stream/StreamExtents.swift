@@ -54,6 +54,8 @@ struct ExtentState {
     var awaitingWritten: [Int32: AwaitingWritten] = [:]
     /// The last extent a task mapped, to pair with its next bio (geometry).
     var lastMapped: [Int32: (fs: DeviceNumber, extent: ExtentRange)] = [:]
+    /// The unwritten extent a task's last extent-status lookup found (7.x DIO).
+    var foundUnwritten: [Int32: FoundUnwritten] = [:]
 
     /// A bio carrying submission `id`'s data completed.
     mutating func bioCompleted(_ id: Int, bio: BioID, sectors: SectorRange, at node: Int) {
