@@ -190,6 +190,8 @@ struct ChainTable: Sendable {
     private var codes: [Int64: Int32] = [:]
     private(set) var lengths: [Int32] = []
     private(set) var pids: [Int32] = []
+    private var lastKey: Int64?
+    private var lastChain: Int32 = 0
 
     /// The chain an event of `pid` on `cpu` belongs to: the task, or the CPU's idle task.
     static func key(pid: Int32, cpu: Int) -> Int64 {
@@ -200,7 +202,10 @@ struct ChainTable: Sendable {
     mutating func append(pid: Int32, cpu: Int) -> (chain: Int32, position: Int32) {
         let key = Self.key(pid: pid, cpu: cpu)
         let chain: Int32
-        if let c = codes[key] {
+        if key == lastKey {
+            // Runs of events come from one task: no hashing for them.
+            chain = lastChain
+        } else if let c = codes[key] {
             chain = c
         } else {
             chain = Int32(lengths.count)
@@ -208,6 +213,8 @@ struct ChainTable: Sendable {
             lengths.append(0)
             pids.append(pid)
         }
+        lastKey = key
+        lastChain = chain
         let position = lengths[Int(chain)]
         lengths[Int(chain)] += 1
         return (chain, position)

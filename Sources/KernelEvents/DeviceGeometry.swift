@@ -62,8 +62,17 @@ public struct GeometryEstimator: Sendable {
         guard k >= 1, k <= 128, k & (k - 1) == 0 else { return }
         let (product, overflow) = extent.pblk.multipliedReportingOverflow(by: k)
         guard !overflow, bio.sector >= product else { return }
-        votes[Candidate(fs: fs, disk: bio.dev, sectorsPerBlock: k, start: bio.sector - product), default: 0] += 1
-        dirty = true
+        let vote = Candidate(fs: fs, disk: bio.dev, sectorsPerBlock: k, start: bio.sector - product)
+        votes[vote, default: 0] += 1
+        if !dirty, let best = cached[fs], best.diskDevice == vote.disk, best.sectorsPerBlock == k,
+           best.startSector == vote.start {
+            // A vote for the geometry that already wins keeps it winning:
+            // only its evidence grows (`recompute` over every candidate at
+            // each mapped bio showed in profiles).
+            cached[fs]!.evidence += 1
+        } else {
+            dirty = true
+        }
     }
 
     /// `block_bio_remap`: a bio of partition `from.dev` moved to `to.dev`.

@@ -13,7 +13,11 @@ struct ReplayDispatcher {
     var comms: [Int32: String] { front.comms }
     var events: Int { front.events }
     /// File systems: devices ext4 events name (or the recording names).
-    var fsDevices: Set<DeviceNumber> = []
+    /// Only grows (see `noteFileSystem`).
+    private(set) var fsDevices: Set<DeviceNumber> = []
+    /// The file system the last ext4 event named: nearly every event is
+    /// about it, and comparing spares hashing the device twice an event.
+    private var recentDevice: DeviceNumber?
     var blockSizes: [DeviceNumber: UInt64] = [:]
     var happensBefore = HappensBeforeWindow()
     var pid: Int32 = 0
@@ -26,7 +30,7 @@ struct ReplayDispatcher {
         self.replays = replays
         for i in self.replays.indices { self.replays[i].names = names }
         front = ReplayFrontEnd(reliability: reliability, names: names, metadata: metadata)
-        if let dev = metadata.recording["dev"].flatMap({ DeviceNumber($0) }) { fsDevices.insert(dev) }
+        if let dev = metadata.recording["dev"].flatMap({ DeviceNumber($0) }) { noteFileSystem(dev) }
     }
 
     var names: EventNames { front.names.names }
@@ -103,17 +107,24 @@ struct ReplayDispatcher {
         for i in replays.indices { body(&replays[i]) }
     }
 
+    /// `dev` is an ext4 file system of the trace.
+    mutating func noteFileSystem(_ dev: DeviceNumber) {
+        guard dev != recentDevice else { return }
+        fsDevices.insert(dev)
+        recentDevice = dev
+    }
+
     func model(_ id: InodeID) -> ModelInode { ModelInode(dev: id.dev, ino: id.ino, generation: id.generation) }
 
     /// The model's inode of an event on a traced file system; nil for an
     /// event about none, or about another file system's inode.
     func traced(_ id: InodeID?) -> ModelInode? {
-        guard let id, fsDevices.contains(id.dev) else { return nil }
+        guard let id, id.dev == recentDevice || fsDevices.contains(id.dev) else { return nil }
         return model(id)
     }
 
     mutating func ext4(_ e: Ext4Event, _ links: ReplayLinks) {
-        if let ref = e.inode { fsDevices.insert(ref.dev) }
+        if let ref = e.inode { noteFileSystem(ref.dev) }
         guard let id = links.inode else { return }
         let inode = model(id)
         if case .allocateInode = e {

@@ -47,7 +47,11 @@ enum ReplayPipeline {
             channel.finish()
         }
         while let batch = channel.receive() {
-            for prepared in batch { consume(prepared) }
+            // Lent in place: a `for … in batch` copies every event out (and
+            // retains what it holds) before the batch releases it again.
+            batch.withUnsafeBufferPointer { events in
+                for i in events.indices { consume(events[i]) }
+            }
         }
         // finish() happened after the producer's last write, and receive()
         // returned nil only after it: the producer's state is complete.

@@ -15,6 +15,9 @@ public struct TraceStatistics: Sendable {
     public var inodes: Set<InodeKey> = []
     /// Damaged records the reader skipped (`TraceReader.damagedEvents`).
     public var damagedEvents: UInt64 = 0
+    /// The device and inode `add` inserted last.
+    private var lastDevice: DeviceNumber?
+    private var lastInode: InodeKey?
 
     public init() {}
 
@@ -25,23 +28,38 @@ public struct TraceStatistics: Sendable {
     public mutating func add(_ record: TraceRecord) {
         switch record {
         case .event(let event):
-            events += 1
             byEvent[event.name, default: 0] += 1
             byCPU[event.cpu, default: 0] += 1
-            if firstTimestamp.map({ event.timestamp < $0 }) ?? true { firstTimestamp = event.timestamp }
-            if lastTimestamp.map({ event.timestamp > $0 }) ?? true { lastTimestamp = event.timestamp }
-            if let dev = event.device {
-                devices.insert(dev)
-                if let ino = event.fields.uint("ino") ?? event.fields.uint("i_ino") {
-                    inodes.insert(InodeKey(dev: dev, ino: ino))
-                }
-            }
+            addSpanAndObjects(event)
         case .lost(let lost):
             if let count = lost.count {
                 lostByCPU[lost.cpu, default: 0] += count
             } else {
                 unknownLossCPUs.insert(lost.cpu)
                 lostByCPU[lost.cpu, default: 0] += 0
+            }
+        }
+    }
+
+    /// What `add` counts of an event besides its name and CPU: the event,
+    /// the time span, the device and inode it names.
+    mutating func addSpanAndObjects(_ event: TraceEvent) {
+        events += 1
+        if firstTimestamp.map({ event.timestamp < $0 }) ?? true { firstTimestamp = event.timestamp }
+        if lastTimestamp.map({ event.timestamp > $0 }) ?? true { lastTimestamp = event.timestamp }
+        if let dev = event.device {
+            // Runs of events name one device and inode: the sets only grow,
+            // so the last one inserted needs no hashing.
+            if dev != lastDevice {
+                devices.insert(dev)
+                lastDevice = dev
+            }
+            if let ino = event.fields.uint("ino") ?? event.fields.uint("i_ino") {
+                let key = InodeKey(dev: dev, ino: ino)
+                if key != lastInode {
+                    inodes.insert(key)
+                    lastInode = key
+                }
             }
         }
     }
@@ -89,8 +107,8 @@ extension TraceStatistics {
             return stats
         }
         if let text = reader as? TextReader {
-            var stats = try text.forEachPart(options) { _ in TraceStatistics() }
-                .reduce(into: TraceStatistics()) { $0.merge($1) }
+            var stats = try text.forEachPart(options) { _ in TextPartStatistics() }
+                .reduce(into: TraceStatistics()) { $0.merge($1.statistics) }
             stats.damagedEvents = UInt64(text.damagedEvents)
             return stats
         }

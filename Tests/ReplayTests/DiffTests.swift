@@ -142,4 +142,22 @@ import WritebackModel
         #expect(compared > 0)
         #expect(withHistory > 0)
     }
+
+    /// Two kinds of object diverge at one event on this 6.12 recording (an
+    /// io_end and its inode's conversion work): the first divergences come
+    /// by event, then by kind, the same on every run — not in a dictionary's
+    /// per-process order.
+    @Test func firstDivergencesAtOneEventComeInKindOrder() throws {
+        let path = Paths.trace("kernels/6.12.117+deb13-amd64/default/mmap_during_writeback.dat")
+        let r = try ProfileDiff.run(TraceFile.open(path: path))
+        var ties = 0
+        for p in r.profiles {
+            let firsts = p.firstDivergences.map(\.divergence)
+            for (a, b) in zip(firsts, firsts.dropFirst()) {
+                #expect((a.eventIndex, a.kind) < (b.eventIndex, b.kind), "\(p.profile): \(a.kind) then \(b.kind)")
+                if a.eventIndex == b.eventIndex { ties += 1 }
+            }
+        }
+        #expect(ties > 0, "the recording no longer has two kinds diverging at one event")
+    }
 }

@@ -46,7 +46,7 @@ public struct GraphStream: Sendable {
     var fsDevices: Set<DeviceNumber> = []
     var bdiDevices: [String: (dev: DeviceNumber?, found: Bool, at: Int)] = [:]
     /// The last completion event per CPU, for the work its irq handler queues.
-    var lastCompletionByCPU: [Int: LastCompletion] = [:]
+    var lastCompletionByCPU = PerCPU<LastCompletion>()
 
     // The whole trace's objects, with `keepHistory`.
     var workHistory: [WorkItem] = []

@@ -38,6 +38,10 @@ public struct HappensBeforeWindow: Sendable {
     public init(capacity: Int = 1 << 20) {
         self.capacity = max(16, capacity)
         slots = []
+        // Reserved, not filled: the pages are touched as events arrive (a
+        // short trace costs no more), and growing by doubling would copy
+        // the window's slots again and again on a long one.
+        slots.reserveCapacity(self.capacity)
     }
 
     /// Adds event `stamp.index` (which must be `end`) and the edges found at

@@ -144,12 +144,27 @@ extension GraphStream {
         }
         block.bios[id] = bio
         block.longestBio[io.range.dev] = max(block.longestBio[io.range.dev] ?? 0, io.range.count)
-        var list = block.outstanding[io.range.dev] ?? []
-        var i = lowerBound(list, io.range.sector)
-        while i < list.count, block.bios[list[i]]!.sectors.sector == io.range.sector { i += 1 }
-        list.insert(id, at: i)
-        block.outstanding[io.range.dev] = list
+        // In place: a copy of the device's list per bio showed in profiles.
+        let at = insertionIndex(io.range)
+        block.outstanding[io.range.dev, default: []].insert(id, at: at)
         return .bioQueued(bio.bound(id))
+    }
+
+    /// Where a bio of `range` goes in its device's outstanding list: after
+    /// the bios that start at or before its first sector.
+    func insertionIndex(_ range: SectorRange) -> Int {
+        guard let list = block.outstanding[range.dev] else { return 0 }
+        var i = lowerBound(list, range.sector)
+        while i < list.count, block.bios[list[i]]!.sectors.sector == range.sector { i += 1 }
+        return i
+    }
+
+    /// Where bio `b` (of `sectors`) is in its device's outstanding list.
+    func outstandingIndex(of b: BioID, _ sectors: SectorRange) -> Int? {
+        guard let list = block.outstanding[sectors.dev] else { return nil }
+        var i = lowerBound(list, sectors.sector)
+        while i < list.count, list[i] != b, block.bios[list[i]]!.sectors.sector == sectors.sector { i += 1 }
+        return i < list.count && list[i] == b ? i : nil
     }
 
     /// First index in `list` whose bio starts at or after `sector`.
@@ -295,11 +310,10 @@ extension GraphStream {
             block.bios[b] = bio
             return nil
         }
-        if var list = block.outstanding[bio.sectors.dev] {
-            var i = lowerBound(list, bio.sectors.sector)
-            while i < list.count, list[i] != b, block.bios[list[i]]!.sectors.sector == bio.sectors.sector { i += 1 }
-            if i < list.count, list[i] == b { list.remove(at: i) }
-            block.outstanding[bio.sectors.dev] = list.isEmpty ? nil : list
+        if let i = outstandingIndex(of: b, bio.sectors) {
+            let dev = bio.sectors.dev
+            block.outstanding[dev]!.remove(at: i)
+            if block.outstanding[dev]!.isEmpty { block.outstanding[dev] = nil }
         }
         block.bios[b] = nil
         for sub in bio.submissions { extents.bioCompleted(sub, bio: b, sectors: bio.sectors, at: node) }

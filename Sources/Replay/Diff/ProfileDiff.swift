@@ -54,7 +54,7 @@ public enum ProfileDiff {
         var wanted: [(profile: KernelProfile, ino: UInt64, objects: Set<String>)] = []
         var through = 0
         for r in first.replays {
-            for d in r.firstDivergence.values {
+            for d in Self.inOrder(r.firstDivergence) {
                 guard let ino = d.inode?.ino else { continue }
                 through = max(through, d.eventIndex)
                 let label = d.historyLabel.map { Set([$0]) } ?? []
@@ -76,13 +76,20 @@ public enum ProfileDiff {
         let results = first.replays.map { r in
             ProfileConformance(
                 profile: r.profile, objects: r.conformance, divergenceCount: r.divergenceCount,
-                firstDivergences: r.firstDivergence.values.sorted { $0.eventIndex < $1.eventIndex }.map { d in
+                firstDivergences: Self.inOrder(r.firstDivergence).map { d in
                     FirstDivergence(divergence: d, history: history(of: d, in: histories[r.profile] ?? []))
                 })
         }
         let (best, reason) = bestFit(results, release: meta.kernelRelease)
         return ProfileDiffReport(trace: reader.path, events: first.events, lostEvents: first.reliability.lostEventCount,
                                  recordedRelease: meta.kernelRelease, profiles: results, bestProfile: best, reason: reason)
+    }
+
+    /// The first divergences of a replay by event, and at one event by the
+    /// object's kind: the dictionary's own order changes from run to run,
+    /// and two kinds often diverge at the same event.
+    static func inOrder(_ first: [ReplayObjectKind: Divergence]) -> [Divergence] {
+        first.sorted { ($0.value.eventIndex, $0.key) < ($1.value.eventIndex, $1.key) }.map(\.value)
     }
 
     /// The diverging object's states up to (and including) the divergence.

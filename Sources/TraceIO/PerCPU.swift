@@ -1,12 +1,16 @@
 /// A value per CPU number, for lookups on every event: an array for the
 /// CPU numbers machines have, a dictionary for anything a damaged trace
 /// claims beyond them (hashing every event's CPU number showed in profiles).
-struct PerCPU<Value: Sendable>: Sendable {
-    private var values: [Value?] = []
-    private var beyond: [Int: Value] = [:]
-    static var arrayLimit: Int { 4096 }
+/// Inlinable: the replay and the event graph read it on every event from
+/// other modules, where an unspecialized generic would cost more than the hash.
+public struct PerCPU<Value: Sendable>: Sendable {
+    @usableFromInline var values: [Value?] = []
+    @usableFromInline var beyond: [Int: Value] = [:]
+    @usableFromInline static var arrayLimit: Int { 4096 }
 
-    subscript(cpu: Int) -> Value? {
+    @inlinable public init() {}
+
+    @inlinable public subscript(cpu: Int) -> Value? {
         get {
             if cpu >= 0, cpu < Self.arrayLimit { return cpu < values.count ? values[cpu] : nil }
             return beyond[cpu]
