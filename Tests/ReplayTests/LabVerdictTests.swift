@@ -7,6 +7,7 @@ import TraceIO
 /// 5.10, 6.1, 6.12 and 7.3 under qemu, and this machine's 6.18) against what
 /// each kernel did:
 /// - the workloads run on healthy kernels: no violated finding;
+/// - the text twin of every recording gives the same verdicts;
 /// - the I/O-error recipes (eio/: dm `error` or null_blk under a write into
 ///   a fallocated file, then fsync, fdatasync or the flusher) come with the
 ///   kernel's own `filefrag -v` before and after (`*.evidence`). Where the
@@ -90,6 +91,11 @@ import TraceIO
         #expect(report.choice.profile == LabProfileTests.expected[release], "\(recording)")
         let unknown = Set(report.divergences.map(Self.divergenceClass)).subtracting(Self.knownGaps[release] ?? [])
         #expect(unknown.isEmpty, "\(recording): \(unknown.sorted())")
+        // The text twin (`trace-cmd report -t`: no release, best fit) reaches the same verdicts.
+        let twin = try LabProfileTests.textTwin("\(Self.folder)/\(recording)")
+        defer { try? FileManager.default.removeItem(atPath: twin) }
+        let text = try Replay.check(TraceFile.open(path: twin))
+        #expect(LabProfileTests.verdicts(text) == LabProfileTests.verdicts(report), "\(recording): text twin under \(text.choice.profile)")
         let violated = report.findings.filter { $0.verdict == .violated }
         guard let blocks = try Self.convertedAfterError(recording) else {
             #expect(violated.isEmpty, "\(recording): \(violated.map { "\($0.rule) at event \($0.eventIndex)" })")
