@@ -48,6 +48,12 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Injects the seeds' bugs into the real traces of traces/ (and any other
+        // trace directory), each with a legal twin and the finding construction
+        // guarantees. It never imports Replay or WritebackModel: the expected
+        // outcome must not come from the code under test.
+        .target(name: "MutationCorpus", dependencies: ["TraceIO", "KernelEvents"], path: "Tests/MutationCorpus",
+                exclude: ["README.md"]),
         .testTarget(name: "TraceIOTests", dependencies: ["TraceIO"]),
         .testTarget(name: "KernelEventsTests", dependencies: ["KernelEvents", "TraceIO"]),
         .testTarget(name: "EventGraphTests", dependencies: ["EventGraph", "KernelEvents", "TraceIO"]),
