@@ -62,6 +62,8 @@ let package = Package(
         .testTarget(name: "ExploreTests", dependencies: ["Explore", "Replay", "WritebackModel", "TraceIO"]),
         .testTarget(name: "ReplayTests", dependencies: ["Replay", "WritebackModel", "TraceIO"],
                     resources: [.copy("Fixtures")]),
+        // Recall over the mutation corpus: every injected bug found, no twin flagged.
+        .testTarget(name: "MutationRecallTests", dependencies: ["MutationCorpus", "Replay", "WritebackModel", "TraceIO"]),
         // Depends on the executable so that `swift test` builds the binary the live tests run.
         .testTarget(name: "RecordTests", dependencies: ["TraceIO", "wbreplay"]),
         // Runs the built binary as a user would; depends on it so it is built first.
