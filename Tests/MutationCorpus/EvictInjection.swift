@@ -62,8 +62,8 @@ enum EvictWithPendingIO {
             break
         }
         if laterUse != nil { dropped = [] }
-        var bug = Scenario(index, factory: factory)
-        var twin = Scenario(index, factory: factory)
+        var bug = Scenario(index, factory: factory, device: site.inode.dev)
+        var twin = Scenario(index, factory: factory, device: site.inode.dev)
         let task = bug.newTask("python3", cpu: x)
         _ = twin.newTask("python3", cpu: x)
         let step = bug.step

@@ -55,8 +55,8 @@ enum WriteWhileFrozen {
         let far = id.ordering == .farApart
         let exitAt = far ? tD - min(tD, 1_200_000) : tD - min(tD, 20_000)
         guard exitAt < tStart else { throw Unhostable("the write began more than 20 µs before it dirtied the folio") }
-        var bug = Scenario(index, factory: factory)
-        var twin = Scenario(index, factory: factory)
+        var bug = Scenario(index, factory: factory, device: d.inode.dev)
+        var twin = Scenario(index, factory: factory, device: d.inode.dev)
         let step = bug.step
         let freezerCPU = other
         let freezer = id.ordering == .happensBefore

@@ -44,8 +44,8 @@ enum FsyncBeforeConversion {
         guard others.isEmpty else {
             throw Unhostable("other writeback of the inode is in flight at the io_end's completion (an fdatasync would wait for it too)")
         }
-        var bug = Scenario(index, factory: factory)
-        var twin = Scenario(index, factory: factory)
+        var bug = Scenario(index, factory: factory, device: site.inode.dev)
+        var twin = Scenario(index, factory: factory, device: site.inode.dev)
         let f = bug.newTask(comm, cpu: x)
         _ = twin.newTask(comm, cpu: x)
         let step = bug.step

@@ -37,8 +37,8 @@ enum ConversionAfterIOError {
         }
         let completion = index.events[site.lastCompletion]
         let tc = completion.timestamp
-        var bug = Scenario(index, factory: factory)
-        var twin = Scenario(index, factory: factory)
+        var bug = Scenario(index, factory: factory, device: site.inode.dev)
+        var twin = Scenario(index, factory: factory, device: site.inode.dev)
         let step = bug.step
         var failed = site.lastCompletion
         var moveTo: (cpu: Int, t: UInt64)?

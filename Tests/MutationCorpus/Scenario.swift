@@ -29,9 +29,15 @@ struct Scenario {
     static let firstDeciding = "deciding.first"
     static let secondDeciding = "deciding.second"
 
-    init(_ index: TraceIndex, factory: EventFactory) {
+    /// The device the case is about. A template may come from an event of
+    /// another device of the recording (fstests' test and scratch devices):
+    /// every injected event that names a device names this one.
+    let device: DeviceNumber
+
+    init(_ index: TraceIndex, factory: EventFactory, device: DeviceNumber) {
         self.index = index
         self.factory = factory
+        self.device = device
         trace = MutableTrace(index)
         schedule = CPUSchedule(index)
         nextPid = index.maxPid + 1
@@ -56,7 +62,18 @@ struct Scenario {
     /// Makes a recorded-event copy.
     func make(_ name: String, at t: UInt64, by actor: Actor, _ changes: [FieldChange] = [],
               where accept: (TraceEvent) -> Bool = { _ in true }) throws -> TraceEvent {
-        try factory.make(name, at: t, by: actor, changes, where: accept)
+        var e = try factory.make(name, at: t, by: actor, changes, where: accept)
+        guard let named = e.device, named != device else { return e }
+        var moved: [FieldChange] = []
+        for f in e.fields.storage {
+            switch (f.name, f.value) {
+            case ("dev", .device), ("s_dev", .device): moved.append(.uint(f.name, device.kernelEncoded))
+            case ("name", .string(let bdi)) where DeviceNumber(bdi) != nil: moved.append(.text("name", "\(device.major):\(device.minor)"))
+            default: break
+            }
+        }
+        EventFactory.apply(moved, to: &e)
+        return e
     }
 
     /// Inserts events of one task, `step` apart from `t`, on a CPU the

@@ -39,8 +39,8 @@ enum StaleReadBeforeConversion {
         if let next = index.nextPageCacheEvent(inode, pages: folio.pages, after: tc), next.adds {
             throw Unhostable("the trace adds the folio again at event \(next.position) without deleting it")
         }
-        var bug = Scenario(index, factory: factory)
-        var twin = Scenario(index, factory: factory)
+        var bug = Scenario(index, factory: factory, device: site.inode.dev)
+        var twin = Scenario(index, factory: factory, device: site.inode.dev)
         let kswapd = bug.newTask("kswapd0", cpu: x)
         let reader = bug.newTask("cat", cpu: x)
         _ = twin.newTask("kswapd0", cpu: x)

@@ -32,8 +32,8 @@ enum TruncateDuringConversion {
         guard site.queuedByLastCompletion else {
             throw Unhostable("the io_end joined a list whose work an earlier completion had queued")
         }
-        var bug = Scenario(index, factory: factory)
-        var twin = Scenario(index, factory: factory)
+        var bug = Scenario(index, factory: factory, device: site.inode.dev)
+        var twin = Scenario(index, factory: factory, device: site.inode.dev)
         let t = bug.newTask(FsyncBeforeConversion.comm, cpu: x)
         _ = twin.newTask(FsyncBeforeConversion.comm, cpu: x)
         let step = bug.step

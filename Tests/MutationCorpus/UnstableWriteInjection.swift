@@ -38,8 +38,8 @@ enum UnstablePageWrite {
         if let d = StaleReadBeforeConversion.redirtied(folio, inode, from: tS, to: release, index: index) {
             throw Unhostable("the recording dirties the folio again while it is under writeback (event \(d))")
         }
-        var bug = Scenario(index, factory: factory)
-        var twin = Scenario(index, factory: factory)
+        var bug = Scenario(index, factory: factory, device: site.inode.dev)
+        var twin = Scenario(index, factory: factory, device: site.inode.dev)
         let step = bug.step
         var storer = bug.newTask("python3", cpu: other)
         _ = twin.newTask("python3", cpu: other)
