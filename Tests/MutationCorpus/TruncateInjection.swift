@@ -16,7 +16,8 @@ import TraceIO
 /// else `fallocate(PUNCH_HOLE|KEEP_SIZE)` of that block. It enters
 /// while the io_end is under way and waits on its first folio
 /// (`folio_wait_writeback`); woken by the completion it deletes the cached
-/// folios of the range, then `ext4_ext_remove_space` removes the blocks.
+/// folios of the range, then `ext4_ext_remove_space` removes the blocks;
+/// in the end_bio window the irq queues the io_end only after that.
 /// The conversion (recorded, unchanged) follows: (a) by the worker 1.2 ms
 /// after the removal; (b) by the worker 20 µs after it on the other CPU;
 /// (c) by the same task's next fdatasync, 20 µs after, on the other CPU.
@@ -88,14 +89,21 @@ enum TruncateDuringConversion {
                     s.place(rest, tags: [r.removeSpace - 2: Scenario.firstDeciding])
                     let tR = rest[r.removeSpace - 2].timestamp
                     let done = rest.last!.timestamp
+                    // The end_bio window: the irq queues the io_end only
+                    // after the task's flush found the list empty. The
+                    // flush has no tracepoint (3.6/3.7 call it after the
+                    // page cache is truncated, before the journal start of
+                    // the removal), so the queueing goes after the blocks'
+                    // removal, where no reading of the trace puts it before
+                    // the flush.
+                    let queued = tR + step
                     if id.ordering == .happensBefore {
-                        // The irq queued the io_end right after the task's flush.
-                        s.move(site.queueWork, to: t2 + step)
-                        if let a = site.activateWork { s.move(a, to: t2 + step) }
+                        s.move(site.queueWork, to: queued)
+                        if let a = site.activateWork { s.move(a, to: queued) }
                         return try s.convertInline(site, by: t, after: max(tR, done), deciderCPU: x)
                     }
                     return try s.convertLater(site, race: race, after: max(tR, done), deciderCPU: x,
-                                              ordering: id.ordering, queueAt: t2 + step)
+                                              ordering: id.ordering, queueAt: queued)
                 }
             } catch let u as Unhostable {
                 lastError = "\(race.rawValue): \(u)"
