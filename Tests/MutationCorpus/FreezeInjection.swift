@@ -10,7 +10,7 @@ import TraceIO
 /// the freeze completed): a folio of the frozen file system is dirtied.
 ///
 /// A recorded dirtying is taken as it is — a `writeback_dirty_folio` by a
-/// user task that goes on running, with its syscall or fault around it — at
+/// user task that goes on running, with its write syscall or fault around it — at
 /// a moment when the file system is quiet (no writeback in flight, nothing
 /// else dirtied, no journal handle, no write bio) from before the freeze to
 /// after the thaw. `FIFREEZE` (`sys_enter_ioctl` cmd 0xc0045877,
@@ -153,6 +153,15 @@ enum WriteWhileFrozen {
                 if name.hasPrefix("sys_exit_") { break }
             }
             guard end + 1 < mine.count else { continue }
+            // The seed's bug is a buffered write or a write fault: a folio
+            // dirtied inside another syscall (ftruncate zeroing the tail of
+            // its last block, fallocate) went through a path that blocked on
+            // a frozen file system before it dirtied anything (its journal
+            // handle, or sb_start_write).
+            // The syscall the dirtying is inside, however long ago it began.
+            let enclosing = mine[...at].reversed().lazy.map { index.events[$0].name }
+                .first { $0.hasPrefix("sys_enter_") || $0.hasPrefix("sys_exit_") }
+            if let name = enclosing, name.hasPrefix("sys_enter_"), !name.contains("write") { continue }
             out.append(Dirtying(dirty: i, inode: InodeKey(dev: dev, ino: ino), folio: folio, writer: e.pid,
                                 group: Array(mine[start...end])))
         }
