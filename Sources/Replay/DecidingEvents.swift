@@ -98,7 +98,11 @@ extension ProfileReplay {
             return inode.extents.ranges(in: range, state: .unwritten).isEmpty
         case .ioEndConversion(let io):
             guard let phase = state.ioEnd(io)?.phase else { return true }
-            return phase >= .converted
+            // A conversion the trace shows outside the profile's order (a
+            // caller's CONVERT) leaves the phase to the steps that follow,
+            // but it is the conversion awaited — also when the removal took
+            // every block of the io_end, so that the extents cannot show it.
+            return phase >= .converted || conversionSeenOutOfOrder.contains(io)
         case .release(let io):
             return state.ioEnd(io) == nil
         case .writebackEnd(let folio):

@@ -138,6 +138,9 @@ struct ProfileReplay {
     /// Blocks the model converted inside a caller's `ext4_flush_completed_IO`
     /// (≤3.7), which the trace did not show there.
     var flushConverted: [ModelInode: [BlockRange]] = [:]
+    /// io_ends whose conversion the trace showed outside the profile's
+    /// order (`forceConversion`): their phase waits for later steps.
+    var conversionSeenOutOfOrder: Set<IoEndRef> = []
     /// CONVERTs a task made itself (inline, or a ≤3.7 flush), since its fsync / truncate began.
     var taskConversions: [Int32: [BlockRange]] = [:]
     var freezeEnter: [Int32: (Stamp, DeviceNumber?)] = [:]
@@ -290,6 +293,7 @@ struct ProfileReplay {
         for key in ioEndEvents.keys where key.inode == inode && live[key.serial] == nil {
             ioEndEvents[key] = nil
         }
+        conversionSeenOutOfOrder = conversionSeenOutOfOrder.filter { $0.inode != inode || live[$0.serial] != nil }
         if writebackStarted.count > 64 {
             for key in writebackStarted.keys where key.inode == inode && state.folio(key)?.writeback != true {
                 writebackStarted[key] = nil

@@ -162,13 +162,16 @@ extension ProfileReplay {
     /// The io_end of `inode` whose unwritten blocks overlap `range` and that
     /// still waits for its conversion.
     func ioEndAwaitingConversion(_ inode: ModelInode, _ range: BlockRange) -> IoEndRef? {
-        guard let ioEnds = state.inodes[inode]?.ioEnds else { return nil }
-        for serial in ioEnds.keys.sorted() {
+        ioEndsAwaitingConversion(inode, range).first
+    }
+
+    /// Every io_end of the inode, oldest first, with unwritten blocks in `range` still to convert.
+    func ioEndsAwaitingConversion(_ inode: ModelInode, _ range: BlockRange) -> [IoEndRef] {
+        guard let ioEnds = state.inodes[inode]?.ioEnds else { return [] }
+        return ioEnds.keys.sorted().filter { serial in
             let io = ioEnds[serial]!
-            guard io.phase < .converted, io.unwrittenRanges.contains(where: { $0.intersection(range) != nil }) else { continue }
-            return IoEndRef(inode: inode, serial: serial)
-        }
-        return nil
+            return io.phase < .converted && io.unwrittenRanges.contains { $0.intersection(range) != nil }
+        }.map { IoEndRef(inode: inode, serial: $0) }
     }
 
     /// A CONVERT (`ext4_ext_map_blocks_enter` with CONVERT): some io_end's
@@ -200,7 +203,9 @@ extension ProfileReplay {
             }
             if state.ioEnd(io).map({ $0.phase < .converted }) ?? false {
                 diverge(.ext4PutIoEnd(task: Int(now.pid), io), object: "\(io)", reason: "the trace converts inline but the model holds other references")
-                forceConversion(io)
+                // One CONVERT covers the whole mapped range: so every io_end
+                // the model split that writeback pass into.
+                for each in ioEndsAwaitingConversion(inode, range) { forceConversion(each) }
             }
             return
         }
@@ -285,6 +290,8 @@ extension ProfileReplay {
     mutating func forceConversion(_ io: IoEndRef) {
         guard state.ioEnd(io) != nil else { return }
         learn(.ioEndConverted(io))
+        if conversionSeenOutOfOrder.count > 4096 { conversionSeenOutOfOrder.removeAll() }
+        conversionSeenOutOfOrder.insert(io)
         note(io, "conversion seen in the trace (outside the model's order)")
     }
 
