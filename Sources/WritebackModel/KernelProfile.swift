@@ -123,6 +123,18 @@ public enum KernelProfile: String, CaseIterable, Hashable, Sendable, CustomStrin
     /// bio unfinished) only for UNWRITTEN, or FAILED with data_err=abort.
     public var putDeferDisagreesWithEndBio: Bool { self == .ext4_6_15 }
 
+    // MARK: Removing blocks
+
+    /// `ext4_punch_hole` up to the 6.12 profile writes the range's dirty
+    /// folios back and waits for them before it drops the page cache
+    /// ("Write out all dirty pages to avoid race conditions":
+    /// `filemap_write_and_wait_range` [5.10 inode.c ext4_punch_hole]; the
+    /// lab's 5.10 and 6.1 recordings show its `ext4_writepages` inside the
+    /// punch). By 6.15 its refactor writes back only journalled data
+    /// (`ext4_truncate_page_cache_block_range` [6.18 inode.c:4308-4326]),
+    /// which the model does not follow.
+    public var punchHoleWritesBackDirtyFolios: Bool { generation < .v6_15 }
+
     // MARK: Freeze and stable pages
 
     /// 3.6+: `ext4_page_mkwrite` takes `sb_start_pagefault` and blocks from

@@ -40,11 +40,25 @@ extension WritebackModel {
                     passing: passing)
     }
 
+    /// `ext4_writepages` inside a punch hole, before its page cache goes
+    /// (`punchHoleWritesBackDirtyFolios`): a WB_SYNC_ALL pass over the
+    /// range's dirty folios, on the punching task's own cursor. nil when
+    /// the task is not at that point.
+    func punchHoleWriteback(_ task: Int, _ inode: InodeRef, _ s: inout ModelState) -> Blocker?? {
+        guard profile.punchHoleWritesBackDirtyFolios, let p = removing(task, .pagecache, s),
+              p.kind == .punchHole, p.inode == inode, s.tasks[task]?.writeback == nil else { return nil }
+        let dirty = s.sortedFolios(of: inode).filter { s.folio($0)?.dirty == true && s.blocks(of: $0).intersection(p.range) != nil }
+        s.tasks[task]!.writeback = WritebackCursor(scope: .inode(inode), syncAll: true, toWrite: Set(dirty.map(\.index)))
+        return .some(nil)
+    }
+
     /// `truncate_pagecache` / `truncate_pagecache_range` [mm/truncate.c:366-464]:
     /// folios under writeback are waited for (`folio_wait_writeback`), then
     /// every folio in the range leaves the page cache, dirty or not.
     func truncatePagecache(_ task: Int, _ s: inout ModelState) -> Blocker? {
         guard var p = removing(task, .pagecache, s) else { return .taskNotAtStep(task: task) }
+        // A punch hole's own writeback (≤6.13) has finished first: filemap_write_and_wait_range.
+        if let c = cursor(task, s), !s.writebackIdle(c) { return .writebackNotFinished(task: task) }
         let doomed = s.sortedFolios(of: p.inode).filter { s.blocks(of: $0).intersection(p.range) != nil }
         for ref in doomed {
             let f = s.folio(ref)!

@@ -66,10 +66,9 @@ import TraceIO
             "sb_clear_inode_writeback: N folio(s) still under writeback in the model",
         ]
         let underWriteback = "truncate_inode_pages_final: a folio is under writeback"
-        let nestedWriteback = "ext4_writepages: task N is inside another operation"
         return [
-            "5.10.0-32-amd64": handoff.union([nestedWriteback, "ext4_freeze: a folio is dirty or under writeback"]),
-            "6.1.0-50-amd64": handoff.union([nestedWriteback, underWriteback]),
+            "5.10.0-32-amd64": handoff.union(["ext4_freeze: a folio is dirty or under writeback"]),
+            "6.1.0-50-amd64": handoff.union([underWriteback]),
             "6.12.117+deb13-amd64": handoff,
             "6.18.44-fc-v1147": handoff,
             "7.3.4+deb13-amd64": handoff.union([
