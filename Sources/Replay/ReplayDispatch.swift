@@ -119,7 +119,10 @@ struct ReplayDispatcher {
     /// The model's inode of an event on a traced file system; nil for an
     /// event about none, or about another file system's inode.
     func traced(_ id: InodeID?) -> ModelInode? {
-        guard let id, id.dev == recentDevice || fsDevices.contains(id.dev) else { return nil }
+        // No ext4 inode has number 0: the file system's block device's own
+        // page cache does (5.10 freezing marks its superblock buffer's page
+        // dirty: `writeback_dirty_page name=7:0 ino=0`).
+        guard let id, id.ino != 0, id.dev == recentDevice || fsDevices.contains(id.dev) else { return nil }
         return model(id)
     }
 

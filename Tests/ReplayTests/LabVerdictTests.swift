@@ -67,7 +67,7 @@ import TraceIO
         ]
         let underWriteback = "truncate_inode_pages_final: a folio is under writeback"
         return [
-            "5.10.0-32-amd64": handoff.union(["ext4_freeze: a folio is dirty or under writeback"]),
+            "5.10.0-32-amd64": handoff,
             "6.1.0-50-amd64": handoff.union([underWriteback]),
             "6.12.117+deb13-amd64": handoff,
             "6.18.44-fc-v1147": handoff,
