@@ -19,6 +19,10 @@ struct ReplayDispatcher {
     /// about it, and comparing spares hashing the device twice an event.
     private var recentDevice: DeviceNumber?
     var blockSizes: [DeviceNumber: UInt64] = [:]
+    /// Large folios in the page cache (order > 0, by their first page):
+    /// `writeback_dirty_folio` names a folio by its first index only, and
+    /// dirtying it dirties every page the model keeps for it.
+    var largeFolios: [FolioRef: UInt8] = [:]
     var happensBefore = HappensBeforeWindow()
     var pid: Int32 = 0
     var replays: [ProfileReplay]
@@ -177,7 +181,8 @@ struct ReplayDispatcher {
         guard let inode = traced(links.inode) else { return }
         switch e {
         case .dirtyFolio(_, _, let index):
-            each { $0.dirtyFolio(FolioRef(inode: inode, index: index)) }
+            let order = largeFolios[FolioRef(inode: inode, index: index)] ?? 0
+            for page in pages(index, order) { each { $0.dirtyFolio(FolioRef(inode: inode, index: page)) } }
         case .clearInodeWriteback:
             each { $0.inodeWritebackCleared(inode) }
         case .markInodeWriteback:
@@ -191,8 +196,10 @@ struct ReplayDispatcher {
         guard let inode = traced(links.inode) else { return }
         switch e {
         case .addToPageCache(_, let index, let order):
+            if order > 0 { largeFolios[FolioRef(inode: inode, index: index)] = UInt8(order) }
             for page in pages(index, order) { each { $0.folioAdded(FolioRef(inode: inode, index: page)) } }
         case .deleteFromPageCache(_, let index, let order):
+            if order > 0 { largeFolios[FolioRef(inode: inode, index: index)] = nil }
             for page in pages(index, order) { each { $0.folioDeleted(FolioRef(inode: inode, index: page)) } }
         case .fault, .getPages:
             break

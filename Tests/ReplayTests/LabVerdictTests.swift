@@ -72,7 +72,7 @@ import TraceIO
             "6.12.117+deb13-amd64": handoff,
             "6.18.44-fc-v1147": handoff,
             "7.3.4+deb13-amd64": handoff.union([
-                underWriteback, "mpage_submit_folio: WB_SYNC_ALL waits for the folio's writeback",
+                underWriteback,
                 "filemap_fdatawait_range: folio_wait_writeback: a folio is under writeback",
             ]),
         ]
