@@ -22,14 +22,5 @@ extension BuiltinScenarios {
         actors: [flusher, irq, worker],
         scripts: [3: [.ext4Writepages(task: 3, inode, syncAll: false)]],
         device: dev, dataStartBlock: dataStart,
-        initialState: { profile in
-            var s = ModelState()
-            var sb = SuperblockState(defaultsOf: profile)
-            sb.ioErrorsPossible = true
-            s.mount(dev, sb)
-            s.addInode(inode, sizeBlocks: 1)
-            s.setExtent(inode, BlockRange(lblk: 0, len: 1), .unwritten)
-            s.addFolio(folio(0), dirty: true)
-            return s
-        })
+        initialState: { dirtyOverFailingDevice($0, .unwritten) })
 }

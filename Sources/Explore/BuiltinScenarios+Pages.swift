@@ -79,14 +79,5 @@ extension BuiltinScenarios {
         scripts: [3: [.ext4Writepages(task: 3, inode, syncAll: false)],
                   5: [.ext4EvictInode(task: 5, inode)]],
         device: dev, dataStartBlock: dataStart,
-        initialState: { profile in
-            var s = ModelState()
-            var sb = SuperblockState(defaultsOf: profile)
-            sb.ioErrorsPossible = true
-            s.mount(dev, sb)
-            s.addInode(inode, sizeBlocks: 1)
-            s.setExtent(inode, BlockRange(lblk: 0, len: 1), .written)
-            s.addFolio(folio(0), dirty: true)
-            return s
-        })
+        initialState: { dirtyOverFailingDevice($0, .written) })
 }

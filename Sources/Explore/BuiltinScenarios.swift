@@ -33,6 +33,19 @@ public enum BuiltinScenarios {
         return s
     }
 
+    /// One block in `extent` state under a dirty folio 0, on a device whose
+    /// writes may fail.
+    static func dirtyOverFailingDevice(_ profile: KernelProfile, _ extent: ExtentState) -> ModelState {
+        var s = ModelState()
+        var sb = SuperblockState(defaultsOf: profile)
+        sb.ioErrorsPossible = true
+        s.mount(dev, sb)
+        s.addInode(inode, sizeBlocks: 1)
+        s.setExtent(inode, BlockRange(lblk: 0, len: 1), extent)
+        s.addFolio(folio(0), dirty: true)
+        return s
+    }
+
     /// Block 0 fallocated and folio 0 dirtied by write(2), not yet written back.
     static func dirtyOverUnwritten(_ profile: KernelProfile) -> ModelState {
         var s = fallocated(profile)
