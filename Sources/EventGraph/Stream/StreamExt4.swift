@@ -61,6 +61,13 @@ extension GraphStream {
             return links
         case .journalStartReserved:
             return links
+        case .extentStatusLookup(let ref, let extent, let status, let found):
+            // Cache lookups come by the thousand per file: not the inode's
+            // events (`graph --ino` would drown in them). One that found
+            // unwritten blocks may be 7.x DIO's extent mapped for I/O.
+            links.detail = extent.lblk
+            if found, status.contains(.unwritten) { foundUnwritten(s, inode: resolve(ref), fs: ref.dev, extent: extent) }
+            return links
         default: break
         }
         guard let ref = e.inode else { return links }
@@ -123,9 +130,6 @@ extension GraphStream {
             } else if flags.mapsUnwrittenForIO {
                 submit(s, inode: inode, fs: ref.dev, extent: extent, provisional: true)
             }
-        case .extentStatusLookup(_, let extent, let status, let found):
-            links.detail = extent.lblk
-            if found, status.contains(.unwritten) { foundUnwritten(s, inode: inode, fs: ref.dev, extent: extent) }
         case .extentStatusInsert(_, let extent, let status):
             links.detail = extent.lblk
             if status.contains(.written), let c = extents.awaitingWritten[pid],
@@ -150,7 +154,7 @@ extension GraphStream {
             seenFolios.insert(FolioKey(inode: inode, index: index))
         case .removeSpace(_, let start, _):
             links.detail = start
-        case .allocateInode, .journalStartReserved:
+        case .allocateInode, .journalStartReserved, .extentStatusLookup:
             break
         }
         if let learned = inodeSeenInRun(pid, inode) { links.binding = .workOwnerLearned(learned) }
