@@ -42,14 +42,14 @@ extension WritebackModel {
 
     /// `ext4_writepages` inside a punch hole, before its page cache goes
     /// (`punchHoleWritesBackDirtyFolios`): a WB_SYNC_ALL pass over the
-    /// range's dirty folios, on the punching task's own cursor. nil when
-    /// the task is not at that point.
-    func punchHoleWriteback(_ task: Int, _ inode: InodeRef, _ s: inout ModelState) -> Blocker?? {
+    /// range's dirty folios, on the punching task's own cursor. False (and
+    /// nothing done) when the task is not at that point.
+    func startPunchHoleWriteback(_ task: Int, _ inode: InodeRef, _ s: inout ModelState) -> Bool {
         guard profile.punchHoleWritesBackDirtyFolios, let p = removing(task, .pagecache, s),
-              p.kind == .punchHole, p.inode == inode, s.tasks[task]?.writeback == nil else { return nil }
+              p.kind == .punchHole, p.inode == inode, s.tasks[task]?.writeback == nil else { return false }
         let dirty = s.sortedFolios(of: inode).filter { s.folio($0)?.dirty == true && s.blocks(of: $0).intersection(p.range) != nil }
         s.tasks[task]!.writeback = WritebackCursor(scope: .inode(inode), syncAll: true, toWrite: Set(dirty.map(\.index)))
-        return .some(nil)
+        return true
     }
 
     /// `truncate_pagecache` / `truncate_pagecache_range` [mm/truncate.c:366-464]:

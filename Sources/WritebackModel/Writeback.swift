@@ -58,7 +58,7 @@ extension WritebackModel {
     /// `ext4_writepages` entry from the flusher (`wb_writeback`, WB_SYNC_NONE)
     /// or `sync_file_range`/`sync` (WB_SYNC_ALL).
     func ext4Writepages(_ task: Int, _ inode: InodeRef, _ syncAll: Bool, _ s: inout ModelState) -> Blocker? {
-        if let nested = punchHoleWriteback(task, inode, &s) { return nested }
+        if startPunchHoleWriteback(task, inode, &s) { return nil }
         if let r = idle(task, s) ?? live(inode, s) { return r }
         s.tasks[task] = TaskState(operation: .writepages(inode),
                                   writeback: WritebackCursor(scope: .inode(inode), syncAll: syncAll))
