@@ -8,10 +8,11 @@ import TraceIO
 /// docs/model.md): `check` picks the profile by the recorded release; the
 /// I/O-error recordings, where the profiles part ways (a FAILED io_end
 /// converted or not, by the worker or inline), replay without divergence,
-/// their text twin (`trace-cmd report -t`, no release: best fit) reaches
-/// the same verdicts, and `diff` over every profile names the kernel's own
-/// as best or ties it, the newest of the tied chosen. (LabVerdictTests runs
-/// `check` on every recording: its divergences stay in the documented classes.)
+/// and `diff` over every profile names the kernel's own as best or ties it,
+/// the newest of the tied chosen. (LabVerdictTests runs `check` on every
+/// recording and its text twin: the divergences stay in the documented
+/// classes, the twin reaches the same verdicts, without divergence on the
+/// I/O-error runs.)
 @Suite struct LabProfileTests {
     static let folder = LabVerdictTests.folder
 
@@ -60,13 +61,7 @@ import TraceIO
         #expect(report.choice.profile == own)
         #expect(report.divergenceCount == 0, "\(recording): \(report.divergences.map(LabVerdictTests.divergenceClass))")
 
-        let twin = try Self.textTwin(path)
-        defer { try? FileManager.default.removeItem(atPath: twin) }
-        let twinReader = try TraceFile.open(path: twin)
-        #expect(twinReader.metadata.kernelRelease == nil, "the lab's markers carry no release: best fit")
-        let text = try Replay.check(twinReader)
-        #expect(Self.verdicts(text) == Self.verdicts(report), "\(recording): text twin under \(text.choice.profile)")
-        #expect(text.divergenceCount == 0, "\(recording): text twin under \(text.choice.profile)")
+        // Its text twin: LabVerdictTests.verdictMatchesWhatTheKernelDid.
 
         let diff = try ProfileDiff.run(TraceFile.open(path: path))
         let best = try #require(diff.profiles.first { $0.profile == diff.bestProfile })
