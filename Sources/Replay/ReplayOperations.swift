@@ -83,19 +83,47 @@ extension ProfileReplay {
     /// `ext4_evict_inode`: (≤3.10) wait for io_ends, drop the page cache;
     /// an inode still linked is destroyed at the end of evict, an unlinked
     /// one at `ext4_free_inode`.
+    ///
+    /// An unlinked inode's `truncate_inode_pages_final` is taken here only
+    /// if no folio is under writeback: its first pass drops the folios it
+    /// can, its second waits for each folio's writeback before dropping it
+    /// (`truncate_inode_pages_range`, mm/truncate.c), so the trace shows
+    /// the wait as the evicting task's later deletions and its
+    /// `ext4_free_inode`; the step is finished there (`finishFinalTruncate`).
     mutating func evictInode(_ inode: ModelInode, nlink: Int64) {
         ensure(inode)
         let pid = Int(now.pid)
         drive(.ext4EvictInode(task: pid, inode), past: [.inodeReferenced])
         guard case .evict? = state.tasks[pid]?.operation else { return }
         if profile.evictWaitsForIoEnds { drive(.ext4IoendWait(task: pid), past: [.ioEndsPending]) }
-        drive(.truncateInodePagesFinal(task: pid), object: "\(inode)", past: [.folioUnderWriteback, .folioLocked])
+        if nlink == 0, finalTruncateWaitsForWriteback(pid) { return }
+        finishFinalTruncate(pid, inode)
         if nlink > 0 { freeInode(inode) }
+    }
+
+    /// Whether `truncate_inode_pages_final` is refused only because a folio
+    /// is under writeback, a wait the trace can still show ending.
+    mutating func finalTruncateWaitsForWriteback(_ pid: Int) -> Bool {
+        do {
+            applied(.truncateInodePagesFinal(task: pid), try model.apply(.truncateInodePagesFinal(task: pid), in: &state))
+            return false
+        } catch {
+            return error.blocker.kind == .folioUnderWriteback
+        }
+    }
+
+    /// The evicting task is past `truncate_inode_pages_final`: every folio's
+    /// writeback must have ended (a divergence where the model disagrees).
+    mutating func finishFinalTruncate(_ pid: Int, _ inode: ModelInode) {
+        guard case .evict(_, .truncatePages)? = state.tasks[pid]?.operation else { return }
+        drive(.truncateInodePagesFinal(task: pid), object: "\(inode)", past: [.folioUnderWriteback, .folioLocked])
     }
 
     mutating func freeInode(_ inode: ModelInode) {
         let pid = Int(now.pid)
-        guard case .evict(let evicting, .free)? = state.tasks[pid]?.operation, evicting == inode else { return }
+        guard case .evict(let evicting, _)? = state.tasks[pid]?.operation, evicting == inode else { return }
+        finishFinalTruncate(pid, inode)
+        guard case .evict(_, .free)? = state.tasks[pid]?.operation else { return }
         drive(.ext4FreeInode(task: pid))
         state.pruneFreedInodes()
         pruneTrails(of: inode)
@@ -177,6 +205,11 @@ extension ProfileReplay {
         guard let f = state.folio(folio) else { return }
         let pid = Int(now.pid)
         switch state.tasks[pid]?.operation {
+        case .evict(let inode, .truncatePages)? where f.writeback:
+            // The second pass dropped a folio only after its writeback ended.
+            finishFinalTruncate(pid, inode)
+            learn(.folioTruncated(folio))
+            return
         case .evict?, .removeBlocks?:
             learn(.folioTruncated(folio))
             return

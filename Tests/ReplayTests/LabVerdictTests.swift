@@ -65,14 +65,12 @@ import TraceIO
             "ext4_end_io_rsv_work: i_rsv_conversion_work is not queued",
             "sb_clear_inode_writeback: N folio(s) still under writeback in the model",
         ]
-        let underWriteback = "truncate_inode_pages_final: a folio is under writeback"
         return [
             "5.10.0-32-amd64": handoff,
-            "6.1.0-50-amd64": handoff.union([underWriteback]),
+            "6.1.0-50-amd64": handoff,
             "6.12.117+deb13-amd64": handoff,
             "6.18.44-fc-v1147": handoff,
             "7.3.4+deb13-amd64": handoff.union([
-                underWriteback,
                 "filemap_fdatawait_range: folio_wait_writeback: a folio is under writeback",
             ]),
         ]
