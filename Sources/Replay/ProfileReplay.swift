@@ -187,6 +187,10 @@ struct ProfileReplay {
             applied(t, v)
             return true
         } catch {
+            if takeHiddenSteps(enabling: t), let v = try? model.apply(t, in: &state) {
+                applied(t, v)
+                return true
+            }
             diverge(t, object: object(), reason: error.reason)
             guard let v = model.force(error, past: past.union(Self.alwaysOverruled), in: &state).violations else {
                 return false
@@ -194,6 +198,23 @@ struct ProfileReplay {
             applied(t, v)
             return true
         }
+    }
+
+    /// Has the model take the hidden steps after which `t` is enabled
+    /// (`WritebackModel.takeHiddenSteps`): steps of the kernel no event
+    /// shows, placed where the trace needs them — no divergence. Returns
+    /// whether it took any.
+    @discardableResult
+    mutating func takeHiddenSteps(enabling t: Transition) -> Bool {
+        let hidden = model.takeHiddenSteps(enabling: t, in: &state)
+        for step in hidden {
+            switch step {
+            case .submitterPutBeforeCompletion(let task, let io, let takenByRun):
+                note(io, "ext4_put_io_end by task \(task) before the bio completed: ext4_end_bio's put was the last and queued the io_end"
+                     + (takenByRun ? ", before the worker took the list" : ""))
+            }
+        }
+        return !hidden.isEmpty
     }
 
     /// What the trace overrules wherever the model refuses a step: the

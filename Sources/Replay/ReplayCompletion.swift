@@ -110,7 +110,6 @@ extension ProfileReplay {
         let later = run.requeuedFrom.map { from in
             run.adds.filter { $0.index >= from && $0.io.inode == inode && state.ioEnd($0.io)?.phase == .queued }.map(\.io)
         } ?? []
-        submitterPutFirst(of: inode)
         drive(.ext4EndIoRsvWork(inode), past: [.workerBusy, .workNotQueued])
         if !later.isEmpty { learn(.addedAfterTake(later)) }
     }
@@ -232,6 +231,9 @@ extension ProfileReplay {
             if let done = state.superblocks[dev]?.worker?.converted.first, done != io {
                 drive(.ext4ReleaseIoEnd(done))
                 note(done, "ext4_release_io_end: folio_end_writeback")
+            }
+            if state.superblocks[dev]?.worker?.local.first != io {
+                takeHiddenSteps(enabling: .ext4ConvertUnwrittenIoEndVec(io))
             }
             if state.superblocks[dev]?.worker?.local.contains(io) != true {
                 diverge(.ext4ConvertUnwrittenIoEndVec(io), object: "\(io)", reason: "the worker did not take this io_end from the list")
