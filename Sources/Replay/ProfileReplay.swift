@@ -132,6 +132,8 @@ struct ProfileReplay {
     /// Per CPU, the io_ends the last completion on it put on a conversion
     /// list (`ext4_add_complete_io`; none: empty), and at which event.
     var recentAdds: [Int: (index: Int, ios: [IoEndRef])] = [:]
+    /// Per CPU, the io_ends whose bios the latest completion there finished.
+    var recentCompletions: [Int: [IoEndRef]] = [:]
     /// ≤3.10: io_ends whose `ext4_add_complete_io` is still to come on this CPU.
     var pendingAddComplete: [Int: [IoEndRef]] = [:]
     var syncEnter: [Int32: Stamp] = [:]
@@ -206,7 +208,12 @@ struct ProfileReplay {
     /// whether it took any.
     @discardableResult
     mutating func takeHiddenSteps(enabling t: Transition) -> Bool {
-        let hidden = model.takeHiddenSteps(enabling: t, in: &state)
+        noteHidden(model.takeHiddenSteps(enabling: t, in: &state))
+    }
+
+    /// Notes each hidden step on its object's trail; whether there were any.
+    @discardableResult
+    mutating func noteHidden(_ hidden: [HiddenStep]) -> Bool {
         for step in hidden {
             switch step {
             case .submitterPutBeforeCompletion(let task, let io, let takenByRun):

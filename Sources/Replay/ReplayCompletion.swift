@@ -25,7 +25,10 @@ extension ProfileReplay {
     mutating func biosCompleted(_ done: [CompletedBio]) {
         // The adds a list take may have to undo: ≥3.11 only (`takeList`).
         let tracksAdds = profile.workPerInode
-        if tracksAdds { recentAdds[now.cpu] = (now.index, []) }
+        if tracksAdds {
+            recentAdds[now.cpu] = (now.index, [])
+            recentCompletions[now.cpu] = []
+        }
         for d in done {
             guard let bio = liveBios.removeValue(forKey: d.bio.id) else { continue }
             let error = d.error
@@ -36,6 +39,7 @@ extension ProfileReplay {
             failedError = error
             drive(.ext4EndBio(bio, error: error != 0))
             failedBy = nil
+            if tracksAdds, state.ioEnd(bio.ioEnd)?.allBiosComplete == true { recentCompletions[now.cpu]!.append(bio.ioEnd) }
             if profile.endsWritebackBeforeConversion, state.ioEnd(bio.ioEnd)?.phase == .bioDone,
                state.ioEnd(bio.ioEnd)?.flags.contains(.unwritten) == true {
                 pendingAddComplete[now.cpu, default: []].append(bio.ioEnd)
@@ -124,6 +128,11 @@ extension ProfileReplay {
         guard profile.workPerInode else { return }
         takenBeforeRequeue(address)
         submitterPutFirst(of: inode, tasks: [Int(now.pid)])
+        // Queued by the completion just before on this CPU, which the
+        // model's ext4_end_bio did not queue: its submitter had put first.
+        if let inode, let completed = recentCompletions[now.cpu], !completed.isEmpty {
+            noteHidden(model.takeHiddenSteps(queueingWorkOf: inode, completing: completed, in: &state))
+        }
     }
 
     /// A run of the queued struct took its list before the completion's add.

@@ -44,6 +44,22 @@ extension WritebackModel {
         return []
     }
 
+    /// The trace shows a completion queue `inode`'s conversion work
+    /// (`workqueue_queue_work` of `i_rsv_conversion_work` in the irq that
+    /// finished the bios of `completed`: `ext4_add_complete_io` found the
+    /// list empty), where the model's `ext4_end_bio` queued nothing because
+    /// a submitter still held its reference. That submitter's put came
+    /// first: takes it and returns it (none where the work is queued in the
+    /// model already, or no io_end of `completed` is held so).
+    public func takeHiddenSteps(queueingWorkOf inode: InodeRef, completing completed: [IoEndRef],
+                                in s: inout ModelState) -> [HiddenStep] {
+        guard profile.refcountedIoEnd, profile.workPerInode, s.inodes[inode]?.rsvWorkQueued == false,
+              let held = heldBySubmitters(inode, s).first(where: { completed.contains($0.io) }) else { return [] }
+        let step = HiddenStep.submitterPutBeforeCompletion(task: held.task, held.io, takenByRun: false)
+        take(step, in: &s)
+        return [step]
+    }
+
     /// The hidden step that would clear `blocker` of `t`, if one would.
     private func hiddenStep(unblocking blocker: Blocker, of t: Transition, in s: ModelState) -> HiddenStep? {
         guard profile.refcountedIoEnd, profile.workPerInode else { return nil }
