@@ -145,8 +145,14 @@ extension ProfileReplay {
             return
         }
         guard cause < taken, let inode = run.inode else { return }
+        // The causing completion's own adds too, when no run was waiting
+        // to take then: `block_rq_complete` is printed at the start of
+        // `blk_update_request`, the add comes in the bio's `ext4_end_bio`
+        // after it, and the run may start and take in between.
+        let causing = (recentAdds[now.cpu]?.ios ?? []).filter { $0.inode == inode }
         let early = run.adds.filter { $0.index >= cause && $0.index < taken && $0.io.inode == inode }.map(\.io)
-        if !early.isEmpty { learn(.addedAfterTake(early)) }
+        let added = causing + early.filter { !causing.contains($0) }
+        if !added.isEmpty { learn(.addedAfterTake(added)) }
     }
 
     /// The conversion work is queued or runs, not queued in the model, while
