@@ -25,6 +25,12 @@ extension WritebackModel {
     /// returns them. Empty — and `s` unchanged — where `t` is enabled
     /// already, or no hidden step of this profile's kernel enables it.
     public func takeHiddenSteps(enabling t: Transition, in s: inout ModelState) -> [HiddenStep] {
+        // Only these steps have hidden steps before them (`hiddenStep`).
+        guard profile.refcountedIoEnd, profile.workPerInode else { return [] }
+        switch t {
+        case .ext4EndIoRsvWork, .ext4ConvertUnwrittenIoEndVec: break
+        default: return []
+        }
         let original = s
         var taken: [HiddenStep] = []
         while taken.count < 64 {
