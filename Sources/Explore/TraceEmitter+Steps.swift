@@ -74,12 +74,12 @@ extension TraceEmitter {
             guard let state = a.ioEnd(io), let bio = state.bios.last else { break }
             let sync = s.tasks[id]?.writeback?.syncAll == true
             out.add(c, "block_bio_queue", FieldText.block(io.inode.dev) + " \(sync ? "WS" : "W") \(sector(bio.range.lblk)) + \(bio.range.len * 8) [\(c.comm)]")
-            guard passes.spanned.remove(io) != nil else { break }
-            let end = (state.ranges.map(\.end).max() ?? 0) * 4096
-            out.add(c, "ext4_da_write_folios_end", FieldText.ext4(io.inode.dev, io.inode.ino)
-                    + " start_pos 0x\(FieldText.hex(end)) next_pos 0x\(FieldText.hex(end)) nr_to_write \(nrToWrite(sync) - 1) ret 0")
-        case .ext4PutIoEnd(_, let io):
+            // The span ends after the submitter's put (6.18 inode.c:2951-2963),
+            // where the io_end is refcounted; before 3.11 after the submit.
+            if !profile.refcountedIoEnd { foliosEnd(io, state, syncAll: sync, &passes, c, &out) }
+        case .ext4PutIoEnd(let id, let io):
             conversionEvents(io.inode, converted(io.inode, s, a), c, &out)
+            if let state = s.ioEnd(io) { foliosEnd(io, state, syncAll: s.tasks[id]?.writeback?.syncAll == true, &passes, c, &out) }
         case .ext4WritepagesResult(let id):
             guard case .writepages(let i)? = s.tasks[id]?.operation else { break }
             writepagesResult(i, syncAll: s.tasks[id]?.writeback?.syncAll == true, c, &out)
@@ -181,6 +181,15 @@ extension TraceEmitter {
     /// `mpage_map_one_extent` for the folio's blocks: a delayed block is
     /// allocated (unwritten under dioread_nolock), a fallocated one is
     /// written through PRE_IO; blocks already written need no mapping.
+    /// `ext4_da_write_folios_end` of the mapping iteration that built `io`, if one was opened for it.
+    func foliosEnd(_ io: IoEndRef, _ state: IoEndState, syncAll: Bool, _ passes: inout WritepagesPasses,
+                   _ c: TraceLines.Context, _ out: inout TraceLines) {
+        guard passes.spanned.remove(io) != nil else { return }
+        let end = (state.ranges.map(\.end).max() ?? 0) * 4096
+        out.add(c, "ext4_da_write_folios_end", FieldText.ext4(io.inode.dev, io.inode.ino)
+                + " start_pos 0x\(FieldText.hex(end)) next_pos 0x\(FieldText.hex(end)) nr_to_write \(nrToWrite(syncAll) - 1) ret 0")
+    }
+
     func mapForWriteback(_ f: FolioRef, _ s: ModelState, _ c: TraceLines.Context, _ out: inout TraceLines) {
         guard let inode = s.inodes[f.inode], let sb = s.superblocks[f.inode.dev] else { return }
         let id = FieldText.ext4(f.inode.dev, f.inode.ino)

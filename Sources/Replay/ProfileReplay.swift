@@ -132,6 +132,8 @@ struct ProfileReplay {
     /// Per CPU, the io_ends the last completion on it put on a conversion
     /// list (`ext4_add_complete_io`; none: empty), and at which event.
     var recentAdds: [Int: (index: Int, ios: [IoEndRef])] = [:]
+    /// Per CPU, the io_ends whose bios the latest completion there finished.
+    var recentCompletions: [Int: [IoEndRef]] = [:]
     /// ≤3.10: io_ends whose `ext4_add_complete_io` is still to come on this CPU.
     var pendingAddComplete: [Int: [IoEndRef]] = [:]
     var syncEnter: [Int32: Stamp] = [:]
@@ -187,6 +189,10 @@ struct ProfileReplay {
             applied(t, v)
             return true
         } catch {
+            if takeHiddenSteps(enabling: t), let v = try? model.apply(t, in: &state) {
+                applied(t, v)
+                return true
+            }
             diverge(t, object: object(), reason: error.reason)
             guard let v = model.force(error, past: past.union(Self.alwaysOverruled), in: &state).violations else {
                 return false
@@ -194,6 +200,28 @@ struct ProfileReplay {
             applied(t, v)
             return true
         }
+    }
+
+    /// Has the model take the hidden steps after which `t` is enabled
+    /// (`WritebackModel.takeHiddenSteps`): steps of the kernel no event
+    /// shows, placed where the trace needs them — no divergence. Returns
+    /// whether it took any.
+    @discardableResult
+    mutating func takeHiddenSteps(enabling t: Transition) -> Bool {
+        noteHidden(model.takeHiddenSteps(enabling: t, in: &state))
+    }
+
+    /// Notes each hidden step on its object's trail; whether there were any.
+    @discardableResult
+    mutating func noteHidden(_ hidden: [HiddenStep]) -> Bool {
+        for step in hidden {
+            switch step {
+            case .submitterPutBeforeCompletion(let task, let io, let takenByRun):
+                note(io, "ext4_put_io_end by task \(task) before the bio completed: ext4_end_bio's put was the last and queued the io_end"
+                     + (takenByRun ? ", before the worker took the list" : ""))
+            }
+        }
+        return !hidden.isEmpty
     }
 
     /// What the trace overrules wherever the model refuses a step: the

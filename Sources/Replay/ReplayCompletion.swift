@@ -25,7 +25,10 @@ extension ProfileReplay {
     mutating func biosCompleted(_ done: [CompletedBio]) {
         // The adds a list take may have to undo: ≥3.11 only (`takeList`).
         let tracksAdds = profile.workPerInode
-        if tracksAdds { recentAdds[now.cpu] = (now.index, []) }
+        if tracksAdds {
+            recentAdds[now.cpu] = (now.index, [])
+            recentCompletions[now.cpu] = []
+        }
         for d in done {
             guard let bio = liveBios.removeValue(forKey: d.bio.id) else { continue }
             let error = d.error
@@ -36,6 +39,7 @@ extension ProfileReplay {
             failedError = error
             drive(.ext4EndBio(bio, error: error != 0))
             failedBy = nil
+            if tracksAdds, state.ioEnd(bio.ioEnd)?.allBiosComplete == true { recentCompletions[now.cpu]!.append(bio.ioEnd) }
             if profile.endsWritebackBeforeConversion, state.ioEnd(bio.ioEnd)?.phase == .bioDone,
                state.ioEnd(bio.ioEnd)?.flags.contains(.unwritten) == true {
                 pendingAddComplete[now.cpu, default: []].append(bio.ioEnd)
@@ -110,7 +114,6 @@ extension ProfileReplay {
         let later = run.requeuedFrom.map { from in
             run.adds.filter { $0.index >= from && $0.io.inode == inode && state.ioEnd($0.io)?.phase == .queued }.map(\.io)
         } ?? []
-        submitterPutFirst(of: inode)
         drive(.ext4EndIoRsvWork(inode), past: [.workerBusy, .workNotQueued])
         if !later.isEmpty { learn(.addedAfterTake(later)) }
     }
@@ -125,6 +128,11 @@ extension ProfileReplay {
         guard profile.workPerInode else { return }
         takenBeforeRequeue(address)
         submitterPutFirst(of: inode, tasks: [Int(now.pid)])
+        // Queued by the completion just before on this CPU, which the
+        // model's ext4_end_bio did not queue: its submitter had put first.
+        if let inode, let completed = recentCompletions[now.cpu], !completed.isEmpty {
+            noteHidden(model.takeHiddenSteps(queueingWorkOf: inode, completing: completed, in: &state))
+        }
     }
 
     /// A run of the queued struct took its list before the completion's add.
@@ -137,8 +145,14 @@ extension ProfileReplay {
             return
         }
         guard cause < taken, let inode = run.inode else { return }
+        // The causing completion's own adds too, when no run was waiting
+        // to take then: `block_rq_complete` is printed at the start of
+        // `blk_update_request`, the add comes in the bio's `ext4_end_bio`
+        // after it, and the run may start and take in between.
+        let causing = (recentAdds[now.cpu]?.ios ?? []).filter { $0.inode == inode }
         let early = run.adds.filter { $0.index >= cause && $0.index < taken && $0.io.inode == inode }.map(\.io)
-        if !early.isEmpty { learn(.addedAfterTake(early)) }
+        let added = causing + early.filter { !causing.contains($0) }
+        if !added.isEmpty { learn(.addedAfterTake(added)) }
     }
 
     /// The conversion work is queued or runs, not queued in the model, while
@@ -232,6 +246,9 @@ extension ProfileReplay {
             if let done = state.superblocks[dev]?.worker?.converted.first, done != io {
                 drive(.ext4ReleaseIoEnd(done))
                 note(done, "ext4_release_io_end: folio_end_writeback")
+            }
+            if state.superblocks[dev]?.worker?.local.first != io {
+                takeHiddenSteps(enabling: .ext4ConvertUnwrittenIoEndVec(io))
             }
             if state.superblocks[dev]?.worker?.local.contains(io) != true {
                 diverge(.ext4ConvertUnwrittenIoEndVec(io), object: "\(io)", reason: "the worker did not take this io_end from the list")

@@ -144,6 +144,7 @@ struct ReplayDispatcher {
         case .writepages(_, let mode): each { $0.writepages(inode, syncAll: mode == 1) }
         case .writepagesResult: each { $0.writepagesResult(inode) }
         case .writeFoliosStart(_, let pos, let mode): each { $0.writeFoliosStart(inode, startPos: pos, syncAll: mode == 1) }
+        case .writeFoliosEnd: each { $0.writeFoliosEnd(inode) }
         case .writePagesExtent(_, let lblk, let len, let flags):
             each { $0.spanMapped(BlockRange(lblk: lblk, len: len), unwritten: flags.contains(.unwritten)) }
         case .mapBlocksEnter(_, let lblk, let len, let flags):

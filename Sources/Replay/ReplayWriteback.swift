@@ -115,6 +115,14 @@ extension ProfileReplay {
         spans[now.pid] = WritebackSpan(inode: inode, cursor: startPos, start: now)
     }
 
+    /// `ext4_da_write_folios_end`: `ext4_do_writepages` submitted the
+    /// span's bio and dropped its io_end reference just before the event
+    /// (`ext4_io_submit`, then `ext4_put_io_end_defer` or `ext4_put_io_end`,
+    /// 6.18 inode.c:2951-2963): the put is no later than here.
+    mutating func writeFoliosEnd(_ inode: ModelInode) {
+        putOwnerReference(Int(now.pid))
+    }
+
     /// A mapping inside the span: `ext4_da_write_pages_extent`,
     /// `ext4_ext_map_blocks_exit` for IO_SUBMIT. `U` means the io_end will
     /// need conversion; seeing it also tells the mount uses dioread_nolock.

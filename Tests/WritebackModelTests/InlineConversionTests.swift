@@ -9,13 +9,7 @@ import Testing
 
     @Test(arguments: [KernelProfile.ext4_3_11, .ext4_6_x])
     func conversionInSubmitterWithoutWorkqueue(_ profile: KernelProfile) {
-        var d = ModelDriver(profile, F.dirtyFolioOverUnwritten())
-        d.step(.ext4SyncFile(task: 1, F.inode, datasync: true))
-        d.step(.mpageSubmitFolio(task: 1, F.folio0))
-        d.step(.ext4BioWriteFolio(task: 1, F.folio0))
-        d.step(.ext4IoSubmit(task: 1, F.io0))
-        d.step(.blkMqStartRequest(F.bio0))
-        d.step(.ext4EndBio(F.bio0, error: false))
+        var d = HiddenStepTests.completedWhileHeld(profile)
         #expect(d.state.ioEnd(F.io0)?.refcount == 1)
         #expect(d.state.folio(F.folio0)?.writeback == true, "bio chained, not finished")
         d.step(.ext4PutIoEnd(task: 1, F.io0))
@@ -30,11 +24,8 @@ import Testing
 
     /// ≤3.10 has no submitter reference: the step does not exist.
     @Test func noSubmitterReferenceBefore311() {
-        var d = ModelDriver(.ext4_3_7, F.dirtyFolioOverUnwritten())
-        d.step(.ext4Writepages(task: 1, F.inode, syncAll: false))
-        d.step(.mpageSubmitFolio(task: 1, F.folio0))
-        d.step(.ext4BioWriteFolio(task: 1, F.folio0))
-        d.step(.ext4IoSubmit(task: 1, F.io0))
+        let d = HiddenStepTests.completedWhileHeld(.ext4_3_7, complete: false,
+                                                   start: .ext4Writepages(task: 1, F.inode, syncAll: false))
         #expect(!d.isEnabled(.ext4PutIoEnd(task: 1, F.io0)))
         #expect(d.enabled(.task(1)) == [.ext4WritepagesResult(task: 1)])
     }

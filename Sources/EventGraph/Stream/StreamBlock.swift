@@ -192,12 +192,19 @@ extension GraphStream {
         return found
     }
 
+    /// Whether bios in `range` wait for a request (queued, not all claimed).
+    func waitingBios(_ range: SectorRange) -> Bool {
+        overlappingBios(range).contains { block.bios[$0]!.claimed < block.bios[$0]!.sectors.count }
+    }
+
     /// `block_rq_insert` / `block_rq_issue`: the bios the request carries.
     mutating func startRequest(_ io: BlockIO, _ node: Int, issue: Bool) -> [BoundBio] {
         let key = RequestKey(dev: io.range.dev, sector: io.range.sector)
         block.seenSectors.insert(io.range.dev, io.range.sector)
-        if var request = block.requests[key] {
-            // Insert → issue, or a requeued request issued again.
+        if var request = block.requests[key], !(request.issued >= 0 && waitingBios(io.range)) {
+            // Insert → issue, or a requeued request issued again. (An
+            // issued request whose sectors new bios, not yet in a request,
+            // now share was completed unseen: this is a new request.)
             link(request.last, node, .blockIO)
             if issue { request.issued = node } else { request.inserted = node }
             block.requests[key] = request

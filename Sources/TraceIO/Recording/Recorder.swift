@@ -64,7 +64,6 @@ public final class Recorder: @unchecked Sendable {
         // event of the buffer (and, with a cross-CPU clock, the earliest).
         let marker = markerText(device: device)
         streamer.start()
-        excludeOwnThreads(instance)
         try instance.write("tracing_on", "1")
         try instance.write("trace_marker", marker)
         for e in resolution.events { try instance.write("events/\(e.system)/\(e.event)/enable", "1") }
@@ -107,16 +106,16 @@ public final class Recorder: @unchecked Sendable {
             fileBytes: size, missingEvents: resolution.missing, marker: marker)
     }
 
-    /// The recorder's own threads write the per-CPU files; their syscalls and
-    /// page-cache events would be noise in the trace (and feed back on
-    /// themselves when the output lies on the traced file system), so the
-    /// instance does not trace them (`set_event_notrace_pid`). Best effort: an
-    /// older kernel without the file records them.
-    private func excludeOwnThreads(_ instance: TracefsInstance) {
-        guard instance.exists("set_event_notrace_pid") else { return }
-        let tids = listSubdirectories("/proc/self/task").compactMap { Int32($0) }
-        _ = try? instance.write("set_event_notrace_pid", tids.map(String.init).joined(separator: " "))
-    }
+    // The recorder's own threads are traced like any other task. The
+    // kernel's pid filter (`set_event_notrace_pid`) cannot leave them out
+    // alone: `trace_event_ignore_this_pid` reads a per-CPU flag set at
+    // `sched_switch` for the task switched to [6.18
+    // kernel/trace/trace_events.c], so every interrupt and softirq that runs
+    // while a recorder thread is on the CPU is dropped too — block
+    // completions and the `workqueue_queue_work` of `ext4_end_bio` among
+    // them — and counted nowhere (no overrun, no lost-events flag). Their
+    // own events are few: their writes go to the output's file system,
+    // which the device filter leaves out unless it is the traced one.
 
     /// Clock and buffer size, with tracing off in the instance.
     private func configure(_ instance: TracefsInstance) throws {
