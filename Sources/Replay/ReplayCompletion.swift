@@ -209,8 +209,13 @@ extension ProfileReplay {
             return
         }
         if !inRun {
-            // Inline (C′): the submitter's put was the last reference.
             let pid = Int(now.pid)
+            // ≤3.7: fsync, truncate and punch hole convert the io_ends on
+            // the inode's list in the caller (`ext4_flush_completed_IO`);
+            // the model makes that step at the operation's flush, which
+            // finds this CONVERT among the caller's own.
+            if flushConverts(io, by: pid) { return }
+            // Inline (C′): the submitter's put was the last reference.
             if state.tasks[pid]?.writeback?.ownerReference == io,
                !failedConversionDisagrees(io, traceConverts: true, inlineBy: pid) {
                 putOwnerReference(pid)
@@ -235,6 +240,17 @@ extension ProfileReplay {
             converted.insert(next)
             runs[now.pid]?.converted.append(next)
             convertInRun(next)
+        }
+    }
+
+    /// Whether `pid`'s CONVERT of `io` is the `ext4_flush_completed_IO` of
+    /// its fsync, truncate or punch hole (≤3.7): the profile flushes in the
+    /// caller, the task is inside such an operation, and `io` is listed.
+    func flushConverts(_ io: IoEndRef, by pid: Int) -> Bool {
+        guard profile.flushesCompletedIO, state.inodes[io.inode]?.conversionList.contains(io.serial) == true else { return false }
+        switch state.tasks[pid]?.operation {
+        case .syncFile?, .removeBlocks?: return true
+        default: return false
         }
     }
 

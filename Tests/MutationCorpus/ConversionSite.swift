@@ -143,8 +143,11 @@ public enum SiteFinder {
                 }
             case .workqueue(.queue(let key, _)) where key.function == conversionWork:
                 queued[key.work] = (i, nil)
-            case .workqueue(.activate(let key)) where key.function == conversionWork:
-                if queued[key.work] != nil { queued[key.work]!.activate = i }
+            case .workqueue(.activate(let key)):
+                // Before 6.2 `workqueue_activate_work` prints no function:
+                // the work address of a pending conversion queueing names it.
+                if let q = queued[key.work], q.activate == nil,
+                   key.function.isEmpty || key.function == conversionWork { queued[key.work]!.activate = i }
             case .workqueue(.executeStart(let key)) where key.function == conversionWork:
                 runs[e.pid] = Run(start: i, work: key.work, events: [i])
             default: break

@@ -98,9 +98,25 @@ enum EvictWithPendingIO {
             }
             return events
         }
+        // Eviction truncates the page cache, which waits on every folio's
+        // writeback (`truncate_inode_pages_final`, also in 2.6.38): no other
+        // io_end of the inode may be in flight while it runs. ≤3.10 ended the
+        // site's writeback at its completion, so only the site's bios are exempt.
+        let siteBios = Set(site.bioQueues)
+        func requireNoOtherWriteback(_ events: [TraceEvent], exempt: Set<Int>) throws {
+            guard let first = events.first?.timestamp, let last = events.last?.timestamp else { return }
+            let busy = (index.writeback[inode] ?? []).first { b in
+                !exempt.contains(b.queue) && index.timestamp(b.queue) < last
+                    && (b.completion.map { index.timestamp($0) > first } ?? true)
+            }
+            if let b = busy {
+                throw Unhostable("other writeback of the inode is in flight while the eviction would wait on its folios (bio at event \(b.queue))")
+            }
+        }
         let story = try bug.firstFit((tc + 2 * step)...(tc + 200_000), cpu: x, task: task.pid, span: step) { s, t in
             let r = try replacement(s, at: t)
             let events = try spreadInOneTransaction(s, r, at: t)
+            try requireNoOtherWriteback(events, exempt: siteBios)
             var tags = [r.freeInode!: Scenario.firstDeciding]
             if let e = r.evict { tags[e] = "first.evict" }
             s.place(events, tags: tags)
@@ -110,7 +126,10 @@ enum EvictWithPendingIO {
         }
         let release = index.timestamp(site.executeEnd)
         _ = try twin.firstFit((release + 2 * step)...(release + 300_000), cpu: x, task: task.pid, span: step) { s, t in
-            s.place(try spreadInOneTransaction(s, try replacement(s, at: t), at: t))
+            let events = try spreadInOneTransaction(s, try replacement(s, at: t), at: t)
+            try requireNoOtherWriteback(events, exempt: [])
+            try s.requireNoPendingWriteback(inode, at: events.first!.timestamp, for: "eviction would begin")
+            s.place(events)
             for d in dropped where index.timestamp(d) > t { s.remove(d) }
             return ()
         }

@@ -159,9 +159,24 @@ enum WriteWhileFrozen {
             // a frozen file system before it dirtied anything (its journal
             // handle, or sb_start_write).
             // The syscall the dirtying is inside, however long ago it began.
-            let enclosing = mine[...at].reversed().lazy.map { index.events[$0].name }
-                .first { $0.hasPrefix("sys_enter_") || $0.hasPrefix("sys_exit_") }
+            let enclosingAt = mine[...at].reversed()
+                .first { index.events[$0].name.hasPrefix("sys_enter_") || index.events[$0].name.hasPrefix("sys_exit_") }
+            let enclosing = enclosingAt.map { index.events[$0].name }
             if let name = enclosing, name.hasPrefix("sys_enter_"), !name.contains("write") { continue }
+            // The write began at its syscall entry, however long before the
+            // dirtying; where the recording does not trace the write syscall,
+            // at the latest at the task's first `write_begin` since it last
+            // left a recorded syscall (a write of several folios dirties them
+            // in turn). A freeze must not land inside it.
+            if index.events[mine[start]].name != "mm_filemap_fault" {
+                if let entry = enclosingAt, index.events[entry].name.hasPrefix("sys_enter_") {
+                    start = min(start, mine.firstIndex(of: entry)!)
+                } else if let begin = mine[...at].reversed()
+                    .prefix(while: { !index.events[$0].name.hasPrefix("sys_exit_") })
+                    .last(where: { if case .ext4(.writeBegin) = index.typed[$0] { true } else { false } }) {
+                    start = min(start, mine.firstIndex(of: begin)!)
+                }
+            }
             out.append(Dirtying(dirty: i, inode: InodeKey(dev: dev, ino: ino), folio: folio, writer: e.pid,
                                 group: Array(mine[start...end])))
         }

@@ -131,21 +131,22 @@ extension Scenario {
         throw Unhostable(reasons.last ?? "CPU \(cpu) is never quiet in that window")
     }
 
-    /// Throws when an fdatasync of `inode` returning at `t` would return
+    /// Throws when an fdatasync of `inode` returning at `t` (or another
+    /// operation that waits on all its writeback, `what`) would go on
     /// over writeback the recording shows still pending: a bio in flight, or
     /// the inode still marked under writeback (`sb_mark_inode_writeback`
     /// without its `sb_clear_inode_writeback` yet; 6.x clears it only after
     /// the last folio's writeback ended, after conversion). A twin's
-    /// fdatasync must be legal for every io_end of the file, not only the site's.
-    func requireNoPendingWriteback(_ inode: InodeKey, at t: UInt64) throws {
+    /// fdatasync or eviction must be legal for every io_end of the file, not only the site's.
+    func requireNoPendingWriteback(_ inode: InodeKey, at t: UInt64, for what: String = "fdatasync would return") throws {
         if !index.writebackInFlight(inode, at: t).isEmpty {
-            throw Unhostable("writeback of the inode is in flight where the twin's fdatasync would return")
+            throw Unhostable("writeback of the inode is in flight where the twin's \(what)")
         }
         var i = index.firstIndex(atOrAfter: t + 1) - 1
         while i >= 0 {
             switch index.typed[i] {
             case .writeback(.markInodeWriteback(let r)) where r == inode:
-                throw Unhostable("the inode is under writeback where the twin's fdatasync would return")
+                throw Unhostable("the inode is under writeback where the twin's \(what)")
             case .writeback(.clearInodeWriteback(let r)) where r == inode:
                 return
             default:

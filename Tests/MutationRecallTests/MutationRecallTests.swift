@@ -10,6 +10,7 @@ import TraceIO
 /// host a case skips it with the reason, listed in ExpectedSkips.
 @Suite struct MutationRecallTests {
     static let library = CorpusLibrary(root: Corpus.tracesRoot, skipping: Corpus.skippedFolders)
+    static let recorded = RecordedFindings()
 
     @Test(arguments: Corpus.selected(library.caseIDs))
     func recall(_ id: CaseID) throws {
@@ -37,7 +38,8 @@ import TraceIO
                                options: ReplayOptions(stableWrites: c.bug.stableWrites))
         let twin = Replay.check(records: c.twin.records, metadata: c.twin.metadata, trace: id.trace,
                                 options: ReplayOptions(stableWrites: c.twin.stableWrites))
-        for p in RecallJudge.problems(c, bug: bug, twin: twin) {
+        let recorded = try Self.recorded.keys(Self.library, trace: id.trace, stableWrites: c.twin.stableWrites)
+        for p in RecallJudge.problems(c, bug: bug, twin: twin, recorded: recorded) {
             Issue.record(Comment(rawValue: "\(p)\n  case: \(c.expected)\n  injected: \(c.story)"))
         }
     }
@@ -50,9 +52,9 @@ enum Corpus {
         .appendingPathComponent("traces").path
 
     /// The other kernels' recordings (traces/kernels/) join the corpus only
-    /// with MUTATION_TRACES=all: some of them hold real bugs of those kernels
-    /// (5.10 and 6.1 convert after an I/O error), so their twins cannot be
-    /// clean, and a debug build takes hours over all of them.
+    /// with MUTATION_TRACES=all: a debug build takes hours over all of them.
+    /// Some hold real bugs of those kernels (5.10 and 6.1 convert after an
+    /// I/O error): their twins report exactly those (RecordedFindings).
     static let skippedFolders: Set<String> =
         ProcessInfo.processInfo.environment["MUTATION_TRACES"] == "all" ? [] : ["kernels"]
 
