@@ -98,7 +98,7 @@ struct PassCauses: CauseSource {
 
     func chain(of i: Int) -> Int32? {
         if let n = nodes[i] { return n.chain }
-        if let k = pass.keptSlot(i) { return pass.kept.chains[k] }
+        if let k = pass.keptSlot(i) { return pass.kept.nodes.chains[k] }
         // The chain of a cause, as the ring knew it when the edge was found.
         for n in nodes.values {
             if let k = n.incoming.firstIndex(where: { $0.from == i }), n.causeChains[k] >= 0 { return n.causeChains[k] }

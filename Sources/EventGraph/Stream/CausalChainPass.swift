@@ -195,11 +195,12 @@ struct CausalChainPass {
     /// Kept event `i` as the search reads it; nil when no window holds it.
     func causeNode(_ i: Int) -> PassNode? {
         guard let k = keptSlot(i) else { return nil }
-        let pid = kept.pids[k], code = Int(kept.names[k]), inode = Int(kept.inodes[k])
-        var n = PassNode(node: EventNode(index: i, timestamp: kept.timestamps[k], cpu: Int(kept.cpus[k]), pid: pid,
+        let columns = kept.nodes
+        let pid = columns.pids[k], code = Int(columns.names[k]), inode = Int(columns.inodes[k])
+        var n = PassNode(node: EventNode(index: i, timestamp: columns.timestamps[k], cpu: Int(columns.cpus[k]), pid: pid,
                                          comm: comms[pid] ?? "", name: code < names.count ? names[code] : "?",
-                                         inode: inode >= 0 ? inodes[inode] : nil, detail: kept.details[k]),
-                         chain: kept.chains[k], position: kept.positions[k],
+                                         inode: inode >= 0 ? inodes[inode] : nil, detail: columns.details[k]),
+                         chain: columns.chains[k], position: columns.positions[k],
                          anchor: kept.anchors[k] >= 0 ? (kept.anchors[k], kept.anchorPositions[k]) : nil,
                          anchorUnknown: kept.anchorUnknown[k])
         var e = kept.firstEdge[k]
@@ -213,18 +214,12 @@ struct CausalChainPass {
     }
 }
 
-/// The events a pass keeps, as columns (about 70 bytes an event), and the
+/// The events a pass keeps, as the graph's columns and their anchors (about 70 bytes an event), and the
 /// edges into them as lists.
 struct KeptEvents {
     var indices: [Int] = []
-    var timestamps: [UInt64] = []
-    var cpus: [UInt16] = []
-    var pids: [Int32] = []
-    var names: [UInt16] = []
-    var inodes: [Int32] = []
-    var details: [UInt64] = []
-    var chains: [Int32] = []
-    var positions: [Int32] = []
+    /// As the graph keeps them (`inodes`: the pass's inode codes).
+    var nodes = NodeColumns()
     /// The task's previous anchor (-1: none) and its position.
     var anchors: [Int] = []
     var anchorPositions: [Int32] = []
@@ -242,14 +237,7 @@ struct KeptEvents {
     mutating func append(_ stamp: StreamStamp, name: UInt16, inode: Int32, detail: UInt64, chain: Int32, position: Int32,
                          anchor: (index: Int, position: Int32), anchorUnknown unknown: Bool) {
         indices.append(stamp.index)
-        timestamps.append(stamp.timestamp)
-        cpus.append(UInt16(truncatingIfNeeded: stamp.cpu))
-        pids.append(stamp.pid)
-        names.append(name)
-        inodes.append(inode)
-        details.append(detail)
-        chains.append(chain)
-        positions.append(position)
+        nodes.append(stamp, name: name, inode: inode, detail: detail, chain: chain, position: position)
         anchors.append(anchor.index)
         anchorPositions.append(anchor.position)
         anchorUnknown.append(unknown)
