@@ -135,15 +135,9 @@ public struct EventGraphBuilder {
             takeExcerptEdges()
             guard kept else { return }
         }
-        nodes.timestamps.append(stamp.timestamp)
-        nodes.cpus.append(UInt16(truncatingIfNeeded: stamp.cpu))
-        nodes.pids.append(stamp.pid)
-        nodes.names.append(nameCode(name))
-        nodes.inodes.append(links.inode.map { inodeCode($0) } ?? -1)
-        nodes.details.append(links.detail)
         let (chain, position) = chains.append(pid: stamp.pid, cpu: stamp.cpu)
-        nodes.chains.append(chain)
-        nodes.positions.append(position)
+        nodes.append(stamp, name: nameCode(name), inode: links.inode.map { inodeCode($0) } ?? -1, detail: links.detail,
+                     chain: chain, position: position)
         if comms[stamp.pid] == nil || comms[stamp.pid] == "<...>" { comms[stamp.pid] = comm }
         if outside != nil {
             if position == 0 { outside!.chainStarted(chain, stamp) }

@@ -104,79 +104,38 @@ extension EventGraph {
     /// lacks a step's causes or its task's previous anchor.
     func causalChain(to target: Int, limit: Int, causesPerKind: Int, complete: inout Bool) -> CausalChain {
         guard contains(event: target) else { return CausalChain(target: target, steps: [], truncated: false) }
-        let local = target - base
-        var visited: Set<Int> = [local]
-        var heap = MaxHeap()
-        heap.push(rank(local), local)
-        var steps: [CausalStep] = []
-        var truncated = false
-        while let x = heap.pop() {
-            if steps.count >= limit { truncated = true; break }
-            if let bounds, bounds.cut.contains(Int32(x)) { complete = false }
-            var causes: [Edge] = []
-            var omitted = 0
-            var perKind: [EdgeKind: Int] = [:]
-            for edge in incoming(local: x).sorted(by: { $0.from > $1.from }) {
-                perKind[edge.kind, default: 0] += 1
-                if perKind[edge.kind]! > causesPerKind { omitted += 1 } else { causes.append(edge) }
-            }
-            var skipped = 0
-            let anchor = previousAnchor(of: x)
-            if let bounds {
-                let c = nodes.chains[x]
-                let after = anchor.map { nodes.positions[$0] } ?? -1
-                if bounds.cutBetween(chain: c, after: after, before: nodes.positions[x])
-                    || (anchor == nil && bounds.chainEarlier[Int(c)]) { complete = false }
-            }
-            if let anchor {
-                let direct = causes.contains { nodes.chains[$0.from] == nodes.chains[x] && $0.from >= anchor }
-                if !direct {
-                    causes.append(Edge(from: anchor, to: x, kind: .programOrder))
-                    skipped = Int(nodes.positions[x] - nodes.positions[anchor]) - 1
-                }
-            }
-            steps.append(CausalStep(node: x + base, causes: causes.map(global), skippedEvents: skipped, omittedCauses: omitted))
-            for c in causes where visited.insert(c.from).inserted {
-                heap.push(rank(c.from), c.from)
-            }
-        }
-        steps.sort { $0.node < $1.node }
-        return CausalChain(target: target, steps: steps, truncated: truncated)
+        var source = GraphCauses(graph: self)
+        var search = CausalChainSearch(target: target, limit: limit, causesPerKind: causesPerKind,
+                                       rank: rank(target - base))
+        let needed = search.run(&source)
+        precondition(needed.isEmpty, "a graph holds the causes of its events")
+        if !source.complete { complete = false }
+        return search.chain
     }
 }
 
-/// A binary max-heap of (rank, node).
-struct MaxHeap {
-    private var items: [(Int32, Int)] = []
+/// The causes of the events of a graph, for `CausalChainSearch`; notes when
+/// the graph is an excerpt that lacks some of them.
+struct GraphCauses: CauseSource {
+    let graph: EventGraph
+    var complete = true
 
-    mutating func push(_ rank: Int32, _ node: Int) {
-        items.append((rank, node))
-        var i = items.count - 1
-        while i > 0 {
-            let parent = (i - 1) / 2
-            if items[parent].0 >= items[i].0 { break }
-            items.swapAt(parent, i)
-            i = parent
+    mutating func causeNode(_ i: Int) -> CauseNode? {
+        let x = i - graph.base
+        let nodes = graph.nodes
+        let anchor = graph.previousAnchor(of: x)
+        if let bounds = graph.bounds {
+            let c = nodes.chains[x]
+            let after = anchor.map { nodes.positions[$0] } ?? -1
+            if bounds.cut.contains(Int32(x))
+                || bounds.cutBetween(chain: c, after: after, before: nodes.positions[x])
+                || (anchor == nil && bounds.chainEarlier[Int(c)]) { complete = false }
         }
+        return CauseNode(incoming: graph.incoming(i), chain: nodes.chains[x], position: nodes.positions[x],
+                         previousAnchor: anchor.map { ($0 + graph.base, nodes.positions[$0]) })
     }
 
-    mutating func pop() -> Int? {
-        guard !items.isEmpty else { return nil }
-        let top = items[0].1
-        let last = items.removeLast()
-        if !items.isEmpty {
-            items[0] = last
-            var i = 0
-            while true {
-                let l = 2 * i + 1, r = l + 1
-                var m = i
-                if l < items.count, items[l].0 > items[m].0 { m = l }
-                if r < items.count, items[r].0 > items[m].0 { m = r }
-                if m == i { break }
-                items.swapAt(i, m)
-                i = m
-            }
-        }
-        return top
-    }
+    func chain(of i: Int) -> Int32? { graph.nodes.chains[i - graph.base] }
+
+    func rank(of i: Int) -> Int32 { graph.rank(i - graph.base) }
 }

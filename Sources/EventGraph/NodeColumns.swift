@@ -18,6 +18,17 @@ struct NodeColumns {
 
     var count: Int { timestamps.count }
 
+    mutating func append(_ stamp: StreamStamp, name: UInt16, inode: Int32, detail: UInt64, chain: Int32, position: Int32) {
+        timestamps.append(stamp.timestamp)
+        cpus.append(UInt16(truncatingIfNeeded: stamp.cpu))
+        pids.append(stamp.pid)
+        names.append(name)
+        inodes.append(inode)
+        details.append(detail)
+        chains.append(chain)
+        positions.append(position)
+    }
+
     mutating func reserve(_ n: Int) {
         timestamps.reserveCapacity(n); cpus.reserveCapacity(n); pids.reserveCapacity(n)
         names.reserveCapacity(n); inodes.reserveCapacity(n); details.reserveCapacity(n)

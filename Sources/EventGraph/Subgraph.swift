@@ -23,6 +23,19 @@ public struct Subgraph: Hashable, Sendable {
         self.nodes = nodes
         self.edges = edges
     }
+
+    /// With the program-order causes of a chain's steps that no edge of it
+    /// already draws (a task's anchor several events back).
+    func addingProgramOrderCauses(of chain: CausalChain) -> Subgraph {
+        var s = self
+        let explicit = Set(edges)
+        for step in chain.steps {
+            for cause in step.causes where cause.kind == .programOrder && !explicit.contains(cause) {
+                s.edges.append(cause)
+            }
+        }
+        return s
+    }
 }
 
 extension EventGraph {
@@ -41,14 +54,7 @@ extension EventGraph {
 
     /// The subgraph of the events of a causal chain.
     public func subgraph(_ chain: CausalChain) -> Subgraph {
-        var s = subgraph(nodes: chain.steps.map { $0.node - base })
-        let explicit = Set(s.edges)
-        for step in chain.steps {
-            for cause in step.causes where cause.kind == .programOrder && !explicit.contains(cause) {
-                s.edges.append(cause)
-            }
-        }
-        return s
+        subgraph(nodes: chain.steps.map { $0.node - base }).addingProgramOrderCauses(of: chain)
     }
 
     func inodeNeighbourhood(ino: UInt64, dev: DeviceNumber?, generation: UInt32?) -> [Int] {

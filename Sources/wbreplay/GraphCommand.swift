@@ -57,7 +57,7 @@ struct GraphCommand: ParsableCommand {
         if let around {
             let range = max(0, around - Self.excerptRadius)..<(around + min(Self.excerptRadius + 1, Int.max - around))
             var graph = try EventGraph.build(from: trace.open(label: "graph"), range: range)
-            guard graph.contains(event: around) else { throw CommandError(WhyCommand.outOfRange("--around", around, graph)) }
+            guard graph.contains(event: around) else { throw CommandError(WhyCommand.outOfRange("--around", around, events: graph.eventCount)) }
             var events = graph.neighbourhood(of: around, depth: depth, limit: maxEvents)
             if events == nil {
                 graph = try EventGraph.build(from: trace.open(label: "graph (whole)"))

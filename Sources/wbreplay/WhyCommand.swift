@@ -27,34 +27,33 @@ struct WhyCommand: ParsableCommand {
         guard limit > 0 else { throw ValidationError("--limit must be positive") }
     }
 
-    /// The events kept before the target. The graph of the whole trace is
-    /// built only when the chain reaches beyond them.
-    static let excerptEvents = 1 << 19
-
+    /// The chain is found in passes over the trace that keep only the events
+    /// around its steps (`StreamedCausalChain`); the graph of the whole trace
+    /// is built only when that cannot tell the whole graph's answer.
     func run() throws {
-        var graph = try EventGraph.build(from: trace.open(label: "why"),
-                                         range: max(0, event - Self.excerptEvents + 1)..<(event + min(1, Int.max - event)))
-        guard graph.contains(event: event) else { throw CommandError(Self.outOfRange("--event", event, graph)) }
-        var chain: CausalChain
-        if let complete = graph.completeCausalChain(to: event, limit: limit) {
-            chain = complete
-        } else {
-            graph = try EventGraph.build(from: trace.open(label: "why (whole graph)"))
-            chain = graph.causalChain(to: event, limit: limit)
+        let report: CausalChainReport
+        switch try StreamedCausalChain.find(to: event, limit: limit, open: { try trace.open(label: "why") }).answer {
+        case .chain(let found):
+            report = found
+        case .outOfRange(let events):
+            throw CommandError(Self.outOfRange("--event", event, events: events))
+        case .needsWholeGraph:
+            let graph = try EventGraph.build(from: trace.open(label: "why (whole graph)"))
+            report = graph.causalChainReport(to: event, limit: limit)
         }
         let out = OutputStream()
         switch format {
-        case .text: CausalChainTextFormatter(graph: graph).write(chain, to: out)
-        case .json: CausalChainJSONFormatter(graph: graph, trace: trace.file).write(chain, to: out)
+        case .text: CausalChainTextFormatter().write(report, to: out)
+        case .json: CausalChainJSONFormatter(trace: trace.file).write(report, to: out)
         case .dot:
-            let title = "\(trace.file): why event \(event) (\(graph.eventName(event)))"
-            SubgraphOutput(renderer: LaneDOTFormatter(title: title, highlighted: [event])).write(graph.subgraph(chain), to: out)
+            let title = "\(trace.file): why event \(event) (\(report.node(event).name))"
+            SubgraphOutput(renderer: LaneDOTFormatter(title: title, highlighted: [event])).write(report.subgraph, to: out)
         }
         out.flush()
     }
 
-    static func outOfRange(_ option: String, _ index: Int, _ graph: EventGraph) -> String {
-        "\(option) \(index): the trace has \(graph.eventCount) events (0…\(max(0, graph.eventCount - 1)))"
+    static func outOfRange(_ option: String, _ index: Int, events: Int) -> String {
+        "\(option) \(index): the trace has \(events) events (0…\(max(0, events - 1)))"
     }
 }
 
@@ -62,16 +61,16 @@ struct WhyCommand: ParsableCommand {
 /// "steps": [{"index", "ts_ns", "cpu", "pid", "comm", "event", "inode",
 /// "causes": [{"from", "kind"}], "skipped_events", "omitted_causes"}]}`.
 struct CausalChainJSONFormatter: OutputFormatter {
-    let graph: EventGraph
     let trace: String
 
-    func write(_ chain: CausalChain, to out: OutputStream) {
+    func write(_ report: CausalChainReport, to out: OutputStream) {
+        let chain = report.chain
         out.write("{\"schema_version\": "); out.write(decimal: UInt64(Schema.version))
         out.write(", \"trace\": "); JSONBytes.string(trace, to: out)
         out.write(", \"target\": "); out.write(decimal: UInt64(chain.target))
         out.write(", \"truncated\": \(chain.truncated), \"steps\": [")
         for (i, step) in chain.steps.enumerated() {
-            let n = graph.node(step.node)
+            let n = report.node(step.node)
             if i > 0 { out.write(", ") }
             out.write("{\"index\": "); out.write(decimal: UInt64(n.index))
             out.write(", \"ts_ns\": "); out.write(decimal: n.timestamp)
@@ -98,14 +97,13 @@ struct CausalChainJSONFormatter: OutputFormatter {
 /// `why`: one line per event of the chain, in time order, each with the
 /// edges that make it a cause of what follows.
 struct CausalChainTextFormatter: OutputFormatter {
-    let graph: EventGraph
-
-    func write(_ chain: CausalChain, to out: OutputStream) {
-        let target = graph.node(chain.target)
+    func write(_ report: CausalChainReport, to out: OutputStream) {
+        let chain = report.chain
+        let target = report.node(chain.target)
         out.write("causal chain of event \(chain.target) (\(target.name) at \(Timestamp.seconds(target.timestamp)) s, \(target.comm)-\(target.pid) cpu \(target.cpu)):\n")
         if chain.truncated { out.write("  … earlier causes omitted (raise --limit)\n") }
         for step in chain.steps {
-            let n = graph.node(step.node)
+            let n = report.node(step.node)
             let marker = step.node == chain.target ? "=>" : "  "
             var line = "\(marker) #\(n.index) \(Timestamp.seconds(n.timestamp)) [\(n.cpu)] \(n.comm)-\(n.pid) \(n.name)"
             if let inode = n.inode { line += " inode \(inode)" }
