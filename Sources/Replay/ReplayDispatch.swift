@@ -5,10 +5,12 @@ import WritebackModel
 
 /// What every profile's replay shares: the event graph's bindings (read,
 /// never re-derived: inode objects, bios, work items), the happens-before
-/// window the verdicts ask, the file systems seen. Each event is decoded and
-/// bound once (by the `ReplayFrontEnd`) and handed to every profile being tried.
+/// window the verdicts ask, the file systems seen. Each event is decoded
+/// (by the `ReplayFrontEnd`) and bound (by the `ReplayBinder`) once and
+/// handed to every profile being tried.
 struct ReplayDispatcher {
     var front: ReplayFrontEnd
+    var binder: ReplayBinder
     var reliability: TraceReliability { front.reliability }
     var comms: [Int32: String] { front.comms }
     var events: Int { front.events }
@@ -33,15 +35,23 @@ struct ReplayDispatcher {
         let names = EventNames()
         self.replays = replays
         for i in self.replays.indices { self.replays[i].names = names }
-        front = ReplayFrontEnd(reliability: reliability, names: names, metadata: metadata)
+        front = ReplayFrontEnd(reliability: reliability, names: names)
+        binder = ReplayBinder(metadata: metadata)
         if let dev = metadata.recording["dev"].flatMap({ DeviceNumber($0) }) { noteFileSystem(dev) }
     }
 
     var names: EventNames { front.names.names }
 
-    /// Decodes and applies one record on the calling thread.
+    /// Decodes, binds and applies one record on the calling thread.
     mutating func add(_ record: TraceRecord) {
-        if let prepared = front.prepare(record) { apply(prepared) }
+        guard var decoded = front.decode(record) else { return }
+        apply(binder.bind(&decoded))
+    }
+
+    /// The records were all read: lost-events records after the last event
+    /// reach the graph.
+    mutating func finishReading() {
+        binder.finish(pendingLost: front.pendingLost)
     }
 
     mutating func apply(_ prepared: PreparedEvent) {

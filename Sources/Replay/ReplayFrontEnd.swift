@@ -67,12 +67,12 @@ enum ReplayEvent: Sendable {
 }
 
 /// The part of a replay that needs only the events themselves: decoding into
-/// typed events, the event graph's bindings and edges (`GraphStream`), the
-/// trace's reliability (lost windows, clock), task names. It can run on its
-/// own thread ahead of the model (`ReplayPipeline`).
+/// typed events, the trace's reliability (lost windows, clock), task names.
+/// It runs on its own thread ahead of the model (`ReplayPipeline`); the event
+/// graph's binding (`ReplayBinder`) runs on the model's thread, which had the
+/// lighter share of the work.
 struct ReplayFrontEnd: Sendable {
     var decoder = KernelEventDecoder()
-    var graph: GraphStream
     var names: EventNameCache
     var reliability: TraceReliability
     var comms: [Int32: String] = [:]
@@ -80,34 +80,36 @@ struct ReplayFrontEnd: Sendable {
     var events = 0
     /// The time span read, for the share of it lost windows cover.
     var coverage = LostCoverage()
+    /// A lost-events record came after the last event decoded: the next
+    /// event carries it to the graph. Set at the end: lost after the last event.
+    private(set) var pendingLost: LostEvents?
 
-    init(reliability: TraceReliability, names: EventNames, metadata: TraceMetadata) {
-        graph = GraphStream(metadata: metadata)
+    init(reliability: TraceReliability, names: EventNames) {
         self.reliability = reliability
         self.names = EventNameCache(names)
     }
 
-    /// The typed event of `record`; nil for a lost-events record, which only
-    /// the reliability needs.
-    mutating func prepare(_ record: TraceRecord) -> PreparedEvent? {
-        prepare(TraceRecordView(record))
+    /// The decoded event of `record`; nil for a lost-events record, which
+    /// the reliability takes now and the graph with the next event.
+    mutating func decode(_ record: TraceRecord) -> DecodedEvent? {
+        decode(TraceRecordView(record))
     }
 
     /// The same for a reader's view of a record.
-    mutating func prepare(_ record: TraceRecordView) -> PreparedEvent? {
+    mutating func decode(_ record: TraceRecordView) -> DecodedEvent? {
         switch record {
         case .lost(let lost):
             reliability.observe(lost)
-            graph.lost(lost)
+            pendingLost = lost
             return nil
         case .event(let view):
-            return prepare(view)
+            return decode(view)
         }
     }
 
-    /// The typed event of `view`: of an event the replay does not type, only
-    /// the header (and `ext4_sync_fs`'s device) is read.
-    mutating func prepare(_ view: EventView) -> PreparedEvent {
+    /// The decoded event of `view`: of an event the replay does not type,
+    /// only the header (and `ext4_sync_fs`'s device) is read.
+    mutating func decode(_ view: EventView) -> DecodedEvent {
         coverage.observe(timestamp: view.timestamp)
         let name = names.number(view)
         let stamp = Stamp(index: events, timestamp: view.timestamp, cpu: view.cpu, pid: view.pid, name: name)
@@ -123,15 +125,12 @@ struct ReplayFrontEnd: Sendable {
             }
             lastPid = comm == "<...>" ? -1 : view.pid
         }
-        let streamStamp = stamp.stream
+        let lostBefore = pendingLost
+        pendingLost = nil
         guard let typed = decoder.decodeTyped(view) else {
-            _ = graph.add(streamStamp, nil)
-            return PreparedEvent(stamp: stamp, event: Self.untyped(view, name))
+            return DecodedEvent(stamp: stamp, typed: nil, untyped: Self.untyped(view, name), lostBefore: lostBefore)
         }
-        let links = graph.add(streamStamp, typed)
-        return PreparedEvent(stamp: stamp, event: Self.slim(typed, name),
-                             links: ReplayLinks(inode: links.inode, binding: ReplayBinding(links.binding)),
-                             edges: graph.takeEdges())
+        return DecodedEvent(stamp: stamp, typed: typed, untyped: nil, lostBefore: lostBefore)
     }
 
     /// What the model's thread needs of an untyped event: the device of

@@ -2,35 +2,36 @@ import Dispatch
 import Synchronization
 import TraceIO
 
-/// Reading and decoding on one thread, the model on another: a replay is
-/// about half each, so on two cores `check` runs nearly twice as fast as
-/// doing both in turn. Batches keep the hand-over cheap; the channel holds a
+/// Reading and decoding on one thread; the event graph's binding and the
+/// model on another: a replay is about half each, so on two cores `check`
+/// runs nearly twice as fast as doing both in turn. Batches keep the hand-over cheap; the channel holds a
 /// few of them, so memory stays bounded whatever the trace's size.
 enum ReplayPipeline {
     static let batchSize = 4096
     static let batchesInFlight = 8
 
     /// Streams `reader` through `front` on a worker thread and hands each
-    /// prepared event to `consume` on the calling thread, in trace order.
+    /// decoded event to `consume` on the calling thread, in trace order, in
+    /// place in its batch (`consume` may move what it holds out of it).
     /// With `through`, reading stops after the event of that index: a
     /// replay that wants only a prefix of the trace does not read the rest.
     /// Returns the front end's final state; rethrows the reader's error
     /// after the events read before it were consumed.
     static func run(_ reader: some TraceReader, options: ReadOptions, front: ReplayFrontEnd, through: Int? = nil,
-                    consume: (PreparedEvent) -> Void) throws -> ReplayFrontEnd {
-        let channel = BatchChannel<PreparedEvent>(capacity: batchesInFlight)
+                    consume: (inout DecodedEvent) -> Void) throws -> ReplayFrontEnd {
+        let channel = BatchChannel<DecodedEvent>(capacity: batchesInFlight)
         let producer = Producer(reader: reader, front: front)
         DispatchQueue.global().async {
-            var batch: [PreparedEvent] = []
+            var batch: [DecodedEvent] = []
             batch.reserveCapacity(batchSize)
             // A local copy while reading: the producer's own property, a
             // class's, had every event pay a dynamic exclusivity check.
             var front = producer.front
             do {
                 try producer.reader.forEachView(options) { record in
-                    guard let prepared = front.prepare(record) else { return }
-                    if let through, prepared.stamp.index > through { throw PrefixRead() }
-                    batch.append(prepared)
+                    guard let decoded = front.decode(record) else { return }
+                    if let through, decoded.stamp.index > through { throw PrefixRead() }
+                    batch.append(decoded)
                     if batch.count == batchSize {
                         channel.send(batch)
                         batch.removeAll(keepingCapacity: true)
@@ -46,11 +47,12 @@ enum ReplayPipeline {
             producer.front = front
             channel.finish()
         }
-        while let batch = channel.receive() {
-            // Lent in place: a `for … in batch` copies every event out (and
-            // retains what it holds) before the batch releases it again.
-            batch.withUnsafeBufferPointer { events in
-                for i in events.indices { consume(events[i]) }
+        while var batch = channel.receive() {
+            // In place: a `for … in batch` (or passing `events[i]`) copies
+            // every event out and retains what it holds before the batch
+            // releases it again.
+            batch.withUnsafeMutableBufferPointer { events in
+                for i in events.indices { consume(&events[i]) }
             }
         }
         // finish() happened after the producer's last write, and receive()

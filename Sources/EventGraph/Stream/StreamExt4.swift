@@ -51,12 +51,16 @@ extension GraphStream {
 
     mutating func handleExt4(_ e: Ext4Event, _ s: StreamStamp) -> EventLinks {
         let pid = s.pid
-        if let ref = e.inode { fsDevices.insert(ref.dev) }
+        if let ref = e.inode, ref.dev != lastExt4Device {
+            fsDevices.insert(ref.dev)
+            lastExt4Device = ref.dev
+        }
         var links = EventLinks()
         switch e {
         case .allocateInode(let ref):
             let id = generations.allocate(ref)
             seenInodes.insert(id)
+            lastResolved = id
             links.inode = id
             return links
         case .journalStartReserved:

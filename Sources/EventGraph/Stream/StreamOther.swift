@@ -54,11 +54,15 @@ extension GraphStream {
     /// bdi of another major is another file system's, never guessed onto a
     /// traced one.
     mutating func fsDevice(bdi: String, at index: Int) -> DeviceNumber? {
+        if let last = lastFoundBdi, last.name == bdi { return last.dev }
         let parsed: DeviceNumber?
         // The geometry grows as the trace goes: look again now and then, not per event.
         if let cached = bdiDevices[bdi], cached.found || index - cached.at < 65_536 {
             parsed = cached.dev
-            if cached.found { return cached.dev }
+            if cached.found {
+                lastFoundBdi = (bdi, cached.dev)
+                return cached.dev
+            }
         } else {
             parsed = DeviceNumber(bdi)
             var resolved = parsed

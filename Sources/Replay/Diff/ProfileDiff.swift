@@ -137,12 +137,14 @@ extension Replay {
             metadata: reader.metadata)
         dispatcher.front = try ReplayPipeline.run(
             reader, options: ReadOptions(fields: ReplayFrontEnd.fields, keepRawText: false),
-            front: dispatcher.front, through: through) { prepared in
-            dispatcher.apply(prepared)
-            if let every = pruneEvery, prepared.stamp.index % every == every - 1 {
-                dispatcher.pruneProfiles(atEvent: prepared.stamp.index + 1)
+            front: dispatcher.front, through: through) { decoded in
+            let index = decoded.stamp.index
+            dispatcher.apply(dispatcher.binder.bind(&decoded))
+            if let every = pruneEvery, index % every == every - 1 {
+                dispatcher.pruneProfiles(atEvent: index + 1)
             }
         }
+        dispatcher.finishReading()
         return dispatcher
     }
 }
