@@ -9,7 +9,8 @@ import TraceIO
 /// (`check`, `stats`) use `GraphStream`, `HappensBeforeWindow` and
 /// `GraphSummaryCounter` instead.
 public struct EventGraphBuilder {
-    var decoder = KernelEventDecoder()
+    /// Typing, on the caller's thread or a reading thread's (`RecordPipeline`).
+    var decoding = GraphDecoding(names: .all)
     public private(set) var stream: GraphStream
     var nodes = NodeColumns()
     var edges = EdgeColumns()
@@ -29,8 +30,6 @@ public struct EventGraphBuilder {
     var streamIndex = 0
     /// With a range: what the excerpt needs to know of the events outside it.
     var outside: ExcerptTracker?
-    /// The last pid whose name `comms` holds (not `<...>`): its events need not read theirs.
-    var namedPid: Int32 = -1
 
     public init(expectedEvents: Int = 0) {
         stream = GraphStream(keepHistory: true)
@@ -44,6 +43,7 @@ public struct EventGraphBuilder {
     public init(range: Range<Int>, metadata: TraceMetadata) {
         stream = GraphStream(keepHistory: false, metadata: metadata)
         outside = ExcerptTracker(range: range)
+        decoding = GraphDecoding(names: .within([range]))
     }
 
     /// A builder for a trace whose file says it lost events (per-CPU stats, or a
@@ -73,25 +73,26 @@ public struct EventGraphBuilder {
     /// Adds one record as a reader's view (`TraceReader.forEachView`): of an
     /// event outside an excerpt's range only the typed event is read.
     public mutating func add(view record: TraceRecordView) {
-        switch record {
+        if let input = decoding.transform(record) { add(input: input) }
+    }
+
+    /// Adds one record typed by this builder's `decoding`, maybe on another
+    /// thread (`EventGraph.build(from:)`).
+    public mutating func add(input: GraphInput) {
+        switch input {
         case .lost(let lost):
             lostMarkers.append(lost)
             stream.lost(lost)
-        case .event(let view):
+        case .event(let event):
             guard nodes.count < Int(Int32.max) else {
-                diagnostics.warn(view.name, "more than 2^31 events: the rest of the trace is not in the graph")
+                diagnostics.warn(event.name, "more than 2^31 events: the rest of the trace is not in the graph")
                 return
             }
-            let stamp = StreamStamp(index: streamIndex, timestamp: view.timestamp, cpu: view.cpu, pid: view.pid)
-            let typed = decoder.decodeTyped(view)
-            if view.pid != namedPid {
-                if comms[view.pid] == nil || comms[view.pid] == "<...>" { comms[view.pid] = view.comm }
-                namedPid = comms[view.pid] == "<...>" ? -1 : view.pid
-            }
-            if let outside, !outside.range.contains(stamp.index) {
-                skip(stamp, typed)
+            if let comm = event.comm { comms[event.stamp.pid] = comm }
+            if let outside, !outside.range.contains(event.stamp.index) {
+                skip(event.stamp, event.typed)
             } else {
-                add(stamp, name: view.name, comm: view.comm, typed)
+                add(event.stamp, name: event.name, comm: comms[event.stamp.pid] ?? "", event.typed)
             }
         }
     }
@@ -117,7 +118,7 @@ public struct EventGraphBuilder {
             return
         }
         let typed: KernelEvent?
-        switch decoder.decode(event) {
+        switch decoding.decoder.decode(event) {
         case .other: typed = nil
         case let e: typed = e
         }
@@ -166,7 +167,7 @@ public struct EventGraphBuilder {
     /// Freezes everything into an `EventGraph`.
     public consuming func finish() -> EventGraph {
         var summary = stream.finish()
-        for d in decoder.diagnostics.entries { for _ in 0..<d.count { diagnostics.warn(d.event, d.message) } }
+        for d in decoding.decoder.diagnostics.entries { for _ in 0..<d.count { diagnostics.warn(d.event, d.message) } }
         for d in summary.diagnostics { for _ in 0..<d.count { diagnostics.warn(d.event, d.message) } }
         summary.diagnostics = diagnostics.entries
         let bounds = outside?.bounds(totalEvents: streamIndex, chainLengths: chains.lengths, nodeChains: nodes.chains,
@@ -219,16 +220,14 @@ struct ChainTable: Sendable {
 extension EventGraph {
     public static func build(from reader: some TraceReader, expectedEvents: Int = 0) throws -> EventGraph {
         var builder = EventGraphBuilder(expectedEvents: expectedEvents, metadata: reader.metadata)
-        try reader.forEach(ReadOptions(fields: .named(KernelEventDecoder.fieldsUsed), keepRawText: false)) { builder.add($0) }
-        return builder.finish()
+        return try builder.build(from: reader)
     }
 
     /// The excerpt of a trace's graph holding the events in `range` (see
     /// `ExcerptBounds`); its memory follows the range, not the trace.
     public static func build(from reader: some TraceReader, range: Range<Int>) throws -> EventGraph {
         var builder = EventGraphBuilder(range: range, metadata: reader.metadata)
-        try reader.forEachView(ReadOptions(fields: .named(KernelEventDecoder.fieldsUsed), keepRawText: false)) { builder.add(view: $0) }
-        return builder.finish()
+        return try builder.build(from: reader)
     }
 
     /// Builds the graph of records already in memory (benchmarks, tests,
@@ -238,5 +237,16 @@ extension EventGraph {
         builder.lossBeforeStart = lossBeforeStart
         for r in records { builder.add(r) }
         return builder.finish()
+    }
+}
+
+extension EventGraphBuilder {
+    /// Reads the whole trace on two threads: reading and typing on one, the
+    /// binding and the graph's columns on this one (`RecordPipeline`).
+    mutating func build(from reader: some TraceReader) throws -> EventGraph {
+        decoding = try RecordPipeline.run(reader, options: GraphDecoding.options, transform: decoding) {
+            add(input: $0)
+        }
+        return finish()
     }
 }

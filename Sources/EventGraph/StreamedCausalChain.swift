@@ -43,9 +43,7 @@ public enum StreamedCausalChain {
             passes += 1
             let reader = try open()
             var pass = CausalChainPass(windows: windows, ringCapacity: ringCapacity, metadata: reader.metadata)
-            try reader.forEachView(ReadOptions(fields: .named(KernelEventDecoder.fieldsUsed), keepRawText: false)) {
-                pass.add(view: $0)
-            }
+            _ = try RecordPipeline.run(reader, options: GraphDecoding.options, transform: pass.decoding) { pass.add(input: $0) }
             guard target < pass.events else { return (.outOfRange(events: pass.events), passes) }
             var source = PassCauses(nodes: nodes, pass: pass)
             let needed = search.run(&source)

@@ -24,20 +24,14 @@ struct StatsCommand: ParsableCommand {
         var stats: TraceStatistics
         var summary: GraphSummary?
         if graph {
-            // One ordered pass feeds both: the graph needs timestamp order,
-            // counting does not mind it. The graph is counted as it streams,
-            // not kept, so memory does not grow with the trace.
-            var counted = ViewStatistics()
-            var counter = GraphSummaryCounter(metadata: reader.metadata)
-            let fields = KernelEventDecoder.fieldsUsed
-                .union(TraceEvent.deviceFieldNames).union(TraceEvent.inodeFieldNames)
-            try reader.forEachView(ReadOptions(fields: .named(fields), keepRawText: false)) { record in
-                counted.add(record)
-                counter.add(view: record)
-            }
-            stats = counted.finish()
+            // One ordered pass feeds both, on two threads: the graph needs
+            // timestamp order, counting does not mind it. The graph is
+            // counted as it streams, not kept, so memory does not grow with
+            // the trace.
+            let (counted, counter) = try GraphSummaryCounter.collect(from: reader)
+            stats = counted
             stats.damagedEvents = UInt64(reader.damagedEvents)
-            summary = counter.finish()
+            summary = counter
         } else {
             // The reader itself: a trace.dat is counted in parallel parts
             // (fast enough to need no progress line).

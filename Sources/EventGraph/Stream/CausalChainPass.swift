@@ -20,7 +20,6 @@ struct CausalChainPass {
     static let ringCapacity = 1 << 21
     let ringCapacity: Int
 
-    var decoder = KernelEventDecoder()
     var stream: GraphStream
     /// Kept events: stream-index ranges, ascending and disjoint.
     let windows: [Range<Int>]
@@ -44,7 +43,6 @@ struct CausalChainPass {
     private(set) var backwardEdges = 0
     /// The first name of each task (not `<...>`), over the whole trace.
     private(set) var comms: [Int32: String] = [:]
-    private var namedPid: Int32 = -1
     private(set) var names: [String] = []
     private var nameCodes: [String: UInt16] = [:]
     private var inodes: [InodeID] = []
@@ -66,27 +64,26 @@ struct CausalChainPass {
         stream = GraphStream(keepHistory: false, metadata: metadata)
     }
 
-    mutating func add(view record: TraceRecordView) {
-        switch record {
+    /// The reading thread's half of a pass: names only for the kept events.
+    var decoding: GraphDecoding { GraphDecoding(names: .within(windows)) }
+
+    mutating func add(input: GraphInput) {
+        switch input {
         case .lost(let lost): stream.lost(lost)
-        case .event(let view):
+        case .event(let event):
             // The whole graph stops at 2^31 events (32-bit node numbers); so does this.
             guard events < Int(Int32.max) else { return }
-            add(view)
+            add(event)
         }
     }
 
-    private mutating func add(_ view: EventView) {
+    private mutating func add(_ event: GraphInputEvent) {
         let i = events
         events += 1
-        let stamp = StreamStamp(index: i, timestamp: view.timestamp, cpu: view.cpu, pid: view.pid)
-        let typed = decoder.decodeTyped(view)
-        if view.pid != namedPid {
-            if comms[view.pid] == nil || comms[view.pid] == "<...>" { comms[view.pid] = view.comm }
-            namedPid = comms[view.pid] == "<...>" ? -1 : view.pid
-        }
-        let links = stream.add(stamp, typed)
-        let (chain, position) = chains.append(pid: view.pid, cpu: view.cpu)
+        let stamp = event.stamp
+        if let comm = event.comm { comms[stamp.pid] = comm }
+        let links = stream.add(stamp, event.typed)
+        let (chain, position) = chains.append(pid: stamp.pid, cpu: stamp.cpu)
         if ring.count < ringCapacity { ring.append(RingSlot(chain: chain, position: position)) }
         else { ring[i % ringCapacity] = RingSlot(chain: chain, position: position) }
         while lastAnchor.count <= Int(chain) {
@@ -97,7 +94,7 @@ struct CausalChainPass {
             let anchor = lastAnchor[Int(chain)]
             let doubt = max(unknownAnchor[Int(chain)], unknownAnchorAnyChain)
             keptByChain[chain, default: []].append(Int32(kept.count))
-            kept.append(stamp, name: nameCode(view.name), inode: links.inode.map { inodeCode($0) } ?? -1, detail: links.detail,
+            kept.append(stamp, name: nameCode(event.name), inode: links.inode.map { inodeCode($0) } ?? -1, detail: links.detail,
                         chain: chain, position: position, anchor: anchor, anchorUnknown: doubt > anchor.index)
         }
         for e in stream.takeEdges() { edge(e, at: i) }
