@@ -52,7 +52,11 @@ extension WritebackSpan {
 
 /// A write fault held at `folio_wait_stable` (see `taskMoved`).
 struct HeldStore {
+    /// The faulted folio as `folio_wait_writeback` names it: its first page.
     var folio: FolioRef
+    /// Every page of that folio the fault dirtied (a large folio: all of
+    /// them, from one `writeback_dirty_folio`).
+    var pages: [FolioRef]
     var waited: Bool
     /// The write fault (`writeback_dirty_folio` of a task).
     var fault: Stamp

@@ -43,8 +43,13 @@ extension ProfileReplay {
             if case .folioUnderWriteback = error.blocker {
                 // `block_page_mkwrite` marks the folio dirty, then
                 // `folio_wait_stable`: whether the store waited shows in
-                // this task's next event (`taskMoved`).
-                heldStores[now.pid] = HeldStore(folio: folio, waited: false, fault: now)
+                // this task's next event (`taskMoved`). The pages of one
+                // large folio come from the same event and wait together.
+                if let held = heldStores[now.pid], held.fault.index == now.index {
+                    heldStores[now.pid]!.pages.append(folio)
+                } else {
+                    heldStores[now.pid] = HeldStore(folio: folio, pages: [folio], waited: false, fault: now)
+                }
                 return
             }
             forceStore(folio, error)
@@ -65,11 +70,13 @@ extension ProfileReplay {
         }
         heldStores[now.pid] = nil
         let pid = Int(now.pid)
-        if held.waited { endWritebackSeen(held.folio.inode, only: [held.folio.index]) }
-        do {
-            applied(.ext4PageMkwrite(task: pid, held.folio), try model.apply(.ext4PageMkwrite(task: pid, held.folio), in: &state))
-        } catch {
-            forceStore(held.folio, error)
+        if held.waited { endWritebackSeen(held.folio.inode, only: Set(held.pages.map(\.index))) }
+        for page in held.pages {
+            do {
+                applied(.ext4PageMkwrite(task: pid, page), try model.apply(.ext4PageMkwrite(task: pid, page), in: &state))
+            } catch {
+                forceStore(page, error)
+            }
         }
     }
 

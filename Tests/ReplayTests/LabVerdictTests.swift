@@ -56,25 +56,20 @@ import TraceIO
 
     /// The divergence classes docs/lab.md documents per lab kernel as known
     /// gaps of the model (numbers folded); every other class is a failure.
-    static let knownGaps: [String: Set<String>] = {
-        // Completions the recording lost (the recorder's old pid filter
-        // dropped the irqs on its CPU): the worker converts io_ends whose
-        // requests never complete in the recording.
-        let lostCompletions: Set<String> = [
-            "ext4_convert_unwritten_io_end_vec: the worker did not take this io_end from the list",
-            "ext4_end_io_rsv_work: i_rsv_conversion_work is not queued",
-            "sb_clear_inode_writeback: N folio(s) still under writeback in the model",
-        ]
-        return [
-            "5.10.0-32-amd64": [],
-            "6.1.0-50-amd64": [],
-            "6.12.117+deb13-amd64": lostCompletions,
-            "6.18.44-fc-v1147": [],
-            "7.3.4+deb13-amd64": lostCompletions.union([
-                "filemap_fdatawait_range: folio_wait_writeback: a folio is under writeback",
-            ]),
-        ]
-    }()
+    static let knownGaps: [String: Set<String>] = [
+        "5.10.0-32-amd64": [],
+        // A completion's `ext4_add_complete_io` 22 ms after its
+        // `block_rq_complete` (the softirq held up between the two): a
+        // conversion run starts and ends in between, and the replay, which
+        // adds the io_end at the tracepoint, lets that run take it.
+        "6.1.0-50-amd64": ["ext4_end_io_rsv_work: i_rsv_conversion_work is not queued"],
+        "6.12.117+deb13-amd64": [],
+        // `ext4_da_write_begin`'s tracepoint comes before `folio_wait_stable`:
+        // a write into a folio still under writeback (its conversion not yet
+        // run) waits after the event the replay takes the write at.
+        "6.18.44-fc-v1147": ["ext4_da_write_begin: waits for the folio's writeback"],
+        "7.3.4+deb13-amd64": [],
+    ]
 
     static func divergenceClass(_ d: Divergence) -> String {
         "\(d.kernelFunction): " + d.reason.replacing(/\d+/, with: "N")
@@ -96,7 +91,8 @@ import TraceIO
         #expect(LabProfileTests.verdicts(text) == LabProfileTests.verdicts(report), "\(recording): text twin under \(text.choice.profile)")
         if recording.contains("/eio/") {
             // The I/O-error runs fit their kernel without divergence; so does the twin, by best fit.
-            #expect(twinReader.metadata.kernelRelease == nil, "the lab's markers carry no release: best fit")
+            // The recorder's markers carry the release (5.10's, recorded earlier, none: best fit).
+            #expect(twinReader.metadata.kernelRelease == nil || twinReader.metadata.kernelRelease == release, "\(recording)")
             #expect(text.divergenceCount == 0, "\(recording): text twin under \(text.choice.profile)")
         }
         let violated = report.findings.filter { $0.verdict == .violated }

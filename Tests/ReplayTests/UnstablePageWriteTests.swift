@@ -58,4 +58,17 @@ import WritebackModel
         let report = try Replay.check(TraceFile.open(path: Paths.fixture("unstable_write_bug.txt")))
         #expect(report.findings.isEmpty)
     }
+
+    /// 7.3's `stable_mmap` (traces/kernels/): the storer faults order-2
+    /// folios. One `writeback_dirty_folio` dirties the four pages of a folio
+    /// under writeback, and the `folio_wait_writeback` that follows names
+    /// the folio's first index: the four pages wait together, none of the
+    /// stores lands while the folio is under writeback.
+    static let largeFolios = "\(LabVerdictTests.folder)/7.3.4+deb13-amd64/default/stable_mmap.dat"
+
+    @Test func aLargeFolioWaitsWhole() throws {
+        let report = try Replay.check(TraceFile.open(path: Self.largeFolios))
+        #expect(report.findings.isEmpty, "\(report.findings.map { "\($0.rule) \($0.lblk)+\($0.len)" })")
+        #expect(report.divergenceCount == 0, "\(report.divergences.map(LabVerdictTests.divergenceClass))")
+    }
 }
