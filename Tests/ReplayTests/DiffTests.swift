@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import TraceIO
 import WritebackModel
@@ -143,12 +144,21 @@ import WritebackModel
         #expect(withHistory > 0)
     }
 
-    /// Two kinds of object diverge at one event on this 6.12 recording (an
-    /// io_end and its inode's conversion work): the first divergences come
-    /// by event, then by kind, the same on every run — not in a dictionary's
-    /// per-process order.
+    /// Two kinds of object diverge at one event where a write's completion
+    /// is not in the trace (as the recorder lost them when it dropped its
+    /// CPU's irqs): the 6.12 recording's text twin without its first write
+    /// request's `block_rq_complete` — an io_end and its inode's conversion
+    /// work diverge together. The first divergences come by event, then by
+    /// kind, the same on every run — not in a dictionary's per-process order.
     @Test func firstDivergencesAtOneEventComeInKindOrder() throws {
-        let path = Paths.trace("kernels/6.12.117+deb13-amd64/default/mmap_during_writeback.dat")
+        let twin = try LabProfileTests.textTwin(Paths.trace("kernels/6.12.117+deb13-amd64/default/mmap_during_writeback.dat"))
+        defer { try? FileManager.default.removeItem(atPath: twin) }
+        var lines = try String(contentsOfFile: twin, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+        let lost = try #require(lines.firstIndex { $0.contains("block_rq_complete:") && $0.contains(" WS () ") })
+        lines.remove(at: lost)
+        let path = twin + ".cut.txt"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try lines.joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
         let r = try ProfileDiff.run(TraceFile.open(path: path))
         var ties = 0
         for p in r.profiles {
@@ -158,6 +168,6 @@ import WritebackModel
                 if a.eventIndex == b.eventIndex { ties += 1 }
             }
         }
-        #expect(ties > 0, "the recording no longer has two kinds diverging at one event")
+        #expect(ties > 0, "no two kinds diverge at one event without the completion")
     }
 }
