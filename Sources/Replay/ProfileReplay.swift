@@ -160,6 +160,9 @@ struct ProfileReplay {
     /// the EOF block, `pagecache_isize_extended`), not a store through a PTE.
     var inFileOperation: Set<Int32> = []
     var frozenAt: [DeviceNumber: Stamp] = [:]
+    /// The trace's lost windows so far (the dispatcher keeps it current):
+    /// where an event the model waits for may be missing.
+    var losses = LossesSoFar()
     var history: HistoryRecorder?
     /// File systems whose block size the trace has shown (the dispatcher sets it).
     var blockSizeKnown: Set<DeviceNumber> = []

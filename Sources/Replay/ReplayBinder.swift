@@ -37,12 +37,16 @@ struct ReplayBinder: Sendable {
         let stamp = decoded.stamp
         guard let typed = decoded.typed.take() else {
             _ = graph.add(stamp.stream, nil)
-            return PreparedEvent(stamp: stamp, event: decoded.untyped.take() ?? .other(syncDevice: nil))
+            var prepared = PreparedEvent(stamp: stamp, event: decoded.untyped.take() ?? .other(syncDevice: nil))
+            prepared.lostBefore = decoded.lostBefore
+            return prepared
         }
         let links = graph.add(stamp.stream, typed)
-        return PreparedEvent(stamp: stamp, event: ReplayFrontEnd.slim(typed, stamp.name),
-                             links: ReplayLinks(inode: links.inode, binding: ReplayBinding(links.binding)),
-                             edges: graph.takeEdges())
+        var prepared = PreparedEvent(stamp: stamp, event: ReplayFrontEnd.slim(typed, stamp.name),
+                                     links: ReplayLinks(inode: links.inode, binding: ReplayBinding(links.binding)),
+                                     edges: graph.takeEdges())
+        prepared.lostBefore = decoded.lostBefore
+        return prepared
     }
 
     /// Lost-events records after the last event.

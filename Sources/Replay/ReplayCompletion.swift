@@ -48,7 +48,9 @@ extension ProfileReplay {
                 note(bio.ioEnd, "ext4_add_complete_io: queued for conversion")
                 if tracksAdds {
                     recentAdds[now.cpu]!.ios.append(bio.ioEnd)
-                    for (pid, run) in runs where run.takenAt == nil { runs[pid]!.adds.append((now.index, bio.ioEnd)) }
+                    for (pid, run) in runs where run.inode == nil || run.inode == inode {
+                        runs[pid]!.adds.append((now.index, bio.ioEnd))
+                    }
                 }
             }
             if state.ioEnd(bio.ioEnd) == nil { pruneTrails(of: inode) }
@@ -91,21 +93,26 @@ extension ProfileReplay {
         startRun(inode)
     }
 
-    /// `ext4_end_io_rsv_work` (≥3.11) starts for this inode on this kworker.
-    /// It takes the inode's list later (`takeList`).
+    /// `ext4_end_io_rsv_work` (≥3.11) starts for this inode on this kworker,
+    /// and takes the inode's list (`takeList`).
     mutating func startRun(_ inode: ModelInode) {
         guard var run = runs[now.pid], run.inode == nil else { return }
         run.inode = inode
         runs[now.pid] = run
+        takeList(now.pid)
     }
 
     /// ≥3.11 `ext4_do_flush_completed_IO`: the run on `pid` takes its
-    /// inode's list (`list_replace_init`). The kernel does so a moment after
-    /// the work started, and a completion in between adds its io_end to the
-    /// list this run takes, without queueing the work again. The trace shows
-    /// the take only by what follows: the run's first conversion or end, or
-    /// a `workqueue_queue_work` of the same work from a completion
-    /// (`conversionWorkQueued`), which found the list already empty.
+    /// inode's list (`list_replace_init` under `i_completed_io_lock`, the
+    /// first thing `ext4_end_io_rsv_work` does [6.18 page-io.c:271-296]):
+    /// at the run's `workqueue_execute_start`, or where the graph ties the
+    /// run to its inode. An io_end added after the take queues the work
+    /// again and waits for the next run. A completion on another CPU may
+    /// still add between the tracepoint and the take, without queueing the
+    /// work (the list was not empty): the run shows it by converting that
+    /// io_end (`addedBeforeTake`). A `workqueue_queue_work` of the same work
+    /// from a completion before the inode was known (`requeuedFrom`) shows
+    /// the take came before that completion's add.
     mutating func takeList(_ pid: Int32) {
         guard profile.workPerInode, var run = runs[pid], let inode = run.inode, run.takenAt == nil else { return }
         run.takenAt = now.index
@@ -139,8 +146,8 @@ extension ProfileReplay {
     private mutating func takenBeforeRequeue(_ address: UInt64) {
         guard let cause = recentAdds[now.cpu]?.index,
               let (pid, run) = runs.first(where: { $0.value.address == address }) else { return }
+        runs[pid]!.requeuedFrom = min(run.requeuedFrom ?? cause, cause)
         guard let taken = run.takenAt else {
-            runs[pid]!.requeuedFrom = min(run.requeuedFrom ?? cause, cause)
             takeList(pid)
             return
         }
@@ -228,6 +235,7 @@ extension ProfileReplay {
             }
             return
         }
+        adoptAddedBeforeTake(io)
         runs[now.pid]?.converted.append(io)
         convertInRun(io)
         // One CONVERT covers an io_end's whole mapped range; where the model
@@ -241,6 +249,23 @@ extension ProfileReplay {
             runs[now.pid]?.converted.append(next)
             convertInRun(next)
         }
+    }
+
+    /// The running work converts `io`, which a completion added to the
+    /// inode's list after the run's `workqueue_execute_start` with no
+    /// `workqueue_queue_work` of this work since the run started: the add
+    /// found the list not yet taken, so it came before the run's
+    /// `list_replace_init` — and so did every add before it. The run took
+    /// them, in the order of their adds.
+    mutating func adoptAddedBeforeTake(_ io: IoEndRef) {
+        guard profile.workPerInode, let run = runs[now.pid], run.inode == io.inode,
+              state.ioEnd(io)?.phase == .queued,
+              let k = run.adds.lastIndex(where: { $0.io == io && $0.index < (run.requeuedFrom ?? Int.max) }) else { return }
+        let taken = run.adds[...k].map(\.io).filter { $0.inode == io.inode && state.ioEnd($0)?.phase == .queued }
+        var seen: Set<IoEndRef> = []
+        let ordered = taken.filter { seen.insert($0).inserted }
+        learn(.addedBeforeTake(ordered))
+        for each in ordered { note(each, "added to the list before the running work took it (no workqueue_queue_work): converted by this run") }
     }
 
     /// Whether `pid`'s CONVERT of `io` is the `ext4_flush_completed_IO` of
@@ -354,9 +379,7 @@ extension ProfileReplay {
                     drive(.ext4ReleaseIoEnd(done))
                     note(done, "ext4_release_io_end: folio_end_writeback")
                 } else if let next = worker.local.first {
-                    if failedConversionDisagrees(next, traceConverts: false) { continue }
-                    drive(.ext4ConvertUnwrittenIoEndVec(next))
-                    note(next, "ext4_end_io_end (no CONVERT event: nothing left to convert or FAILED)")
+                    endedWithoutConvert(next)
                 } else {
                     learn(.workerRunEnded(dev))
                 }
@@ -368,6 +391,48 @@ extension ProfileReplay {
             }
         }
         pruneTrails(of: inode)
+    }
+
+    /// The run ends the io_end it took (`ext4_end_io_end`) with no CONVERT
+    /// shown: right where the io_end failed and this kernel leaves it
+    /// unwritten, or where nothing of it is unwritten any more (the
+    /// es-tree answers `ext4_map_blocks`, no `ext4_ext_map_blocks_enter`).
+    /// An io_end with blocks still unwritten would have shown its CONVERT:
+    /// the run did not hold it as the model has it (an add after the
+    /// take, reordered), which is a divergence — unless events were lost
+    /// before, where its CONVERT or what put it on the list may be; the model then
+    /// converts it, as the run's end says the kernel did.
+    mutating func endedWithoutConvert(_ io: IoEndRef) {
+        if failedConversionDisagrees(io, traceConverts: false) { return }
+        if let ioState = state.ioEnd(io), !ioState.unwrittenRanges.isEmpty,
+           !(ioState.flags.contains(.failed) && profile.skipsConversionOfFailedIO),
+           // After lost events the model's list may hold what the kernel's
+           // did not (a lost completion, queueing or CONVERT before this run).
+           !losses.lossAffecting(from: 0, to: now.timestamp),
+           // The model ends an io_end at each bio it submits; 6.x keeps
+           // building one io_end over the mapped extent, completed by its
+           // last bio: with the rest still in flight, the model's part is
+           // not the kernel's io_end, whose CONVERT is still to come.
+           inFlightRest(of: io) == nil,
+           ioState.unwrittenRanges.contains(where: { state.inodes[io.inode]?.extents.ranges(in: $0, state: .unwritten).isEmpty == false }) {
+            diverge(.ext4ConvertUnwrittenIoEndVec(io), object: "\(io)",
+                    reason: "the conversion work ended an io_end it took without a CONVERT of its unwritten blocks")
+        }
+        drive(.ext4ConvertUnwrittenIoEndVec(io))
+        note(io, "ext4_end_io_end (no CONVERT event: nothing left to convert or FAILED)")
+    }
+
+    /// An io_end of the same inode with bios still in flight whose
+    /// unwritten blocks continue `io`'s: the model's split of one kernel
+    /// io_end (see `endedWithoutConvert`).
+    func inFlightRest(of io: IoEndRef) -> IoEndRef? {
+        guard let mine = state.ioEnd(io)?.unwrittenRanges, let ioEnds = state.inodes[io.inode]?.ioEnds else { return nil }
+        func touches(_ a: BlockRange, _ b: BlockRange) -> Bool { a.lblk <= b.end && b.lblk <= a.end }
+        return ioEnds.keys.sorted().lazy.filter { $0 != io.serial }.first { serial in
+            let other = ioEnds[serial]!
+            return other.phase < .bioDone && !other.allBiosComplete
+                && other.unwrittenRanges.contains { r in mine.contains { touches($0, r) } }
+        }.map { IoEndRef(inode: io.inode, serial: $0) }
     }
 
     /// `sb_clear_inode_writeback`: the inode's last writeback folio ended
@@ -382,8 +447,7 @@ extension ProfileReplay {
            let next = state.superblocks[inode.dev]?.worker?.local.first {
             // Writeback ended without a CONVERT: the worker ended the io_end
             // without converting (FAILED, or nothing left unwritten).
-            if !failedConversionDisagrees(next, traceConverts: false) { drive(.ext4ConvertUnwrittenIoEndVec(next)) }
-            note(next, "ext4_end_io_end (no CONVERT event: nothing left to convert or FAILED)")
+            endedWithoutConvert(next)
         }
         // The inode's last writeback folio ended: every io_end the run has
         // converted so far was released (ext4_release_io_end → folio_end_writeback).

@@ -26,6 +26,9 @@ struct ReplayDispatcher {
     /// dirtying it dirties every page the model keeps for it.
     var largeFolios: [FolioRef: UInt8] = [:]
     var happensBefore = HappensBeforeWindow()
+    /// Lost windows as the model's thread meets them (the reading thread's
+    /// `reliability` is complete only at the end).
+    var losses = LossesSoFar()
     var pid: Int32 = 0
     var replays: [ProfileReplay]
     /// Profiles dropped by `pruneProfiles`: divergences when dropped, at which event count.
@@ -57,6 +60,12 @@ struct ReplayDispatcher {
     mutating func apply(_ prepared: PreparedEvent) {
         let stamp = prepared.stamp
         pid = stamp.pid
+        if let lost = prepared.lostBefore {
+            losses.add(lost)
+            let known = losses
+            each { $0.losses = known }
+        }
+        losses.observe(stamp)
         happensBefore.add(stamp.stream, tag: stamp.name.id, edges: prepared.edges)
         for i in replays.indices {
             replays[i].now = stamp

@@ -10,6 +10,8 @@ struct PreparedEvent: Sendable {
     var event: ReplayEvent
     var links = ReplayLinks()
     var edges: [Edge] = []
+    /// The last lost-events record between the previous event and this one.
+    var lostBefore: LostEvents?
 }
 
 /// What the event graph bound at an event, as the model's thread reads it:

@@ -65,6 +65,12 @@ public enum TraceFact: Hashable, Sendable {
     /// first of them queued the work again (`ext4_add_complete_io` on an
     /// empty list). The trace shows it by that `workqueue_queue_work`.
     case addedAfterTake([IoEndRef])
+    /// These io_ends were added to `i_rsv_conversion_list` after the work
+    /// started (`workqueue_execute_start`) but before its
+    /// `list_replace_init`: the list was not empty, no work was queued, and
+    /// the running work took them, after what it had taken, in this order.
+    /// The trace shows it by the run converting one of them.
+    case addedBeforeTake([IoEndRef])
     /// `ext4_new_inode` returned this inode (number and generation).
     case inodeReallocated(InodeRef)
     /// FIFREEZE returned an error.
@@ -160,6 +166,19 @@ extension WritebackModel {
                 s.updateIoEnd(io) { $0.phase = .queued }
                 s.inodes[io.inode]!.conversionList.append(io.serial)
                 s.inodes[io.inode]!.rsvWorkQueued = true
+            }
+        case .addedBeforeTake(let ios):
+            for io in ios {
+                guard s.ioEnd(io)?.phase == .queued, s.superblocks[io.inode.dev]?.worker.map({ $0.inode == io.inode }) ?? true,
+                      let at = s.inodes[io.inode]?.conversionList.firstIndex(of: io.serial) else { continue }
+                s.inodes[io.inode]!.conversionList.remove(at: at)
+                s.updateIoEnd(io) { $0.phase = .converting }
+                if s.superblocks[io.inode.dev]!.worker == nil {
+                    s.superblocks[io.inode.dev]!.worker = WorkerRun(inode: io.inode, workIoEnd: nil, local: [], converted: [])
+                }
+                s.superblocks[io.inode.dev]!.worker!.local.append(io)
+                // The add found the list not empty: it queued nothing.
+                if s.inodes[io.inode]!.conversionList.isEmpty { s.inodes[io.inode]!.rsvWorkQueued = false }
             }
         case .inodeReallocated(let inode):
             // Whatever the model had under this incarnation is gone; the

@@ -51,6 +51,22 @@ public struct ConversionSite: Sendable, CustomStringConvertible {
         return first..<end
     }
 
+    /// The last bio completed in the submitter's own context, and the
+    /// submitter's put — still to come: its writeback pass of the inode
+    /// (`ext4_writepages_result`) ends after the completion — queued the
+    /// conversion from that context (`workqueue_queue_work` by the
+    /// submitter after the completion): the submitter held the io_end's last
+    /// reference when its bios were done.
+    func completedWhileSubmitterHeld(_ index: TraceIndex) -> Bool {
+        let done = index.events[lastCompletion]
+        guard done.pid == submitter, index.events[queueWork].pid == submitter, queueWork > lastCompletion else { return false }
+        for i in (lastCompletion + 1)..<index.count where index.events[i].pid == submitter {
+            if case .ext4(.writepagesResult(let ref, _)) = index.typed[i], ref == inode { return true }
+            if case .syscall = index.typed[i] { return false }
+        }
+        return false
+    }
+
     public var description: String {
         "\(inode) blocks \(extent.lblk)+\(extent.len) (pblk \(extent.pblk)), converted at event \(convertStart)"
     }

@@ -17,8 +17,22 @@ extension Scenario {
     /// moves from the worker's run into the irq that completed the last
     /// bio, right after `block_rq_complete`; a `folio_wait_writeback` on
     /// the site's folios after that completion found no writeback and goes.
-    mutating func endWritebackAtCompletion(_ site: ConversionSite, until movedEnd: UInt64) {
+    ///
+    /// Not where the last bio completed in the submitter's own context
+    /// while the submitter still held the io_end (a device that completes
+    /// inside `submit_bio`, null_blk): 3.6 ended writeback and queued the
+    /// io_end there, from `ext4_end_bio`; the recorded kernel, whose release
+    /// a trace.dat keeps, reads writeback ending in the context of a task
+    /// that holds the io_end as that task's `ext4_put_io_end` being the last
+    /// reference — the inline conversion — and the recording shows instead
+    /// the submitter's put queueing the work (`workqueue_queue_work` from its
+    /// own context after the completion). No edit of the site can show the
+    /// old order there: another site is tried.
+    mutating func endWritebackAtCompletion(_ site: ConversionSite, until movedEnd: UInt64) throws {
         let c = index.events[site.lastCompletion]
+        if site.completedWhileSubmitterHeld(index) {
+            throw Unhostable("the last bio completed in the submitter's context while it held the io_end (its own put queued the conversion)")
+        }
         // Waits that 6.x ended with the worker's release, wherever it now runs.
         let end = max(movedEnd, index.timestamp(site.executeEnd))
         if let clear = site.clearWriteback {

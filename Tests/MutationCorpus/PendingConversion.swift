@@ -58,7 +58,7 @@ extension Scenario {
         if race == .workerTookList, !schedule.isFree(task: site.worker, from: origin + 1, to: span.start - 1) {
             throw Unhostable("the worker runs other work between taking the list and converting")
         }
-        endWritebackAtCompletion(site, until: span.end)
+        try endWritebackAtCompletion(site, until: span.end)
         if let why = stallConflict(site, from: origin, to: span.end) { throw Unhostable("cannot postpone the conversion: " + why) }
         tagConversion(site)
         return (far ? "the worker converts 1.2 ms later" : "the worker converts 20 µs later on CPU \(cpuV), nothing ordering the two")
@@ -97,7 +97,7 @@ extension Scenario {
         let empty = site.run.filter { if case .workqueue = index.typed[$0] { return true } else { return false } }
         let idle = try moveTaskEvents(empty, pivot: empty[0], to: aligned(span.end + 10 * step),
                                       cpu: index.events[site.executeStart].cpu)
-        endWritebackAtCompletion(site, until: idle.end)
+        try endWritebackAtCompletion(site, until: idle.end)
         if let why = stallConflict(site, from: index.timestamp(site.executeStart), to: idle.end) {
             throw Unhostable("cannot postpone the conversion: " + why)
         }
