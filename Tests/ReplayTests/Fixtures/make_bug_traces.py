@@ -309,6 +309,47 @@ def unstable_page_write():
     write('unstable_write_bug.txt', header, bug,
           f'the storer never waits: {len(cut) - len(lines)} folio_wait_writeback lines dropped, its lines without stalls')
 
+RSV_WORK = re.compile(r'workqueue_(\w+): work struct[= ](\w+):? function[= ]ext4_end_io_rsv_work')
+
+def one_run_per_work(moved):
+    """The conversion runs a buggy kernel ran late, as it would have run them:
+    the io_ends added while the work was pending wait on one list, so each
+    work item runs once, on the first run's worker, converting them all
+    (the real kernel, converting in time, ran once per completion)."""
+    runs, order, other, current = {}, [], [], None
+    for l in moved:
+        m = RSV_WORK.search(l)
+        if m and m.group(1) == 'execute_start':
+            current = m.group(2)
+            if current not in runs:
+                runs[current] = [l]
+                order.append(current)
+        elif m and m.group(1) == 'execute_end':
+            current = None
+        elif current is not None:
+            runs[current].append(LINE.match(runs[current][0]).group(1) + '%s: %s' % (event(l)[1], event(l)[0]))
+        else:
+            other.append(l)
+    out = []
+    for w in order:
+        start = runs[w][0]
+        out += runs[w] + [LINE.match(start).group(1) + '%s: workqueue_execute_end: work struct %s: function ext4_end_io_rsv_work' % (event(start)[1], w)]
+    return out + other
+
+def first_queue_per_work(stay, enter, exit_):
+    """Between fsync's enter and exit a pending work item is not queued again:
+    only its first queue_work (and activate_work) there stays."""
+    seen, out = set(), []
+    for i, l in enumerate(stay):
+        m = RSV_WORK.search(l)
+        if m and enter < i < exit_ and m.group(1) in ('queue_work', 'activate_work'):
+            key = (m.group(1), m.group(2))
+            if key in seen:
+                continue
+            seen.add(key)
+        out.append(l)
+    return out
+
 def fsync_before_conversion():
     """seed 002, the 3.6/3.7 ordering (Dmitry's diagram): writeback ended at
     bio completion, so fdatasync found nothing to wait for and returned while
@@ -333,6 +374,8 @@ def fsync_before_conversion():
             moved.append(l)
         else:
             stay.append(l)
+    moved = one_run_per_work(moved)
+    stay = first_queue_per_work(stay, enter, next(i for i, l in enumerate(stay) if 'ext4_sync_file_exit' in l))
     exit_at = next(i for i, l in enumerate(stay) if 'ext4_sync_file_exit' in l)
     _, t0, _ = event(stay[exit_at])
     # The worker resumes 2 ms after fsync returned (it was preempted).
