@@ -90,11 +90,11 @@ import TraceIO
         defer { try? FileManager.default.removeItem(atPath: twin) }
         let twinReader = try TraceFile.open(path: twin)
         let text = try Replay.check(twinReader)
+        // The recorder's markers carry the release into the text: the twin replays under its kernel's profile.
+        #expect(twinReader.metadata.kernelRelease == release, "\(recording)")
         #expect(LabProfileTests.verdicts(text) == LabProfileTests.verdicts(report), "\(recording): text twin under \(text.choice.profile)")
         if recording.contains("/eio/") {
-            // The I/O-error runs fit their kernel without divergence; so does the twin, by best fit.
-            // The recorder's markers carry the release (5.10's, recorded earlier, none: best fit).
-            #expect(twinReader.metadata.kernelRelease == nil || twinReader.metadata.kernelRelease == release, "\(recording)")
+            // The I/O-error runs fit their kernel without divergence; so does the twin.
             #expect(text.divergenceCount == 0, "\(recording): text twin under \(text.choice.profile)")
         }
         let violated = report.findings.filter { $0.verdict == .violated }
