@@ -83,6 +83,10 @@ struct WorkRun {
     /// The completion whose `workqueue_queue_work` of this work proved the
     /// list empty before the run's take showed.
     var requeuedFrom: Int?
+    /// io_ends whose add was still unconfirmed at the run's take (see
+    /// `ProfileReplay.unconfirmedAdds`): left for the next run unless this
+    /// one converts them.
+    var leftUnconfirmed: Set<IoEndRef> = []
 }
 
 /// A rule the model saw broken. Its verdict waits until every event it
@@ -138,6 +142,10 @@ struct ProfileReplay {
     var recentAdds: [Int: (index: Int, ios: [IoEndRef])] = [:]
     /// Per CPU, the io_ends whose bios the latest completion there finished.
     var recentCompletions: [Int: [IoEndRef]] = [:]
+    /// ≥3.11, per CPU: the io_ends the last completion on it put on a
+    /// conversion list while that CPU has shown no later event, so the
+    /// trace does not yet say the add is done (see `takeList`).
+    var unconfirmedAdds: [Int: [IoEndRef]] = [:]
     /// ≤3.10: io_ends whose `ext4_add_complete_io` is still to come on this CPU.
     var pendingAddComplete: [Int: [IoEndRef]] = [:]
     var syncEnter: [Int32: Stamp] = [:]

@@ -60,6 +60,8 @@ struct ReplayDispatcher {
         happensBefore.add(stamp.stream, tag: stamp.name.id, edges: prepared.edges)
         for i in replays.indices {
             replays[i].now = stamp
+            // This CPU's completions are over: their adds are done.
+            if !replays[i].unconfirmedAdds.isEmpty { replays[i].unconfirmedAdds[stamp.cpu] = nil }
             if !replays[i].pendingAddComplete.isEmpty {
                 if stamp.name == .workqueueExecuteStart {
                     // A work item runs: whatever completion queued it did its

@@ -65,6 +65,10 @@ public enum TraceFact: Hashable, Sendable {
     /// first of them queued the work again (`ext4_add_complete_io` on an
     /// empty list). The trace shows it by that `workqueue_queue_work`.
     case addedAfterTake([IoEndRef])
+    /// The running work converts this io_end, which the replay had put
+    /// after its take (`addedAfterTake`): it was on the list the run took,
+    /// and is the next it converts.
+    case addedBeforeTake(IoEndRef)
     /// `ext4_new_inode` returned this inode (number and generation).
     case inodeReallocated(InodeRef)
     /// FIFREEZE returned an error.
@@ -161,6 +165,16 @@ extension WritebackModel {
                 s.inodes[io.inode]!.conversionList.append(io.serial)
                 s.inodes[io.inode]!.rsvWorkQueued = true
             }
+        case .addedBeforeTake(let io):
+            // The run may have released all it took (and left the worker).
+            var run = s.superblocks[io.inode.dev]?.worker ?? WorkerRun(inode: io.inode, workIoEnd: nil, local: [], converted: [])
+            guard s.ioEnd(io)?.phase == .queued, run.inode == io.inode,
+                  s.inodes[io.inode]!.conversionList.contains(io.serial) else { return }
+            s.inodes[io.inode]!.conversionList.removeAll { $0 == io.serial }
+            if s.inodes[io.inode]!.conversionList.isEmpty { s.inodes[io.inode]!.rsvWorkQueued = false }
+            run.local.insert(io, at: 0)
+            s.superblocks[io.inode.dev]!.worker = run
+            s.updateIoEnd(io) { $0.phase = .converting }
         case .inodeReallocated(let inode):
             // Whatever the model had under this incarnation is gone; the
             // allocation itself is `ext4NewInode`.
