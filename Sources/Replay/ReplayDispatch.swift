@@ -80,9 +80,10 @@ struct ReplayDispatcher {
         default: break
         }
         if !insideFault, replays.contains(where: { !$0.heldStores.isEmpty && $0.heldStores[stamp.pid] != nil }) {
-            var waitedOn: FolioRef? = nil
+            var waitedOn: (inode: ModelInode, pages: Range<UInt64>)? = nil
             if case .writeback(.waitOnWriteback(_, _, let index)) = prepared.event, let inode = traced(prepared.links.inode) {
-                waitedOn = FolioRef(inode: inode, index: index)
+                // `folio_wait_writeback` names a large folio by its first index.
+                waitedOn = (inode, pages(index, largeFolios[FolioRef(inode: inode, index: index)] ?? 0))
             }
             each { $0.taskMoved(waitingOn: waitedOn) }
         }
