@@ -187,7 +187,8 @@ extension ProfileReplay {
     /// tell whether its store waited for the folio's writeback: it becomes
     /// an inconclusive finding, never nothing.
     mutating func finishPending(_ judge: OrderJudge) {
-        for (pid, held) in heldStores.sorted(by: { $0.key < $1.key }) where !held.waited {
+        // A held write_begin whose task shows nothing more never copied its data.
+        for (pid, held) in heldStores.sorted(by: { $0.key < $1.key }) where !held.waited && !held.writeBegin {
             guard state.superblocks[held.folio.inode.dev]?.stableWrites == true else { continue }
             let v = RuleViolation(
                 rule: .unstablePageWrite, dev: held.folio.inode.dev, inode: held.folio.inode,

@@ -50,16 +50,21 @@ extension WritebackSpan {
     }
 }
 
-/// A write fault held at `folio_wait_stable` (see `taskMoved`).
+/// A write fault, or a buffered write's `ext4_da_write_begin`, held at
+/// `folio_wait_stable` (see `taskMoved`).
 struct HeldStore {
-    /// The faulted folio as `folio_wait_writeback` names it: its first page.
+    /// The faulted folio as `folio_wait_writeback` names it: its first
+    /// page; of a write_begin, the page the write goes to.
     var folio: FolioRef
     /// Every page of that folio the fault dirtied (a large folio: all of
     /// them, from one `writeback_dirty_folio`).
     var pages: [FolioRef]
     var waited: Bool
-    /// The write fault (`writeback_dirty_folio` of a task).
+    /// The write fault (`writeback_dirty_folio` of a task) or the write_begin.
     var fault: Stamp
+    /// An `ext4_da_write_begin`, not a write fault: the held step is the
+    /// write_begin itself (the copy comes at its write_end).
+    var writeBegin = false
 }
 
 /// A conversion work item running on a kworker.
@@ -83,6 +88,10 @@ struct WorkRun {
     /// The completion whose `workqueue_queue_work` of this work proved the
     /// list empty before the run's take showed.
     var requeuedFrom: Int?
+    /// io_ends whose add was still unconfirmed at the run's take (see
+    /// `ProfileReplay.unconfirmedAdds`): left for the next run unless this
+    /// one converts them.
+    var leftUnconfirmed: Set<IoEndRef> = []
 }
 
 /// A rule the model saw broken. Its verdict waits until every event it
@@ -138,6 +147,10 @@ struct ProfileReplay {
     var recentAdds: [Int: (index: Int, ios: [IoEndRef])] = [:]
     /// Per CPU, the io_ends whose bios the latest completion there finished.
     var recentCompletions: [Int: [IoEndRef]] = [:]
+    /// ≥3.11, per CPU: the io_ends the last completion on it put on a
+    /// conversion list while that CPU has shown no later event, so the
+    /// trace does not yet say the add is done (see `takeList`).
+    var unconfirmedAdds: [Int: [IoEndRef]] = [:]
     /// ≤3.10: io_ends whose `ext4_add_complete_io` is still to come on this CPU.
     var pendingAddComplete: [Int: [IoEndRef]] = [:]
     var syncEnter: [Int32: Stamp] = [:]
@@ -150,8 +163,8 @@ struct ProfileReplay {
     /// CONVERTs a task made itself (inline, or a ≤3.7 flush), since its fsync / truncate began.
     var taskConversions: [Int32: [BlockRange]] = [:]
     var freezeEnter: [Int32: (Stamp, DeviceNumber?)] = [:]
-    /// Write faults on a folio under writeback (stable device) whose store
-    /// waits on the task's next event: did it wait for the writeback?
+    /// Write faults and write_begins on a folio under writeback (stable
+    /// device) held until the task's next event: did it wait for the writeback?
     var heldStores: [Int32: HeldStore] = [:]
     /// The index of the last event that showed a conversion (CONVERT).
     var convertEventAt = -1

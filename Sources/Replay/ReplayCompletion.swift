@@ -48,6 +48,7 @@ extension ProfileReplay {
                 note(bio.ioEnd, "ext4_add_complete_io: queued for conversion")
                 if tracksAdds {
                     recentAdds[now.cpu]!.ios.append(bio.ioEnd)
+                    unconfirmedAdds[now.cpu, default: []].append(bio.ioEnd)
                     for (pid, run) in runs where run.inode == nil || run.inode == inode {
                         runs[pid]!.adds.append((now.index, bio.ioEnd))
                     }
@@ -112,7 +113,8 @@ extension ProfileReplay {
     /// work (the list was not empty): the run shows it by converting that
     /// io_end (`addedBeforeTake`). A `workqueue_queue_work` of the same work
     /// from a completion before the inode was known (`requeuedFrom`) shows
-    /// the take came before that completion's add.
+    /// the take came before that completion's add. An add the trace has not
+    /// yet shown done stays for the next run (`leaveUnconfirmedAdds`).
     mutating func takeList(_ pid: Int32) {
         guard profile.workPerInode, var run = runs[pid], let inode = run.inode, run.takenAt == nil else { return }
         run.takenAt = now.index
@@ -123,6 +125,35 @@ extension ProfileReplay {
         } ?? []
         drive(.ext4EndIoRsvWork(inode), past: [.workerBusy, .workNotQueued])
         if !later.isEmpty { learn(.addedAfterTake(later)) }
+        leaveUnconfirmedAdds(pid, inode)
+    }
+
+    /// `block_rq_complete` is printed at the start of `blk_update_request`
+    /// (block/blk-mq.c, 6.1 and 6.18); the io_end joins the inode's list
+    /// after it, in the bio's `ext4_end_bio` → `ext4_put_io_end_defer` →
+    /// `ext4_add_complete_io` (fs/ext4/page-io.c, 3.11 on), which shows
+    /// only as a `workqueue_queue_work` when the list was empty. The add is
+    /// done by that CPU's next event, not at the completion: a softirq held
+    /// up in between (6.1's `fsync_unwritten`: 22 ms) lets runs elsewhere
+    /// take their lists first. So a run that takes its list while the CPU of
+    /// an add has shown nothing since leaves that io_end for the next run
+    /// (the add came after the take, as the CPU's `workqueue_queue_work`
+    /// then shows) — unless this run converts it (`unconfirmedAddTaken`).
+    private mutating func leaveUnconfirmedAdds(_ pid: Int32, _ inode: ModelInode) {
+        guard !unconfirmedAdds.isEmpty, let worker = state.superblocks[inode.dev]?.worker, worker.inode == inode else { return }
+        let left = unconfirmedAdds.keys.sorted().flatMap { unconfirmedAdds[$0]! }.filter { worker.local.contains($0) }
+        guard !left.isEmpty else { return }
+        learn(.addedAfterTake(left))
+        runs[pid]?.leftUnconfirmed.formUnion(left)
+        for io in left { note(io, "ext4_add_complete_io: not yet shown done when the worker took the list; left for the next run") }
+    }
+
+    /// The run converts an io_end it left at its take (`leaveUnconfirmedAdds`):
+    /// the add came before the take after all.
+    private mutating func unconfirmedAddTaken(_ io: IoEndRef) {
+        guard runs[now.pid]?.leftUnconfirmed.remove(io) != nil, state.ioEnd(io)?.phase == .queued else { return }
+        learn(.unconfirmedAddTaken(io))
+        note(io, "ext4_add_complete_io: came before the worker took the list (the run converts it)")
     }
 
     /// `workqueue_queue_work` of a conversion work struct from a completion
@@ -235,6 +266,7 @@ extension ProfileReplay {
             }
             return
         }
+        unconfirmedAddTaken(io)
         adoptAddedBeforeTake(io)
         runs[now.pid]?.converted.append(io)
         convertInRun(io)

@@ -69,6 +69,8 @@ struct ReplayDispatcher {
         happensBefore.add(stamp.stream, tag: stamp.name.id, edges: prepared.edges)
         for i in replays.indices {
             replays[i].now = stamp
+            // This CPU's completions are over: their adds are done.
+            if !replays[i].unconfirmedAdds.isEmpty { replays[i].unconfirmedAdds[stamp.cpu] = nil }
             if !replays[i].pendingAddComplete.isEmpty {
                 if stamp.name == .workqueueExecuteStart {
                     // A work item runs: whatever completion queued it did its
@@ -87,9 +89,10 @@ struct ReplayDispatcher {
         default: break
         }
         if !insideFault, replays.contains(where: { !$0.heldStores.isEmpty && $0.heldStores[stamp.pid] != nil }) {
-            var waitedOn: FolioRef? = nil
+            var waitedOn: (inode: ModelInode, pages: Range<UInt64>)? = nil
             if case .writeback(.waitOnWriteback(_, _, let index)) = prepared.event, let inode = traced(prepared.links.inode) {
-                waitedOn = FolioRef(inode: inode, index: index)
+                // `folio_wait_writeback` names a large folio by its first index.
+                waitedOn = (inode, pages(index, largeFolios[FolioRef(inode: inode, index: index)] ?? 0))
             }
             each { $0.taskMoved(waitingOn: waitedOn) }
         }

@@ -8,15 +8,36 @@ import WritebackModel
 
 extension ProfileReplay {
     /// `ext4_da_write_begin`: one call per folio (generic_perform_write).
-    /// On a frozen fs or a folio under writeback on a stable device the
-    /// kernel would have blocked; the trace shows it did not, so the write
-    /// goes through with the state as it is, and the rules see it.
+    /// On a frozen fs the kernel would have blocked; the trace shows it did
+    /// not, so the write goes through with the state as it is, and the
+    /// rules see it.
+    ///
+    /// A folio under writeback on a stable device: the tracepoint is the
+    /// first thing `ext4_da_write_begin` does; the wait comes after it,
+    /// once the folio is found and locked (6.18 fs/ext4/inode.c:
+    /// `write_begin_get_folio` → `__filemap_get_folio(FGP_WRITEBEGIN)`, whose
+    /// FGP_STABLE is `folio_wait_stable` → `folio_wait_writeback`, which
+    /// prints `folio_wait_writeback` before each sleep; 6.1:
+    /// `grab_cache_page_write_begin`, the same FGP_STABLE). As for a write
+    /// fault, whether the write waited shows in the task's next event
+    /// (`taskMoved`): the write_begin is held until then.
     mutating func writeBegin(_ inode: ModelInode, pos: UInt64) {
         ensure(inode)
         inFileOperation.remove(now.pid)
         let folio = FolioRef(inode: inode, index: pos / pageSize)
-        drive(.ext4DaWriteBegin(task: Int(now.pid), folio), past: [.freezeBlocks, .folioUnderWriteback, .folioLocked])
+        let t = Transition.ext4DaWriteBegin(task: Int(now.pid), folio)
+        do {
+            applied(t, try model.apply(t, in: &state))
+        } catch {
+            if case .folioUnderWriteback = error.blocker {
+                heldStores[now.pid] = HeldStore(folio: folio, pages: [folio], waited: false, fault: now, writeBegin: true)
+                return
+            }
+            drive(t, past: Self.writeBeginOverruled)
+        }
     }
+
+    static let writeBeginOverruled: Set<Blocker.Kind> = [.freezeBlocks, .folioUnderWriteback, .folioLocked]
 
     mutating func writeEnd(_ inode: ModelInode) {
         guard case .bufferedWrite? = state.tasks[Int(now.pid)]?.operation else { return }
@@ -56,21 +77,26 @@ extension ProfileReplay {
         }
     }
 
-    /// The event after a write fault that found its folio under writeback
-    /// on a stable device. A `folio_wait_writeback` on that folio: the fault
-    /// waits (the store is still held). Any other event of the task: the
-    /// fault returned — after the wait, writeback had ended (bound 4) and the
-    /// store lands on a stable folio; without one, the store landed while
-    /// the folio was under writeback.
-    mutating func taskMoved(waitingOn waited: FolioRef?) {
+    /// The event after a write fault (or write_begin) that found its folio
+    /// under writeback on a stable device. A `folio_wait_writeback` on that
+    /// folio (`waited`: its inode and pages): the task waits (the step is
+    /// still held). Any other event of the task: the fault or write_begin
+    /// returned — after the wait, writeback had ended (bound 4) and the
+    /// store lands on a stable folio; without one, it went on while the
+    /// folio was under writeback.
+    mutating func taskMoved(waitingOn waited: (inode: ModelInode, pages: Range<UInt64>)?) {
         guard let held = heldStores[now.pid] else { return }
-        if !held.waited, let waited, waited == held.folio {
+        if !held.waited, let waited, waited.inode == held.folio.inode, waited.pages.contains(held.folio.index) {
             heldStores[now.pid]!.waited = true
             return
         }
         heldStores[now.pid] = nil
         let pid = Int(now.pid)
         if held.waited { endWritebackSeen(held.folio.inode, only: Set(held.pages.map(\.index))) }
+        if held.writeBegin {
+            drive(.ext4DaWriteBegin(task: pid, held.folio), past: Self.writeBeginOverruled)
+            return
+        }
         for page in held.pages {
             do {
                 applied(.ext4PageMkwrite(task: pid, page), try model.apply(.ext4PageMkwrite(task: pid, page), in: &state))

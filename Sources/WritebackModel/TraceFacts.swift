@@ -71,6 +71,10 @@ public enum TraceFact: Hashable, Sendable {
     /// the running work took them, after what it had taken, in this order.
     /// The trace shows it by the run converting one of them.
     case addedBeforeTake([IoEndRef])
+    /// The running work converts this io_end, which the replay had put
+    /// after its take (`addedAfterTake`): it was on the list the run took,
+    /// and is the next it converts.
+    case unconfirmedAddTaken(IoEndRef)
     /// `ext4_new_inode` returned this inode (number and generation).
     case inodeReallocated(InodeRef)
     /// FIFREEZE returned an error.
@@ -180,6 +184,16 @@ extension WritebackModel {
                 // The add found the list not empty: it queued nothing.
                 if s.inodes[io.inode]!.conversionList.isEmpty { s.inodes[io.inode]!.rsvWorkQueued = false }
             }
+        case .unconfirmedAddTaken(let io):
+            // The run may have released all it took (and left the worker).
+            var run = s.superblocks[io.inode.dev]?.worker ?? WorkerRun(inode: io.inode, workIoEnd: nil, local: [], converted: [])
+            guard s.ioEnd(io)?.phase == .queued, run.inode == io.inode,
+                  s.inodes[io.inode]!.conversionList.contains(io.serial) else { return }
+            s.inodes[io.inode]!.conversionList.removeAll { $0 == io.serial }
+            if s.inodes[io.inode]!.conversionList.isEmpty { s.inodes[io.inode]!.rsvWorkQueued = false }
+            run.local.insert(io, at: 0)
+            s.superblocks[io.inode.dev]!.worker = run
+            s.updateIoEnd(io) { $0.phase = .converting }
         case .inodeReallocated(let inode):
             // Whatever the model had under this incarnation is gone; the
             // allocation itself is `ext4NewInode`.
