@@ -91,8 +91,9 @@ bench: release
 # The kernel lab: downloads Debian's kernels (5.10, 6.1, 6.12, the newest backport)
 # into .build-lab/, boots each under qemu with virtme-ng, records traces/workloads/
 # and the device-mapper I/O-error recipe, and ships the results to traces/kernels/.
-# Needs root; installs qemu, virtme-ng and the rest itself. See docs/lab.md.
-lab:
+# Needs root; installs qemu, virtme-ng and the rest itself (and, through deps,
+# the libraries wbreplay builds with: one command on a fresh clone). See docs/lab.md.
+lab: deps
 	bash Tools/lab/run-lab.sh
 
 # FSTESTS="generic/068 generic/468@loop" runs those instead of Tools/fstests/tests.list.
