@@ -13,7 +13,7 @@
 /// What counts as a divisor mirrors libtraceevent's parser: the operand after
 /// `/` or `%` — a word (`strtoull` of it, so any non-number is 0), a
 /// parenthesised expression of constants, or a cast `(type) operand`, with
-/// unary `- + ! ~` in front. A field (`REC->x`), a function call or anything
+/// unary `- + ! ~` in front. A field (`REC->x`; only `REC` begins one), a function call or anything
 /// else the check cannot evaluate is not judged: only constants can be
 /// folded, and a field's value is the record's business.
 enum DatPrintFormatArithmetic {
@@ -110,7 +110,9 @@ struct ConstantEvaluator {
         case .word:
             position += 1
             // A field, or a function such as __print_flags(…) or sizeof(…).
-            if token.text == "REC" || current?.isOperator("->") == true || current?.isDelimiter("(") == true {
+            // Only `REC` begins a field: libtraceevent reads any other word
+            // before `->` as an atom (`EC->lblk` divides by strtoull("EC"), 0).
+            if token.text == "REC" || current?.isDelimiter("(") == true {
                 return nil
             }
             // Words in a row are one atom ("unsigned int"); strtoull reads the first.

@@ -13,6 +13,7 @@ import Testing
         "dat-v7-cpu-data-marked-compressed.dat", "dat-v7-kallsyms-size-wraps.dat",
         "dat-v7-buffer-clock-unterminated.dat", "dat-v7-field-bracket-unclosed.dat",
         "dat-v7-print-fmt-division-by-zero.dat", "dat-v7-flags-value-indexes.dat",
+        "dat-v7-divisor-word-before-arrow.dat",
     ]
 
     /// Refused by the checks alone, as the fuzz target opens them: without
@@ -212,6 +213,20 @@ import Testing
     /// it (SIGFPE in tep_parse_event). See DatPrintFormatArithmetic.
     @Test func datPrintFormatDivisionByZero() throws {
         let path = Samples.fixture("fuzz/dat-v7-print-fmt-division-by-zero.dat")
+        #expect {
+            _ = try DatReader(path: path, openProbe: false)
+        } throws: { error in
+            "\(error)".contains("divides by zero")
+        }
+    }
+
+    /// FuzzDatReader's find after 27 244 executions (seed 1, the corpus of
+    /// this tree's recordings): ext4_ext_handle_unwritten_extents' print
+    /// format garbled into `(unsigned) %EC->lblk`; libtraceevent reads `EC`
+    /// as an atom (only `REC` begins a field), folds `unsigned % EC` and
+    /// divides by zero (SIGFPE in tep_parse_event).
+    @Test func datDivisorIsAWordBeforeAnArrow() throws {
+        let path = Samples.fixture("fuzz/dat-v7-divisor-word-before-arrow.dat")
         #expect {
             _ = try DatReader(path: path, openProbe: false)
         } throws: { error in
