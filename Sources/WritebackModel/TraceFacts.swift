@@ -172,28 +172,12 @@ extension WritebackModel {
                 s.inodes[io.inode]!.rsvWorkQueued = true
             }
         case .addedBeforeTake(let ios):
-            for io in ios {
-                guard s.ioEnd(io)?.phase == .queued, s.superblocks[io.inode.dev]?.worker.map({ $0.inode == io.inode }) ?? true,
-                      let at = s.inodes[io.inode]?.conversionList.firstIndex(of: io.serial) else { continue }
-                s.inodes[io.inode]!.conversionList.remove(at: at)
-                s.updateIoEnd(io) { $0.phase = .converting }
-                if s.superblocks[io.inode.dev]!.worker == nil {
-                    s.superblocks[io.inode.dev]!.worker = WorkerRun(inode: io.inode, workIoEnd: nil, local: [], converted: [])
-                }
-                s.superblocks[io.inode.dev]!.worker!.local.append(io)
-                // The add found the list not empty: it queued nothing.
-                if s.inodes[io.inode]!.conversionList.isEmpty { s.inodes[io.inode]!.rsvWorkQueued = false }
-            }
+            // In the order of their adds, after what the run had taken.
+            for io in ios { takeIntoRunningWork(io, atFront: false, &s) }
         case .unconfirmedAddTaken(let io):
-            // The run may have released all it took (and left the worker).
-            var run = s.superblocks[io.inode.dev]?.worker ?? WorkerRun(inode: io.inode, workIoEnd: nil, local: [], converted: [])
-            guard s.ioEnd(io)?.phase == .queued, run.inode == io.inode,
-                  s.inodes[io.inode]!.conversionList.contains(io.serial) else { return }
-            s.inodes[io.inode]!.conversionList.removeAll { $0 == io.serial }
-            if s.inodes[io.inode]!.conversionList.isEmpty { s.inodes[io.inode]!.rsvWorkQueued = false }
-            run.local.insert(io, at: 0)
-            s.superblocks[io.inode.dev]!.worker = run
-            s.updateIoEnd(io) { $0.phase = .converting }
+            // The next the run converts. It may have released all it took
+            // (and left the worker): the run is still this inode's.
+            takeIntoRunningWork(io, atFront: true, &s)
         case .inodeReallocated(let inode):
             // Whatever the model had under this incarnation is gone; the
             // allocation itself is `ext4NewInode`.
@@ -209,6 +193,24 @@ extension WritebackModel {
     /// allocate unwritten itself — no dioread_nolock — holes too); a
     /// written one fills holes. Blocks a pass writes without mapping were
     /// allocated before (`mapped(…, unwritten: false)` over them).
+    /// A queued io_end on its inode's `i_rsv_conversion_list` was in the list
+    /// the running work took: it leaves the list for the run's local list
+    /// (`list_replace_init` in `ext4_do_flush_completed_IO`), at the front
+    /// or the back. The worker of its file system is this inode's run,
+    /// started if none is; another inode's run leaves it where it is. The add
+    /// found the list not empty, so it queued no work: with the list empty
+    /// now, none is queued.
+    private func takeIntoRunningWork(_ io: IoEndRef, atFront: Bool, _ s: inout ModelState) {
+        var run = s.superblocks[io.inode.dev]?.worker ?? WorkerRun(inode: io.inode, workIoEnd: nil, local: [], converted: [])
+        guard s.ioEnd(io)?.phase == .queued, run.inode == io.inode,
+              let at = s.inodes[io.inode]?.conversionList.firstIndex(of: io.serial) else { return }
+        s.inodes[io.inode]!.conversionList.remove(at: at)
+        if s.inodes[io.inode]!.conversionList.isEmpty { s.inodes[io.inode]!.rsvWorkQueued = false }
+        if atFront { run.local.insert(io, at: 0) } else { run.local.append(io) }
+        s.superblocks[io.inode.dev]!.worker = run
+        s.updateIoEnd(io) { $0.phase = .converting }
+    }
+
     private func mapped(_ inode: InodeRef, _ range: BlockRange, unwritten: Bool, _ s: inout ModelState) {
         guard let i = s.inodes[inode] else { return }
         let allocatesUnwritten = s.superblocks[inode.dev]?.dioreadNolock ?? false
