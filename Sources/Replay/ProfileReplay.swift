@@ -38,6 +38,10 @@ struct WritebackSpan {
     /// Folios put under writeback since the span's last bio, before the
     /// bio carrying them was queued (`sb_mark_inode_writeback`).
     var started: [UInt64] = []
+    /// The io_end the span's bios go out with: ≥3.11 one pass of the
+    /// mapping loop builds one io_end over all the bios of its extent
+    /// (`ext4_do_writepages`: "For each extent of pages we use new io_end").
+    var ioEnd: IoEndRef?
 }
 
 extension WritebackSpan {

@@ -441,30 +441,12 @@ extension ProfileReplay {
            // After lost events the model's list may hold what the kernel's
            // did not (a lost completion, queueing or CONVERT before this run).
            !losses.lossAffecting(from: 0, to: now.timestamp),
-           // The model ends an io_end at each bio it submits; 6.x keeps
-           // building one io_end over the mapped extent, completed by its
-           // last bio: with the rest still in flight, the model's part is
-           // not the kernel's io_end, whose CONVERT is still to come.
-           inFlightRest(of: io) == nil,
            ioState.unwrittenRanges.contains(where: { state.inodes[io.inode]?.extents.ranges(in: $0, state: .unwritten).isEmpty == false }) {
             diverge(.ext4ConvertUnwrittenIoEndVec(io), object: "\(io)",
                     reason: "the conversion work ended an io_end it took without a CONVERT of its unwritten blocks")
         }
         drive(.ext4ConvertUnwrittenIoEndVec(io))
         note(io, "ext4_end_io_end (no CONVERT event: nothing left to convert or FAILED)")
-    }
-
-    /// An io_end of the same inode with bios still in flight whose
-    /// unwritten blocks continue `io`'s: the model's split of one kernel
-    /// io_end (see `endedWithoutConvert`).
-    func inFlightRest(of io: IoEndRef) -> IoEndRef? {
-        guard let mine = state.ioEnd(io)?.unwrittenRanges, let ioEnds = state.inodes[io.inode]?.ioEnds else { return nil }
-        func touches(_ a: BlockRange, _ b: BlockRange) -> Bool { a.lblk <= b.end && b.lblk <= a.end }
-        return ioEnds.keys.sorted().lazy.filter { $0 != io.serial }.first { serial in
-            let other = ioEnds[serial]!
-            return other.phase < .bioDone && !other.allBiosComplete
-                && other.unwrittenRanges.contains { r in mine.contains { touches($0, r) } }
-        }.map { IoEndRef(inode: io.inode, serial: $0) }
     }
 
     /// `sb_clear_inode_writeback`: the inode's last writeback folio ended

@@ -218,6 +218,7 @@ extension ProfileReplay {
         note(ioRef, "ext4_bio_write_folio: \(count) folio(s) under writeback, bio submitted")
         if drive(.ext4IoSubmit(task: pid, ioRef)), let n = state.ioEnd(ioRef)?.bios.count {
             liveBios[bio.id] = BioRef(ioEnd: ioRef, index: n - 1)
+            spans[now.pid]?.ioEnd = ioRef
         }
     }
 
@@ -253,10 +254,15 @@ extension ProfileReplay {
 
     /// The task is in a writeback pass with an io_end to fill: infer
     /// `ext4_writepages` if it was not seen, and drop the reference on the
-    /// previous io_end (`ext4_put_io_end` after its submit).
+    /// previous io_end (`ext4_put_io_end` after its submit) — unless it is
+    /// the span's own, which takes the next bio too (≥3.11; the model
+    /// reopens it at `mpage_submit_folio`).
     mutating func prepareSubmitter(_ pid: Int, _ inode: ModelInode) {
         if state.tasks[pid]?.writeback == nil { drive(.ext4Writepages(task: pid, inode, syncAll: true)) }
-        if state.tasks[pid]?.writeback?.ioEnd == nil { putOwnerReference(pid) }
+        guard let cursor = state.tasks[pid]?.writeback, cursor.ioEnd == nil else { return }
+        if profile.refcountedIoEnd, let owner = cursor.ownerReference, owner == spans[now.pid]?.ioEnd,
+           owner.inode == inode, let io = state.ioEnd(owner), io.phase < .queued { return }
+        putOwnerReference(pid)
     }
 
     /// `mpage_submit_folio` then `ext4_bio_write_folio` for one folio of

@@ -46,8 +46,17 @@ extension WritebackModel {
                 releaseIoEnd(ioRef, &s)
             }
         }
-        if !deferred { endWriteback(of: ioRef, &s) }
+        if !deferred { endWriteback(of: bio, &s) }
         return nil
+    }
+
+    /// `ext4_finish_bio` for one bio: `folio_end_writeback` on the folios
+    /// it carries; the io_end's other bios keep theirs under writeback.
+    func endWriteback(of bio: BioRef, _ s: inout ModelState) {
+        guard let io = s.ioEnd(bio.ioEnd), !io.writebackEnded, bio.index < io.bios.count else { return }
+        for index in io.bios[bio.index].folios {
+            s.updateFolio(FolioRef(inode: bio.ioEnd.inode, index: index)) { $0.writeback = false }
+        }
     }
 
     /// `ext4_add_complete_io` as its own step (≤3.10 only, see `ext4EndBio`).

@@ -211,6 +211,9 @@ public enum BioStatus: UInt8, Hashable, Sendable {
 public struct BioState: Hashable, Sendable {
     public var range: BlockRange
     public var status: BioStatus = .queued
+    /// The folios this bio carries (`ext4_finish_bio` ends their
+    /// writeback), in order: those its io_end gathered since its previous bio.
+    public var folios: [UInt64] = []
 }
 
 /// One `ext4_io_end`.

@@ -72,7 +72,17 @@ extension WritebackModel {
     /// if it has none.
     func mpageSubmitFolio(_ task: Int, _ folio: FolioRef, _ s: inout ModelState) -> Blocker? {
         guard var c = cursor(task, s) else { return .taskNotAtStep(task: task) }
-        guard c.lockedFolio == nil, c.ownerReference == nil else { return .writebackMidFolio(task: task) }
+        guard c.lockedFolio == nil else { return .writebackMidFolio(task: task) }
+        if let held = c.ownerReference {
+            // The pass still holds the io_end its last bio went out with:
+            // ≥3.11 the next folio of the same extent goes into a new bio of
+            // that io_end (`io_submit_add_bh` → `io_submit_init_bio`, which
+            // takes `ext4_get_io_end(io->io_end)`), until the pass puts it.
+            guard profile.refcountedIoEnd, held.inode == folio.inode,
+                  let io = s.ioEnd(held), io.phase < .queued else { return .writebackMidFolio(task: task) }
+            c.ioEnd = held
+            c.ownerReference = nil
+        }
         let next = s.nextDirtyFolio(for: c)
         guard next == folio else { return .notNextDirtyFolio(folio, next: next) }
         let f = s.folio(folio)!
@@ -147,11 +157,15 @@ extension WritebackModel {
             return .taskNotAtStep(task: task)
         }
         guard let io = s.ioEnd(ioRef) else { return .ioEndMissing(ioRef) }
-        guard !io.folios.isEmpty else { return .ioEndEmpty(ioRef) }
-        let lo = io.ranges.map(\.lblk).min()!
-        let hi = io.ranges.map(\.end).max()!
+        // The folios gathered since the io_end's previous bio (≥3.11 an
+        // io_end carries every bio of one mapped extent).
+        let carried = io.bios.reduce(0) { $0 + $1.folios.count }
+        guard io.folios.count > carried else { return .ioEndEmpty(ioRef) }
+        let ranges = io.ranges[carried...]
+        let lo = ranges.map(\.lblk).min()!
+        let hi = ranges.map(\.end).max()!
         s.updateIoEnd(ioRef) {
-            $0.bios.append(BioState(range: BlockRange(lblk: lo, len: hi - lo)))
+            $0.bios.append(BioState(range: BlockRange(lblk: lo, len: hi - lo), folios: Array($0.folios[carried...])))
             $0.phase = .submitted
             $0.refcount = profile.refcountedIoEnd ? $0.refcount + 1 : 1
         }

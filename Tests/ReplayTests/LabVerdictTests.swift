@@ -54,24 +54,12 @@ import TraceIO
         #expect(Self.recordings.filter { $0.contains("/eio/") }.count > converting.count)
     }
 
-    /// The divergence classes docs/lab.md documents per lab kernel as known
-    /// gaps of the model (numbers folded); every other class is a failure.
-    /// 6.1's late `ext4_add_complete_io`
-    /// (`LateCompletionAddTests`) and 6.18's write_begin that waits after its
-    /// tracepoint (`WriteBeginWaitTests`) replay without divergence.
-    static let knownGaps: [String: Set<String>] = [
-        "5.10.0-32-amd64": [],
-        // One io_end over two bios (a mapped folio submitted on the way to
-        // the extent the pass maps: 6.1 `mpage_prepare_extent_to_map`), which
-        // the replay splits in two: the half whose bio completed first is
-        // queued, taken and ended by a run that, in the kernel, never had it
-        // (docs/lab.md).
-        "6.1.0-50-amd64": ["ext4_convert_unwritten_io_end_vec: the conversion work ended an io_end it took without a CONVERT of its unwritten blocks"],
-        "6.12.117+deb13-amd64": [],
-        "6.18.44-fc-v1147": [],
-        "7.3.4+deb13-amd64": [],
-    ]
-
+    /// A lab recording replays under its kernel's profile without
+    /// divergence: 6.1's late `ext4_add_complete_io`
+    /// (`LateCompletionAddTests`), 6.1's io_end of two bios
+    /// (`IoEndOfManyBiosTests`) and 6.18's write_begin that waits after its
+    /// tracepoint (`WriteBeginWaitTests`) included. A divergence is shown
+    /// by its class (numbers folded).
     static func divergenceClass(_ d: Divergence) -> String {
         "\(d.kernelFunction): " + d.reason.replacing(/\d+/, with: "N")
     }
@@ -82,8 +70,8 @@ import TraceIO
         let release = String(recording.prefix { $0 != "/" })
         // The kernel's own profile, by the recorded release.
         #expect(report.choice.profile == LabProfileTests.expected[release], "\(recording)")
-        let unknown = Set(report.divergences.map(Self.divergenceClass)).subtracting(Self.knownGaps[release] ?? [])
-        #expect(unknown.isEmpty, "\(recording): \(unknown.sorted())")
+        let classes = Set(report.divergences.map(Self.divergenceClass))
+        #expect(classes.isEmpty, "\(recording): \(classes.sorted())")
         // The text twin (`trace-cmd report -t`: no release, best fit) reaches the same verdicts.
         let twin = try LabProfileTests.textTwin("\(Self.folder)/\(recording)")
         defer { try? FileManager.default.removeItem(atPath: twin) }

@@ -21,12 +21,10 @@ import TraceIO
         #expect(report.choice.profile == .ext4_5_10)
         // Nothing diverges around the late add: the runs in the gap end
         // what they took, the third run's CONVERT finds its work queued.
-        // (The one divergence left, much later, is the io_end of two bios
-        // that the replay splits: LabVerdictTests.knownGaps.)
         let gap = try lateAddWindow()
         #expect(!report.divergences.contains { gap.contains($0.eventIndex) }, "\(report.divergences.map(LabVerdictTests.divergenceClass))")
         #expect(!report.divergences.contains { $0.reason.contains("is not queued") })
-        #expect(report.divergenceCount <= 1)
+        #expect(report.divergenceCount == 0)
         #expect(report.findings.isEmpty)
     }
 
