@@ -91,7 +91,7 @@ struct HistoryRecorder {
                 describe: Self.describe, gone: "released", t, stamp)
         seenIoEnds[generation] = ioEnds
         var folios = seenFolios.removeValue(forKey: generation) ?? [:]
-        compare("folio", generation, only: onlyFolios, seen: &folios, before: before?.folios.states, now: inode.folios.states,
+        compare("folio", generation, only: onlyFolios, seen: &folios, before: before?.folios, now: inode.folios,
                 describe: Self.describe, gone: "not cached", t, stamp)
         seenFolios[generation] = folios
         if includeInode, before?.extents != inode.extents {
@@ -105,9 +105,9 @@ struct HistoryRecorder {
     /// folios). Filtered (`only`): each wanted key against what was last
     /// recorded of it (`seen`); else every key against the inode's previous
     /// state (`before`, nil the first time).
-    private mutating func compare<Key: Hashable, Value: Equatable>(
-        _ kind: String, _ generation: UInt32, only: [Key]?, seen: inout [Key: Value],
-        before: [Key: Value]?, now: [Key: Value], describe: (Value) -> String, gone: String,
+    private mutating func compare<Table: KeyedStates>(
+        _ kind: String, _ generation: UInt32, only: [Table.Key]?, seen: inout [Table.Key: Table.Value],
+        before: Table?, now: Table, describe: (Table.Value) -> String, gone: String,
         _ t: Transition, _ stamp: Stamp
     ) {
         if let only {
@@ -119,8 +119,10 @@ struct HistoryRecorder {
             for (key, value) in now where before?[key] != value {
                 change("\(kind) \(key)", generation, describe(value), t, stamp)
             }
-            for key in before?.keys.map({ $0 }) ?? [] where now[key] == nil {
-                change("\(kind) \(key)", generation, gone, t, stamp)
+            if let before {
+                for (key, _) in before where now[key] == nil {
+                    change("\(kind) \(key)", generation, gone, t, stamp)
+                }
             }
         }
     }
@@ -157,3 +159,14 @@ struct HistoryRecorder {
 
     var all: [ObjectHistory] { order.compactMap { histories[$0] } }
 }
+
+/// An inode's table of io_ends or of folios, as `HistoryRecorder.compare`
+/// reads it: looked up in place, never copied into a dictionary per step.
+protocol KeyedStates: Equatable, Sequence where Element == (key: Key, value: Value) {
+    associatedtype Key: Hashable
+    associatedtype Value: Equatable
+    subscript(_ key: Key) -> Value? { get }
+}
+
+extension Dictionary: KeyedStates where Value: Equatable {}
+extension FolioTable: KeyedStates {}

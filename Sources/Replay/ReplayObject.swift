@@ -18,6 +18,28 @@ public enum ReplayObjectKind: String, CaseIterable, Hashable, Sendable, Comparab
     public static func < (a: Self, b: Self) -> Bool {
         allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
     }
+
+    /// The case, not its raw string: every profile counts each object born
+    /// by its kind (`ObjectConformance.born`), and hashing the raw value
+    /// hashed a string per folio writeback.
+    public func hash(into hasher: inout Hasher) { hasher.combine(ordinal) }
+
+    /// Six cases: the ordinal mixed with the table's seed, no SipHash round.
+    public func _rawHashValue(seed: Int) -> Int {
+        let x = (UInt64(ordinal) ^ UInt64(UInt(bitPattern: seed))) &* 0xFF51_AFD7_ED55_8CCD
+        return Int(truncatingIfNeeded: x ^ x >> 29)
+    }
+
+    private var ordinal: UInt8 {
+        switch self {
+        case .ioEnd: 0
+        case .folio: 1
+        case .fsync: 2
+        case .extent: 3
+        case .inode: 4
+        case .superblock: 5
+        }
+    }
 }
 
 /// Which object a transition is about, as a kind and a key that names it

@@ -6,11 +6,21 @@
 /// clean ones. Equality and hashing look at the states only: the tags add
 /// nothing to a model state's identity.
 public struct FolioTable: Hashable, Sendable, Sequence, ExpressibleByDictionaryLiteral {
-    public private(set) var states: [UInt64: FolioState] = [:]
+    /// The states, by `Index` (a folio index with a cheap hash): every
+    /// profile's replay looks folios up several times per event.
+    private var table: [Index: FolioState] = [:]
     /// PAGECACHE_TAG_DIRTY.
     public private(set) var dirtyIndexes: Set<UInt64> = []
     /// PAGECACHE_TAG_WRITEBACK.
     public private(set) var writebackIndexes: Set<UInt64> = []
+
+    /// A folio index as the table's key: a multiply-xorshift with the
+    /// table's seed (as `InodeRef`), not a SipHash round per lookup.
+    public struct Index: Hashable, Sendable {
+        public var index: UInt64
+        public func hash(into hasher: inout Hasher) { hasher.combine(index) }
+        public func _rawHashValue(seed: Int) -> Int { InodeRef.fold(index &* 0xC2B2_AE3D_27D4_EB4F, seed: seed) }
+    }
 
     public init() {}
 
@@ -19,10 +29,11 @@ public struct FolioTable: Hashable, Sendable, Sequence, ExpressibleByDictionaryL
     }
 
     public subscript(index: UInt64) -> FolioState? {
-        get { states[index] }
+        get { table[Index(index: index)] }
         set {
             // One hash of the index for the lookup and the store.
-            let old = newValue.map { states.updateValue($0, forKey: index) } ?? states.removeValue(forKey: index)
+            let key = Index(index: index)
+            let old = newValue.map { table.updateValue($0, forKey: key) } ?? table.removeValue(forKey: key)
             if old?.dirty != newValue?.dirty {
                 if newValue?.dirty == true { dirtyIndexes.insert(index) } else { dirtyIndexes.remove(index) }
             }
@@ -32,17 +43,31 @@ public struct FolioTable: Hashable, Sendable, Sequence, ExpressibleByDictionaryL
         }
     }
 
-    public var keys: Dictionary<UInt64, FolioState>.Keys { states.keys }
-    public var values: Dictionary<UInt64, FolioState>.Values { states.values }
-    public var count: Int { states.count }
-    public var isEmpty: Bool { states.isEmpty }
-
-    public func makeIterator() -> Dictionary<UInt64, FolioState>.Iterator { states.makeIterator() }
-
-    public func filter(_ isIncluded: (Dictionary<UInt64, FolioState>.Element) throws -> Bool) rethrows -> [UInt64: FolioState] {
-        try states.filter(isIncluded)
+    /// The states by folio index (a copy: for reports and tests, not per event).
+    public var states: [UInt64: FolioState] {
+        Dictionary(uniqueKeysWithValues: table.lazy.map { ($0.key.index, $0.value) })
     }
 
-    public static func == (a: FolioTable, b: FolioTable) -> Bool { a.states == b.states }
-    public func hash(into hasher: inout Hasher) { hasher.combine(states) }
+    public var keys: LazyMapSequence<Dictionary<Index, FolioState>.Keys, UInt64> { table.keys.lazy.map(\.index) }
+    public var values: Dictionary<Index, FolioState>.Values { table.values }
+    public var count: Int { table.count }
+    public var isEmpty: Bool { table.isEmpty }
+
+    public struct Iterator: IteratorProtocol {
+        var base: Dictionary<Index, FolioState>.Iterator
+        public mutating func next() -> (key: UInt64, value: FolioState)? {
+            base.next().map { (key: $0.key.index, value: $0.value) }
+        }
+    }
+
+    public func makeIterator() -> Iterator { Iterator(base: table.makeIterator()) }
+
+    public func filter(_ isIncluded: ((key: UInt64, value: FolioState)) throws -> Bool) rethrows -> [UInt64: FolioState] {
+        var kept: [UInt64: FolioState] = [:]
+        for element in self where try isIncluded(element) { kept[element.key] = element.value }
+        return kept
+    }
+
+    public static func == (a: FolioTable, b: FolioTable) -> Bool { a.table == b.table }
+    public func hash(into hasher: inout Hasher) { hasher.combine(table) }
 }
