@@ -26,6 +26,9 @@ struct ReplayDispatcher {
     /// dirtying it dirties every page the model keeps for it.
     var largeFolios: [FolioRef: UInt8] = [:]
     var happensBefore = HappensBeforeWindow()
+    /// Findings are judged (their orderings asked of `happensBefore`); a
+    /// replay whose caller reports no findings (`diff`) keeps no window.
+    var judgesFindings = true
     /// Lost windows as the model's thread meets them (the reading thread's
     /// `reliability` is complete only at the end).
     var losses = LossesSoFar()
@@ -34,8 +37,9 @@ struct ReplayDispatcher {
     /// Profiles dropped by `pruneProfiles`: divergences when dropped, at which event count.
     var pruned: [(profile: KernelProfile, divergences: Int, atEvent: Int)] = []
 
-    init(replays: [ProfileReplay], reliability: TraceReliability, metadata: TraceMetadata) {
-        let names = EventNames()
+    /// `names`: the front end's (a dispatcher that shares another's events shares its names).
+    init(replays: [ProfileReplay], reliability: TraceReliability, metadata: TraceMetadata,
+         names: EventNames = EventNames()) {
         self.replays = replays
         for i in self.replays.indices { self.replays[i].names = names }
         front = ReplayFrontEnd(reliability: reliability, names: names)
@@ -66,7 +70,7 @@ struct ReplayDispatcher {
             each { $0.losses = known }
         }
         losses.observe(stamp)
-        happensBefore.add(stamp.stream, tag: stamp.name.id, edges: prepared.edges)
+        if judgesFindings { happensBefore.add(stamp.stream, tag: stamp.name.id, edges: prepared.edges) }
         for i in replays.indices {
             replays[i].now = stamp
             // This CPU's completions are over: their adds are done.
@@ -116,7 +120,7 @@ struct ReplayDispatcher {
             }
         case .jbd2, .sched: break
         }
-        if replays.contains(where: \.waitingFindings) {
+        if judgesFindings, replays.contains(where: \.waitingFindings) {
             let judge = OrderJudge(window: happensBefore, reliability: reliability)
             for i in replays.indices where replays[i].waitingFindings { replays[i].resolvePending(judge) }
         }

@@ -101,19 +101,16 @@ public enum RecordPipeline {
 /// A bounded single-producer, single-consumer queue of batches. Its methods
 /// stay out of line (`RecordPipeline.run` inlines only the calls): they run
 /// once per batch.
-@usableFromInline
-final class BatchChannel<Element: Sendable>: Sendable {
+public final class BatchChannel<Element: Sendable>: Sendable {
     private let slots: DispatchSemaphore
     private let items = DispatchSemaphore(value: 0)
     private let queue = Mutex<(batches: [[Element]], head: Int)>(([], 0))
 
-    @usableFromInline
-    init(capacity: Int) {
+    public init(capacity: Int) {
         slots = DispatchSemaphore(value: capacity)
     }
 
-    @usableFromInline
-    func send(_ batch: [Element]) {
+    public func send(_ batch: [Element]) {
         guard !batch.isEmpty else { return }
         slots.wait()
         queue.withLock { $0.batches.append(batch) }
@@ -121,13 +118,11 @@ final class BatchChannel<Element: Sendable>: Sendable {
     }
 
     /// No more batches: `receive` returns nil once the queue is drained.
-    @usableFromInline
-    func finish() {
+    public func finish() {
         items.signal()
     }
 
-    @usableFromInline
-    func receive() -> [Element]? {
+    public func receive() -> [Element]? {
         items.wait()
         let batch: [Element]? = queue.withLock { q in
             guard q.head < q.batches.count else { return nil }

@@ -37,15 +37,16 @@ public struct ProfileDiffReport: Hashable, Sendable {
 
 public enum ProfileDiff {
     /// Replays `reader` under `profiles` (all, newest first, when empty) in
-    /// one pass; then, for the state histories of the objects that diverged
-    /// first, the trace's prefix up to the last of those divergences once
-    /// more, recording only those objects. Throws what the reader throws.
+    /// one pass, the profiles split over two threads (`runSplit`); then,
+    /// for the state histories of the objects that diverged first, the
+    /// trace's prefix up to the last of those divergences once more,
+    /// recording only those objects. Throws what the reader throws.
     public static func run(_ reader: some TraceReader, profiles: [KernelProfile] = [],
                            stableWrites: Bool = false) throws -> ProfileDiffReport {
         let meta = reader.metadata
         let stable = stableWrites || meta.recording["stable_writes"] == "1"
         let chosen = profiles.isEmpty ? KernelProfile.newestFirst : profiles
-        let first = try Replay.run(reader, replays: chosen.map { ProfileReplay(profile: $0, stableWrites: stable, historyInode: nil) })
+        let first = try Replay.runSplit(reader, replays: chosen.map { ProfileReplay(profile: $0, stableWrites: stable, historyInode: nil) })
 
         // Second pass over the prefix that holds the first divergences: one
         // history replay per (profile, inode), recording only the objects
@@ -67,7 +68,7 @@ public enum ProfileDiff {
         }
         var histories: [KernelProfile: [ObjectHistory]] = [:]
         if !wanted.isEmpty {
-            let second = try Replay.run(reader, replays: wanted.map {
+            let second = try Replay.runSplit(reader, replays: wanted.map {
                 ProfileReplay(profile: $0.profile, stableWrites: stable, historyInode: $0.ino, historyObjects: $0.objects)
             }, through: through)
             for r in second.replays { histories[r.profile, default: []] += r.history?.all ?? [] }
@@ -131,10 +132,11 @@ extension Replay {
     /// divergences so far every that many events.
     static func run(_ reader: some TraceReader, replays: [ProfileReplay],
                     crossCPUBound: UInt64 = 100_000, pruneEvery: Int? = nil,
-                    through: Int? = nil) throws -> ReplayDispatcher {
+                    through: Int? = nil, judgesFindings: Bool = true) throws -> ReplayDispatcher {
         var dispatcher = ReplayDispatcher(
             replays: replays, reliability: TraceReliability(metadata: reader.metadata, crossCPUBound: crossCPUBound),
             metadata: reader.metadata)
+        dispatcher.judgesFindings = judgesFindings
         dispatcher.front = try ReplayPipeline.run(
             reader, options: ReadOptions(fields: ReplayFrontEnd.fields, keepRawText: false),
             front: dispatcher.front, through: through) { decoded in

@@ -1,0 +1,93 @@
+import Dispatch
+import TraceIO
+
+/// Replays under several profiles on two threads: the model's work grows
+/// with the profiles, the graph's binding does not. The calling thread binds
+/// each event once (`ReplayBinder`) and applies it to the first half of the
+/// replays; a worker applies the same bound events, in the same order, to a
+/// dispatcher of its own with the other half. Each dispatcher keeps what
+/// every profile shares (file systems, large folios, the happens-before
+/// window), so each replay sees exactly what one dispatcher of all of them
+/// would show it, and the result lists the replays in the order given.
+///
+/// Why: `diff --all-profiles` was bound by the model's thread (nine
+/// profiles) while the reading thread mostly waited; on two cores the
+/// worker takes that share. Its callers report no findings, so neither
+/// dispatcher keeps the happens-before window the verdicts ask.
+extension Replay {
+    /// Events the calling thread hands to the worker at a time.
+    static let splitBatch = 1024
+
+    /// `run` without pruning and without judging findings (`diff`), with
+    /// the replays split over two threads when there are two or more.
+    static func runSplit(_ reader: some TraceReader, replays: [ProfileReplay], crossCPUBound: UInt64 = 100_000,
+                         through: Int? = nil) throws -> ReplayDispatcher {
+        guard replays.count > 1 else {
+            return try run(reader, replays: replays, crossCPUBound: crossCPUBound, through: through, judgesFindings: false)
+        }
+        let reliability = TraceReliability(metadata: reader.metadata, crossCPUBound: crossCPUBound)
+        // The calling thread also binds (about two profiles' worth of work
+        // on the benchmark trace): it takes a third of the replays.
+        let mine = max(1, replays.count / 3)
+        var dispatcher = ReplayDispatcher(replays: Array(replays[..<mine]), reliability: reliability,
+                                          metadata: reader.metadata)
+        dispatcher.judgesFindings = false
+        var other = ReplayDispatcher(replays: Array(replays[mine...]), reliability: reliability,
+                                     metadata: reader.metadata, names: dispatcher.front.names.names)
+        other.judgesFindings = false
+        let worker = SplitWorker(other)
+        var batch: [PreparedEvent] = []
+        batch.reserveCapacity(splitBatch)
+        let front: ReplayFrontEnd
+        do {
+            front = try ReplayPipeline.run(
+                reader, options: ReadOptions(fields: ReplayFrontEnd.fields, keepRawText: false),
+                front: dispatcher.front, through: through) { decoded in
+                let prepared = dispatcher.binder.bind(&decoded)
+                dispatcher.apply(prepared)
+                batch.append(prepared)
+                if batch.count == splitBatch {
+                    worker.channel.send(batch)
+                    batch = []
+                    batch.reserveCapacity(splitBatch)
+                }
+            }
+        } catch {
+            worker.channel.send(batch)
+            _ = worker.finish()
+            throw error
+        }
+        worker.channel.send(batch)
+        dispatcher.front = front
+        dispatcher.finishReading()
+        dispatcher.replays += worker.finish().replays
+        return dispatcher
+    }
+}
+
+/// The worker's dispatcher and the batches it is sent.
+private final class SplitWorker: @unchecked Sendable {
+    let channel = BatchChannel<PreparedEvent>(capacity: RecordPipeline.batchesInFlight)
+    private let done = DispatchSemaphore(value: 0)
+    /// Written by the worker only, read after `done`.
+    private var dispatcher: ReplayDispatcher
+
+    init(_ dispatcher: ReplayDispatcher) {
+        self.dispatcher = dispatcher
+        DispatchQueue.global().async { [self] in
+            var d = self.dispatcher
+            while let batch = channel.receive() {
+                for prepared in batch { d.apply(prepared) }
+            }
+            self.dispatcher = d
+            done.signal()
+        }
+    }
+
+    /// Waits until the worker applied every batch sent; its dispatcher.
+    func finish() -> ReplayDispatcher {
+        channel.finish()
+        done.wait()
+        return dispatcher
+    }
+}
