@@ -6,7 +6,8 @@ import TraceIO
 /// verdicts (`TraceReliability`).
 struct LossesSoFar: Sendable {
     private(set) var windows: [(cpu: Int, start: UInt64, end: UInt64)] = []
-    private var lastByCPU: [Int: UInt64] = [:]
+    /// Set on every event: by CPU in an array, not a hashed dictionary.
+    private var lastByCPU = PerCPU<UInt64>()
 
     /// An event of the trace: the start of a later window on its CPU.
     mutating func observe(_ stamp: Stamp) {
