@@ -8,7 +8,9 @@ import TraceIO
 /// dispatcher of its own with the other half. Each dispatcher keeps what
 /// every profile shares (file systems, large folios, the happens-before
 /// window), so each replay sees exactly what one dispatcher of all of them
-/// would show it, and the result lists the replays in the order given.
+/// would show it (the block size a punch reads from a dispatcher's first
+/// replay is every replay's: `learnBlockSize` teaches it to all), and the
+/// result lists the replays in the order given.
 ///
 /// Why: `diff --all-profiles` was bound by the model's thread (nine
 /// profiles) while the reading thread mostly waited; on two cores the
