@@ -79,7 +79,11 @@ private final class SplitWorker: @unchecked Sendable {
         DispatchQueue.global().async { [self] in
             var d = self.dispatcher
             while let batch = channel.receive() {
-                for prepared in batch { d.apply(prepared) }
+                // In place: `for … in batch` copied every event out (a
+                // retain and release of its edges and bios each).
+                batch.withUnsafeBufferPointer { events in
+                    for i in events.indices { d.apply(events[i]) }
+                }
             }
             self.dispatcher = d
             done.signal()
