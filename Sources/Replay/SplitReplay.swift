@@ -3,11 +3,11 @@ import TraceIO
 
 /// Replays under several profiles on two threads: the model's work grows
 /// with the profiles, the graph's binding does not. The calling thread binds
-/// each event once (`ReplayBinder`) and applies it to the first half of the
-/// replays; a worker applies the same bound events, in the same order, to a
-/// dispatcher of its own with the other half. Each dispatcher keeps what
-/// every profile shares (file systems, large folios, the happens-before
-/// window), so each replay sees exactly what one dispatcher of all of them
+/// each event once (`ReplayBinder`) and applies it to the first third of
+/// the replays; a worker applies the same bound events, in the same order,
+/// to a dispatcher of its own with the rest. Each dispatcher keeps what
+/// every profile shares (file systems, large folios, lost windows), so
+/// each replay sees exactly what one dispatcher of all of them
 /// would show it (the block size a punch reads from a dispatcher's first
 /// replay is every replay's: `learnBlockSize` teaches it to all), and the
 /// result lists the replays in the order given.
