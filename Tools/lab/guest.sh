@@ -113,6 +113,20 @@ eio_dm() {
   log "done eio dm $mode"
 }
 
+# nullb_badblocks DIR SIGN FIRST LAST: add (+) or clear (-) null_blk's bad sectors
+# FIRST..LAST in pieces of at most 512 sectors (BB_MAX_LEN), in ascending order.
+# Before 6.7 `badblocks_set` inserts each piece of a longer range in front of the
+# previous one: the table comes out in descending order and `badblocks_check`'s
+# binary search misses it (5.10 and 6.1 completed every write).
+nullb_badblocks() {
+  local d=$1 sign=$2 s=$3 last=$4 e
+  while [ "$s" -le "$last" ]; do
+    e=$((s + 511)); [ $e -gt "$last" ] && e=$last
+    echo "$sign$s-$e" > $d/badblocks || return 1
+    s=$((e + 1))
+  done
+}
+
 # A request-based device with injected errors: null_blk (configfs) with bad blocks
 # over the file's data blocks; it completes with block_rq_complete and an error.
 eio_nullb() {
@@ -136,13 +150,13 @@ eio_nullb() {
   local ext; ext=$(filefrag -v "$work/mnt/f" | awk '$1 ~ /^0:/ {gsub(/\.\./," "); print}')
   local pstart=$(echo "$ext" | awk '{print $4}') plen=$(echo "$ext" | awk '{print $6}' | tr -d :)
   { echo "# filefrag -v before the write"; filefrag -v "$work/mnt/f"; } >> "$ev"
-  echo "+$((pstart * 8))-$(((pstart + plen) * 8 - 1))" > $d/badblocks && echo "# badblocks: $(cat $d/badblocks)" >> "$ev"
+  nullb_badblocks $d + $((pstart * 8)) $(((pstart + plen) * 8 - 1)) && echo "# badblocks: $(cat $d/badblocks)" >> "$ev"
   (cd "$work/mnt" && wbrecord --mount "$work/mnt" -o "$dir/nullb-fsync.dat" -- python3 "$here/eio_write.py" fsync "$ev") \
     > "$dir/nullb-fsync.log" 2>&1
   echo "# wbreplay record exit $?" >> "$ev"
   { echo "# filefrag -v after the EIO"; filefrag -v "$work/mnt/f"; } >> "$ev"
   cd /; umount "$work/mnt"
-  echo "-$((pstart * 8))-$(((pstart + plen) * 8 - 1))" > $d/badblocks
+  nullb_badblocks $d - $((pstart * 8)) $(((pstart + plen) * 8 - 1))
   mount $dev "$work/mnt" && { echo "# filefrag -v after a remount without bad blocks"; filefrag -v "$work/mnt/f"; } >> "$ev"
   umount "$work/mnt"
   echo 0 > $d/power; rmdir $d
@@ -154,14 +168,18 @@ log "start $(uname -r)"
 # A heartbeat for the host's watchdog: it stops when the guest stalls.
 ( while sleep 10; do date +%s > "$out/progress"; done ) &
 heartbeat=$!
+# LAB_STEPS="workloads eio-dm eio-nullb configs" (all when unset) limits the run to
+# those steps, e.g. to re-record the null_blk run alone.
+want() { [ -z "${LAB_STEPS:-}" ] || [[ " $LAB_STEPS " == *" $1 "* ]]; }
 save_formats
 default_wls=("${LAB_WORKLOADS[@]}")
-for wl in "${default_wls[@]:0:2}"; do record_one default "-b 4096" "" "$wl"; done
-eio_dm fsync
-for wl in "${default_wls[@]:2}"; do record_one default "-b 4096" "" "$wl"; done
-for m in "${EIO_MODES[@]}"; do eio_dm $m; done
-eio_nullb
+if want workloads; then for wl in "${default_wls[@]:0:2}"; do record_one default "-b 4096" "" "$wl"; done; fi
+if want eio-dm; then eio_dm fsync; fi
+if want workloads; then for wl in "${default_wls[@]:2}"; do record_one default "-b 4096" "" "$wl"; done; fi
+if want eio-dm; then for m in "${EIO_MODES[@]}"; do eio_dm $m; done; fi
+if want eio-nullb; then eio_nullb; fi
 for c in "${LAB_CONFIGS[@]}"; do
+  want configs || break
   IFS='|' read -r cfg mkfs mopts <<< "$c"
   [ "$cfg" = default ] && continue
   for wl in "${SMALL_WORKLOADS[@]}"; do record_one "$cfg" "$mkfs" "$mopts" "$wl"; done

@@ -10,7 +10,8 @@
 # 5. ships the results (ship.sh): traces/kernels/RELEASE/.
 # Environment: LAB_KERNELS="REL ..." limits the Debian kernels; LAB_SKIP_HOST=1 skips
 # the host kernel; LAB_JOBS (kernels booted at once, 4); LAB_OFFLINE=1 skips the installs and downloads (kernels already in
-# .build-lab/kernels); LAB_NO_SHIP=1 leaves traces/kernels alone; LAB_STALL (seconds without a heartbeat or console output, 420: udev settles for up to 300 s at boot), LAB_TRIES (3).
+# .build-lab/kernels); LAB_STEPS limits what each kernel records (guest.sh: workloads,
+# eio-dm, eio-nullb, configs); LAB_NO_SHIP=1 leaves traces/kernels alone; LAB_STALL (seconds without a heartbeat or console output, 420: udev settles for up to 300 s at boot), LAB_TRIES (3).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$repo"
@@ -54,7 +55,7 @@ boot() {
     touch "$out/progress"
     # setsid: vng and its qemu in a process group of their own, killed together.
     setsid vng --verbose -r "$kdir/boot/vmlinuz-$rel" $(accel) --cpus 2 --memory 2G --rwdir "$out" \
-      -- "bash $repo/Tools/lab/guest.sh $out $wb" </dev/null >"$out/console-$try.log" 2>&1 &
+      -- "LAB_STEPS='${LAB_STEPS:-}' bash $repo/Tools/lab/guest.sh $out $wb" </dev/null >"$out/console-$try.log" 2>&1 &
     local pid=$!
     # The watchdog: the guest's heartbeat (progress) or its console must move.
     while kill -0 $pid 2>/dev/null; do

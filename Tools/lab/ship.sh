@@ -32,6 +32,12 @@ for kdir in "$out"/*/; do
       { echo "ship: trace-cmd convert failed for $dat" >&2; rm -f "$d/$sub/$name.dat"; continue; }
     [ -f "${dat%.dat}.evidence" ] && cp "${dat%.dat}.evidence" "$d/$sub/$name.evidence"
   done
+  # A run of some steps (LAB_STEPS) replaces their lines and keeps the others'.
+  if [ -f "$d/recordings.tsv" ]; then
+    awk -F'\t' 'NR == FNR { seen[$1 FS $2] = 1; print; next } !(($1 FS $2) in seen)' \
+      "$d/recordings.tsv.new" "$d/recordings.tsv" > "$d/recordings.tsv.merged"
+    mv "$d/recordings.tsv.merged" "$d/recordings.tsv.new"
+  fi
   sort "$d/recordings.tsv.new" > "$d/recordings.tsv"; rm -f "$d/recordings.tsv.new"
   echo "ship: $rel: $(find "$d" -name '*.dat' | wc -l) recordings, $(du -sh "$d" | cut -f1)" >&2
 done
