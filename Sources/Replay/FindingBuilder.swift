@@ -131,7 +131,12 @@ struct FindingBuilder {
                          profile: KernelProfile, resolved: Stamp?) -> String {
         let v = group[0].violation
         let inode = v.inode.map { "inode \($0.ino)" + ($0.generation > 0 ? " (generation \($0.generation))" : "") } ?? "the file system"
-        let blocks = ranges.count > 1 ? "\(ranges.count) block ranges between \(lo) and \(hi)" : "blocks \(lo)–\(hi == lo ? lo : hi - 1)"
+        // Ranges that cover lo..<hi without a gap (an io_end's folios, one
+        // range each) read as the one span they are.
+        var covered = lo
+        for r in ranges.sorted(by: { $0.lblk < $1.lblk }) where r.lblk <= covered { covered = max(covered, r.end) }
+        let blocks = ranges.count > 1 && covered < hi ? "\(ranges.count) block ranges between \(lo) and \(hi)"
+                                                      : "blocks \(lo)–\(hi == lo ? lo : hi - 1)"
         let later = resolved.map { " The conversion only came at event \($0.index) (\(formatTime($0.timestamp)) s)." } ?? ""
         let what: String
         switch v.rule {
@@ -150,6 +155,7 @@ struct FindingBuilder {
         case .conversionAfterIOError:
             what = "\(blocks.prefix(1).uppercased() + blocks.dropFirst()) of \(inode) were converted from unwritten to written although the write carrying their data failed: reads now return stale disk contents (e856f93e0fb2)."
         }
-        return what + later + " Model: \(v.detail). Replayed against profile \(profile)."
+        let model = group.count > 1 ? "Model, the first of \(group.count) violations: \(v.detail)." : "Model: \(v.detail)."
+        return what + later + " " + model + " Replayed against profile \(profile)."
     }
 }
