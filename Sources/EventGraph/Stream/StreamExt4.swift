@@ -189,8 +189,13 @@ extension GraphStream {
         return (nil, nil)
     }
 
-    /// The logical blocks of the first mapping whose physical blocks hold the
-    /// bio's first sector; the bio's length in blocks from there.
+    /// The logical blocks of the last mapping whose physical blocks hold the
+    /// bio's first sector; the bio's length in blocks from there. Else a
+    /// mapping that begins inside the bio: the blocks ahead of it are folios
+    /// whose buffers were already mapped, which `mpage_prepare_extent_to_map`
+    /// submits on its way to the extent, in index order, into the same bio
+    /// only while each block is the next physical one (`io_submit_add_bh`):
+    /// the logical blocks just before the mapping's.
     mutating func blocks(of range: SectorRange, through mappings: [Mapping]) -> BlockSpan? {
         for m in mappings.reversed() {
             guard let g = geometry.geometry(of: m.inode.dev), g.diskDevice == range.dev else { continue }
@@ -199,6 +204,16 @@ extension GraphStream {
             let first = m.extent.lblk + (range.sector - sectors.sector) / g.sectorsPerBlock
             let count = (range.count + g.sectorsPerBlock - 1) / g.sectorsPerBlock
             return BlockSpan(lblk: first, len: max(1, count))
+        }
+        for m in mappings.reversed() {
+            guard let g = geometry.geometry(of: m.inode.dev), g.diskDevice == range.dev else { continue }
+            let sectors = g.sectors(pblk: m.extent.pblk, len: m.extent.len)
+            guard sectors.sector > range.sector, sectors.sector < range.end,
+                  (sectors.sector - range.sector) % g.sectorsPerBlock == 0 else { continue }
+            let ahead = (sectors.sector - range.sector) / g.sectorsPerBlock
+            guard m.extent.lblk >= ahead else { continue }
+            let count = (range.count + g.sectorsPerBlock - 1) / g.sectorsPerBlock
+            return BlockSpan(lblk: m.extent.lblk - ahead, len: max(1, count))
         }
         return nil
     }
