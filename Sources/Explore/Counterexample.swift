@@ -72,7 +72,7 @@ public struct ColumnDiagram: Sendable {
             return datasync ? "ext4_sync_file (fdatasync)" : "ext4_sync_file (fsync)"
         case .ext4Setattr(_, _, let size):
             return "\(f) size→\(size)"
-        case .ext4PunchHole(_, _, let r):
+        case .ext4PunchHole(_, _, let r, _):
             return "\(f) \(r)"
         default:
             return f

@@ -134,7 +134,7 @@ extension TraceEmitter {
             guard case .syncFile(let p)? = s.tasks[id]?.operation else { break }
             out.add(c, "ext4_sync_file_exit", FieldText.ext4(p.inode.dev, p.inode.ino) + " ret 0")
             out.add(c, p.datasync ? "sys_fdatasync -> 0x0" : "sys_fsync -> 0x0", "", raw: true)
-        case .ext4PunchHole(_, let i, let r):
+        case .ext4PunchHole(_, let i, let r, _):
             out.add(c, "ext4_punch_hole", FieldText.ext4(i.dev, i.ino) + " offset \(r.lblk * 4096) len \(r.len * 4096) mode ")
         case .truncatePagecache(let id):
             if case .removeBlocks(let p)? = s.tasks[id]?.operation { dropped(p.inode, s, a, c, &out) }

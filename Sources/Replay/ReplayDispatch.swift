@@ -182,10 +182,14 @@ struct ReplayDispatcher {
         case .syncFileEnter(_, let datasync): each { $0.syncFileEnter(inode, datasync: datasync) }
         case .syncFileExit(_, let ret): each { $0.syncFileExit(inode, ret: ret) }
         case .punchHole(_, let offset, let len):
+            // The blocks the hole touches, and those wholly inside it
+            // (`first_block` rounded up, `stop_block` rounded down).
             let bs = blockSize(inode.dev)
-            let first = UInt64(max(0, offset)) / bs
-            let end = (UInt64(max(0, offset)) + UInt64(max(0, len)) + bs - 1) / bs
-            each { $0.punchHole(inode, range: BlockRange(lblk: first, len: end - first)) }
+            let start = UInt64(max(0, offset)), stop = start + UInt64(max(0, len))
+            let first = start / bs, end = (stop + bs - 1) / bs
+            let freedFirst = (start + bs - 1) / bs, freedEnd = max(freedFirst, stop / bs)
+            each { $0.punchHole(inode, range: BlockRange(lblk: first, len: end - first),
+                                freed: BlockRange(lblk: freedFirst, len: freedEnd - freedFirst)) }
         case .removeSpace(_, let start, _): each { $0.removeSpace(inode, start: start) }
         case .fallocateEnter, .truncateEnter, .zeroRange, .collapseRange, .insertRange:
             each { $0.inFileOperation.insert($0.now.pid) }

@@ -68,7 +68,7 @@ struct ReplayObject: Hashable {
              .ext4UnwrittenWait(let task), .ext4SyncFileReturn(let task):
             return ReplayObject(kind: .fsync, key: "fsync by \(task)" + (fsyncStart.map { " at event \($0)" } ?? ""),
                                 inode: t.namedInode, historyLabel: "inode")
-        case .ext4Setattr(let task, _, _), .ext4PunchHole(let task, _, _), .ext4Fallocate(let task, _, _),
+        case .ext4Setattr(let task, _, _), .ext4PunchHole(let task, _, _, _), .ext4Fallocate(let task, _, _),
              .truncatePagecache(let task), .ext4ExtRemoveSpace(let task):
             return ReplayObject(kind: .extent, key: "blocks changed by \(task)", inode: t.namedInode, historyLabel: "inode")
         case .freezeSuper(_, let d), .thawSuper(_, let d):

@@ -34,10 +34,10 @@ extension ProfileReplay {
 
     // MARK: Truncate and punch hole
 
-    mutating func punchHole(_ inode: ModelInode, range: BlockRange) {
+    mutating func punchHole(_ inode: ModelInode, range: BlockRange, freed: BlockRange) {
         ensure(inode)
         inFileOperation.insert(now.pid)
-        drive(.ext4PunchHole(task: Int(now.pid), inode, range))
+        drive(.ext4PunchHole(task: Int(now.pid), inode, range, freed: freed))
     }
 
     /// `ext4_ext_remove_space(start, end)`: from a punch hole already begun,

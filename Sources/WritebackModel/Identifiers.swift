@@ -122,6 +122,9 @@ public struct BlockRange: Hashable, Comparable, Sendable, CustomStringConvertibl
         return start < stop ? BlockRange(lblk: start, len: stop - start) : nil
     }
 
+    /// Every block of this range is in `other` (an empty range is in any).
+    public func isWithin(_ other: BlockRange) -> Bool { isEmpty || (lblk >= other.lblk && end <= other.end) }
+
     public static func < (a: BlockRange, b: BlockRange) -> Bool { (a.lblk, a.len) < (b.lblk, b.len) }
 
     public var description: String { "[\(lblk)+\(len))" }

@@ -34,10 +34,11 @@ extension WritebackModel {
     }
 
     /// `ext4_punch_hole` [6.18 inode.c:4376-4460]: `inode_lock`, `inode_dio_wait`.
-    func ext4PunchHole(_ task: Int, _ inode: InodeRef, _ range: BlockRange, _ s: inout ModelState,
+    /// `freed`: `first_block` (rounded up) to `stop_block` (rounded down).
+    func ext4PunchHole(_ task: Int, _ inode: InodeRef, _ range: BlockRange, freed: BlockRange, _ s: inout ModelState,
                        passing: Waits) -> Blocker? {
-        beginRemove(task, RemoveBlocksProgress(kind: .punchHole, inode: inode, range: range, step: .pagecache), &s,
-                    passing: passing)
+        beginRemove(task, RemoveBlocksProgress(kind: .punchHole, inode: inode, range: range, freed: freed, step: .pagecache),
+                    &s, passing: passing)
     }
 
     /// `ext4_writepages` inside a punch hole, before its page cache goes
@@ -54,7 +55,9 @@ extension WritebackModel {
 
     /// `truncate_pagecache` / `truncate_pagecache_range` [mm/truncate.c:366-464]:
     /// folios under writeback are waited for (`folio_wait_writeback`), then
-    /// every folio in the range leaves the page cache, dirty or not.
+    /// every folio wholly in the freed range leaves the page cache, dirty or
+    /// not; a folio the range only partly covers stays
+    /// (`truncate_inode_partial_folio` zeroes its part).
     func truncatePagecache(_ task: Int, _ s: inout ModelState) -> Blocker? {
         guard var p = removing(task, .pagecache, s) else { return .taskNotAtStep(task: task) }
         // A punch hole's own writeback (≤6.13) has finished first: filemap_write_and_wait_range.
@@ -65,7 +68,7 @@ extension WritebackModel {
             if f.writeback { return .folioUnderWriteback(ref) }
             if let holder = f.lockedBy { return .folioLocked(ref, holder: holder) }
         }
-        for ref in doomed { s.inodes[p.inode]!.folios[ref.index] = nil }
+        for ref in doomed where s.blocks(of: ref).isWithin(p.freed) { s.inodes[p.inode]!.folios[ref.index] = nil }
         p.step = profile.flushesCompletedIO ? .flushCompletedIO : .removeSpace
         s.tasks[task]!.operation = .removeBlocks(p)
         return nil
@@ -75,7 +78,7 @@ extension WritebackModel {
     /// the blocks are freed; `inode_unlock`.
     func ext4ExtRemoveSpace(_ task: Int, _ s: inout ModelState) -> Blocker? {
         guard let p = removing(task, .removeSpace, s) else { return .taskNotAtStep(task: task) }
-        s.inodes[p.inode]!.extents.set(p.range, to: .hole)
+        if !p.freed.isEmpty { s.inodes[p.inode]!.extents.set(p.freed, to: .hole) }
         s.inodes[p.inode]!.mutexHolder = nil
         s.tasks[task] = nil
         return nil

@@ -51,8 +51,20 @@ public struct RemoveBlocksProgress: Hashable, Sendable {
     }
     public var kind: Kind
     public var inode: InodeRef
+    /// The blocks the removal touches: written back and waited on.
     public var range: BlockRange
+    /// The blocks it frees, whose folios leave the page cache whole: a
+    /// punch's partial blocks at either end are zeroed instead.
+    public var freed: BlockRange
     public var step: Step
+
+    public init(kind: Kind, inode: InodeRef, range: BlockRange, freed: BlockRange? = nil, step: Step) {
+        self.kind = kind
+        self.inode = inode
+        self.range = range
+        self.freed = freed ?? range
+        self.step = step
+    }
 }
 
 public enum EvictStep: UInt8, Hashable, Sendable {

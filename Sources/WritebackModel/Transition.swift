@@ -111,8 +111,11 @@ public enum Transition: Hashable, Sendable {
     // MARK: Truncate and punch hole
     /// `ext4_setattr` shrinking i_size [6.18 inode.c:5915-6030].
     case ext4Setattr(task: Int, InodeRef, newSizeBlocks: UInt64)
-    /// `ext4_punch_hole` [6.18 inode.c:4376-4460; 3.6 `ext4_ext_punch_hole` extents.c:4846].
-    case ext4PunchHole(task: Int, InodeRef, BlockRange)
+    /// `ext4_punch_hole` [6.18 inode.c:4376-4460; 3.6 `ext4_ext_punch_hole` extents.c:4846]
+    /// over the blocks the hole touches; `freed`, the blocks wholly inside it
+    /// (nil: the same). The blocks at a partial end are zeroed, not freed,
+    /// and their folios stay cached.
+    case ext4PunchHole(task: Int, InodeRef, BlockRange, freed: BlockRange? = nil)
     /// `truncate_pagecache` / `truncate_pagecache_range` [mm/truncate.c]:
     /// waits for the folios' writeback, then drops them.
     case truncatePagecache(task: Int)

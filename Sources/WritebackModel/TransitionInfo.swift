@@ -12,7 +12,7 @@ extension Transition {
              .ext4BioWriteFolio(let t, _), .ext4IoSubmit(let t, _), .ext4PutIoEnd(let t, _),
              .ext4WritepagesResult(let t), .ext4SyncFile(let t, _, _), .filemapFdatawaitRange(let t),
              .ext4FlushCompletedIO(let t), .ext4UnwrittenWait(let t), .ext4SyncFileReturn(let t),
-             .ext4Setattr(let t, _, _), .ext4PunchHole(let t, _, _), .truncatePagecache(let t),
+             .ext4Setattr(let t, _, _), .ext4PunchHole(let t, _, _, _), .truncatePagecache(let t),
              .ext4ExtRemoveSpace(let t), .freezeSuper(let t, _), .ext4Freeze(let t),
              .thawSuper(let t, _), .ext4Unfreeze(let t):
             return .task(t)
@@ -81,7 +81,7 @@ extension Transition {
         switch self {
         case .ext4NewInode(_, let i), .unlockNewInode(_, let i), .ext4EvictInode(_, let i),
              .ext4Fallocate(_, let i, _), .ext4Writepages(_, let i, _), .ext4SyncFile(_, let i, _),
-             .ext4Setattr(_, let i, _), .ext4PunchHole(_, let i, _), .ext4EndIoRsvWork(let i),
+             .ext4Setattr(_, let i, _), .ext4PunchHole(_, let i, _, _), .ext4EndIoRsvWork(let i),
              .ext4FreeIoEnds(let i):
             return i
         case .ext4DaWriteBegin(_, let f), .ext4PageMkwrite(_, let f), .userStore(_, let f),

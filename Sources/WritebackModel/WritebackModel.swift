@@ -96,7 +96,8 @@ public struct WritebackModel: Hashable, Sendable {
         case .ext4UnwrittenWait(let task): return ext4UnwrittenWait(task, &s, passing: passing)
         case .ext4SyncFileReturn(let task): return ext4SyncFileReturn(task, &s)
         case .ext4Setattr(let task, let i, let size): return ext4Setattr(task, i, size, &s, passing: passing)
-        case .ext4PunchHole(let task, let i, let r): return ext4PunchHole(task, i, r, &s, passing: passing)
+        case .ext4PunchHole(let task, let i, let r, let freed):
+            return ext4PunchHole(task, i, r, freed: freed ?? r, &s, passing: passing)
         case .truncatePagecache(let task): return truncatePagecache(task, &s)
         case .ext4ExtRemoveSpace(let task): return ext4ExtRemoveSpace(task, &s)
         case .freezeSuper(let task, let d): return freezeSuper(task, d, &s)
