@@ -260,21 +260,25 @@ extension ProfileReplay {
     mutating func prepareSubmitter(_ pid: Int, _ inode: ModelInode) {
         if state.tasks[pid]?.writeback == nil { drive(.ext4Writepages(task: pid, inode, syncAll: true)) }
         guard let cursor = state.tasks[pid]?.writeback, cursor.ioEnd == nil else { return }
-        if profile.refcountedIoEnd, let owner = cursor.ownerReference, owner == spans[now.pid]?.ioEnd,
-           owner.inode == inode, let io = state.ioEnd(owner), io.phase < .queued { return }
+        if let owner = cursor.ownerReference, owner == spans[now.pid]?.ioEnd,
+           model.takesNextBio(owner, of: inode, state) { return }
         putOwnerReference(pid)
     }
 
     /// `mpage_submit_folio` then `ext4_bio_write_folio` for one folio of
     /// the span: dirty (the trace shows it written), blocks as the span
     /// mapped them, locked and put under writeback in the task's io_end.
+    /// The waits a traced submit went past, should the model disagree (built
+    /// once: `startWriteback` runs for every folio written).
+    static let submitGoesPast: Set<Blocker.Kind> = [.folioUnderWriteback, .folioLocked]
+
     mutating func startWriteback(_ folio: FolioRef, span: WritebackSpan) {
         let pid = Int(now.pid)
         ensureFolio(folio)
         if state.folio(folio)?.dirty != true { learn(.folioDirtied(folio)) }
         syncExtents(of: state.blocks(of: folio), span: span)
         learn(.writebackWrites(task: pid, folios: [folio.index]))
-        drive(.mpageSubmitFolio(task: pid, folio), object: "\(folio)", past: [.folioUnderWriteback, .folioLocked])
+        drive(.mpageSubmitFolio(task: pid, folio), object: "\(folio)", past: Self.submitGoesPast)
         drive(.ext4BioWriteFolio(task: pid, folio), object: "\(folio)")
     }
 

@@ -1,10 +1,10 @@
 /// An inode's page cache: folio index → folio state, plus the indexes of
-/// the dirty folios and of the folios under writeback (the kernel's
-/// DIRTY and WRITEBACK xarray tags). The tags are derived from the states
-/// and kept up to date by the one setter, so that writeback, fsync and
-/// freeze find their folios without walking a page cache of thousands of
-/// clean ones. Equality and hashing look at the states only: the tags add
-/// nothing to a model state's identity.
+/// the dirty folios and of the folios under writeback (the kernel's DIRTY
+/// and WRITEBACK xarray tags) and of the locked ones. The tags are derived
+/// from the states and kept up to date by the one setter, so that
+/// writeback, fsync and freeze find their folios without walking a page
+/// cache of thousands of clean ones. Equality and hashing look at the
+/// states only: the tags add nothing to a model state's identity.
 public struct FolioTable: Hashable, Sendable, Sequence, ExpressibleByDictionaryLiteral {
     /// The states, by `Index` (a folio index with a cheap hash): every
     /// profile's replay looks folios up several times per event.
@@ -13,6 +13,10 @@ public struct FolioTable: Hashable, Sendable, Sequence, ExpressibleByDictionaryL
     public private(set) var dirtyIndexes: Set<UInt64> = []
     /// PAGECACHE_TAG_WRITEBACK.
     public private(set) var writebackIndexes: Set<UInt64> = []
+    /// The locked folios (PG_locked is a folio flag, not a tag: kept here so
+    /// that fsync finds the few a writer or another pass holds without
+    /// looking up every folio it covers).
+    public private(set) var lockedIndexes: Set<UInt64> = []
 
     /// A folio index as the table's key: a multiply-xorshift with the
     /// table's seed (as `InodeRef`), not a SipHash round per lookup.
@@ -39,6 +43,9 @@ public struct FolioTable: Hashable, Sendable, Sequence, ExpressibleByDictionaryL
             }
             if old?.writeback != newValue?.writeback {
                 if newValue?.writeback == true { writebackIndexes.insert(index) } else { writebackIndexes.remove(index) }
+            }
+            if (old?.lockedBy == nil) != (newValue?.lockedBy == nil) {
+                if newValue?.lockedBy != nil { lockedIndexes.insert(index) } else { lockedIndexes.remove(index) }
             }
         }
     }

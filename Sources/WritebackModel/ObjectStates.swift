@@ -241,4 +241,9 @@ public struct IoEndState: Hashable, Sendable {
         !bios.isEmpty && bios.allSatisfy { $0.status == .completedOK }
     }
     public var allBiosComplete: Bool { !bios.isEmpty && bios.allSatisfy(\.status.isComplete) }
+
+    /// How many of its folios are in its bios: ≥3.11 one io_end carries
+    /// every bio of a pass (`ext4_io_submit` puts the folios gathered since
+    /// the previous bio in the next one).
+    public var foliosInBios: Int { bios.reduce(0) { $0 + $1.folios.count } }
 }

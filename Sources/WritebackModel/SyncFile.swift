@@ -54,11 +54,10 @@ extension WritebackModel {
 
     /// The lowest folio fsync must write that another actor has locked.
     private func lockedFolio(coveredBy p: SyncFileProgress, except task: Int, _ s: ModelState) -> Blocker? {
+        guard let folios = s.inodes[p.inode]?.folios else { return nil }
         var lowest: (index: UInt64, holder: ActorRef)?
-        for index in p.covered where lowest.map({ index < $0.index }) ?? true {
-            if let holder = s.folio(FolioRef(inode: p.inode, index: index))?.lockedBy, holder != .task(task) {
-                lowest = (index, holder)
-            }
+        for index in folios.lockedIndexes where p.covered.contains(index) && lowest.map({ index < $0.index }) ?? true {
+            if let holder = folios[index]?.lockedBy, holder != .task(task) { lowest = (index, holder) }
         }
         return lowest.map { .folioLocked(FolioRef(inode: p.inode, index: $0.index), holder: $0.holder) }
     }

@@ -134,7 +134,7 @@ extension WritebackModel {
                     s.inodes[io.inode]!.ioEnds[io.serial] = nil
                     s.tasks[task]!.writeback!.ioEnd = nil
                     if s.tasks[task]!.writeback!.ownerReference == io { s.tasks[task]!.writeback!.ownerReference = nil }
-                } else if let left = s.ioEnd(io), left.folios.count == left.bios.reduce(0, { $0 + $1.folios.count }) {
+                } else if let left = s.ioEnd(io), left.folios.count == left.foliosInBios {
                     // An io_end reopened for another bio that got no block:
                     // the pass holds it again as after its last bio.
                     s.tasks[task]!.writeback!.ioEnd = nil

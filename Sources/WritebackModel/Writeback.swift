@@ -78,8 +78,7 @@ extension WritebackModel {
             // ≥3.11 the next folio of the same extent goes into a new bio of
             // that io_end (`io_submit_add_bh` → `io_submit_init_bio`, which
             // takes `ext4_get_io_end(io->io_end)`), until the pass puts it.
-            guard profile.refcountedIoEnd, held.inode == folio.inode,
-                  let io = s.ioEnd(held), io.phase < .queued else { return .writebackMidFolio(task: task) }
+            guard takesNextBio(held, of: folio.inode, s) else { return .writebackMidFolio(task: task) }
             c.ioEnd = held
             c.ownerReference = nil
         }
@@ -103,6 +102,15 @@ extension WritebackModel {
         c.lockedFolio = folio
         s.tasks[task]!.writeback = c
         return nil
+    }
+
+    /// Whether the io_end a writeback pass still holds after its last bio
+    /// takes that pass's next bio of `inode` (`mpage_submit_folio`): ≥3.11,
+    /// one io_end per pass of the mapping loop, while it is not yet queued
+    /// for completion.
+    public func takesNextBio(_ held: IoEndRef, of inode: InodeRef, _ s: ModelState) -> Bool {
+        guard profile.refcountedIoEnd, held.inode == inode, let io = s.ioEnd(held) else { return false }
+        return io.phase < .queued
     }
 
     /// `mpage_map_one_extent` + `ext4_bio_write_folio`: map the folio's blocks
@@ -159,7 +167,7 @@ extension WritebackModel {
         guard let io = s.ioEnd(ioRef) else { return .ioEndMissing(ioRef) }
         // The folios gathered since the io_end's previous bio (≥3.11 an
         // io_end carries every bio of one mapped extent).
-        let carried = io.bios.reduce(0) { $0 + $1.folios.count }
+        let carried = io.foliosInBios
         guard io.folios.count > carried else { return .ioEndEmpty(ioRef) }
         let ranges = io.ranges[carried...]
         let lo = ranges.map(\.lblk).min()!

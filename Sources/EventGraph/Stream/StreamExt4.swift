@@ -197,23 +197,24 @@ extension GraphStream {
     /// only while each block is the next physical one (`io_submit_add_bh`):
     /// the logical blocks just before the mapping's.
     mutating func blocks(of range: SectorRange, through mappings: [Mapping]) -> BlockSpan? {
+        // The mappings on the bio's device, newest first, with their
+        // physical extents in sectors.
+        var placed: [(mapping: Mapping, sectors: SectorRange, perBlock: UInt64)] = []
         for m in mappings.reversed() {
             guard let g = geometry.geometry(of: m.inode.dev), g.diskDevice == range.dev else { continue }
-            let sectors = g.sectors(pblk: m.extent.pblk, len: m.extent.len)
-            guard range.sector >= sectors.sector, range.sector < sectors.end else { continue }
-            let first = m.extent.lblk + (range.sector - sectors.sector) / g.sectorsPerBlock
-            let count = (range.count + g.sectorsPerBlock - 1) / g.sectorsPerBlock
-            return BlockSpan(lblk: first, len: max(1, count))
+            placed.append((m, g.sectors(pblk: m.extent.pblk, len: m.extent.len), g.sectorsPerBlock))
         }
-        for m in mappings.reversed() {
-            guard let g = geometry.geometry(of: m.inode.dev), g.diskDevice == range.dev else { continue }
-            let sectors = g.sectors(pblk: m.extent.pblk, len: m.extent.len)
-            guard sectors.sector > range.sector, sectors.sector < range.end,
-                  (sectors.sector - range.sector) % g.sectorsPerBlock == 0 else { continue }
-            let ahead = (sectors.sector - range.sector) / g.sectorsPerBlock
+        func span(from lblk: UInt64, perBlock: UInt64) -> BlockSpan {
+            BlockSpan(lblk: lblk, len: max(1, (range.count + perBlock - 1) / perBlock))
+        }
+        for (m, sectors, perBlock) in placed where range.sector >= sectors.sector && range.sector < sectors.end {
+            return span(from: m.extent.lblk + (range.sector - sectors.sector) / perBlock, perBlock: perBlock)
+        }
+        for (m, sectors, perBlock) in placed where sectors.sector > range.sector && sectors.sector < range.end
+            && (sectors.sector - range.sector) % perBlock == 0 {
+            let ahead = (sectors.sector - range.sector) / perBlock
             guard m.extent.lblk >= ahead else { continue }
-            let count = (range.count + g.sectorsPerBlock - 1) / g.sectorsPerBlock
-            return BlockSpan(lblk: m.extent.lblk - ahead, len: max(1, count))
+            return span(from: m.extent.lblk - ahead, perBlock: perBlock)
         }
         return nil
     }
