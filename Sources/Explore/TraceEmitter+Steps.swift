@@ -76,7 +76,7 @@ extension TraceEmitter {
             out.add(c, "block_bio_queue", FieldText.block(io.inode.dev) + " \(sync ? "WS" : "W") \(sector(bio.range.lblk)) + \(bio.range.len * 8) [\(c.comm)]")
             // The span ends after the submitter's put (6.18 inode.c:2951-2963),
             // where the io_end is refcounted; before 3.11 after the submit.
-            if !profile.refcountedIoEnd { foliosEnd(io, state, syncAll: sync, &passes, c, &out) }
+            if !model.traits.refcountedIoEnd { foliosEnd(io, state, syncAll: sync, &passes, c, &out) }
         case .ext4PutIoEnd(let id, let io):
             conversionEvents(io.inode, converted(io.inode, s, a), c, &out)
             if let state = s.ioEnd(io) { foliosEnd(io, state, syncAll: s.tasks[id]?.writeback?.syncAll == true, &passes, c, &out) }
@@ -225,7 +225,7 @@ extension TraceEmitter {
         for (ref, inode) in a.inodes.sorted(by: { $0.key < $1.key }) {
             let old = s.inodes[ref]
             var queued: [Int?] = []
-            if profile.workPerInode {
+            if model.traits.workPerInode {
                 if inode.rsvWorkQueued, old?.rsvWorkQueued != true { queued.append(nil) }
             } else {
                 for serial in inode.ioEnds.keys.sorted() where inode.ioEnds[serial]!.workQueued

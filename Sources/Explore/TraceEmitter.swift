@@ -149,7 +149,7 @@ public struct TraceEmitter {
     /// `i_rsv_conversion_work` (≥3.11), a hashed pointer stable per object.
     func work(_ inode: InodeRef, io: Int?) -> (pointer: String, function: String, workqueue: String) {
         let base: UInt64 = 0x7949_ad6d &+ (inode.ino << 12) &+ UInt64(inode.generation) << 8
-        if profile.workPerInode {
+        if model.traits.workPerInode {
             return (FieldText.pointer(base), "ext4_end_io_rsv_work", "ext4-rsv-conversion")
         }
         return (FieldText.pointer(base &+ 0x140 &* UInt64(io ?? 0) &+ 0x40), "ext4_end_io_work", "ext4-dio-unwritten")

@@ -121,7 +121,8 @@ struct PendingFinding {
 /// replay records a `Divergence`, makes the state agree with the trace
 /// (the trace is what happened), and goes on.
 struct ProfileReplay {
-    let model: WritebackModel
+    /// Changed only by `rebase`, for a replay that stands for several profiles.
+    private(set) var model: WritebackModel
     var state = ModelState()
     let stableWrites: Bool
     var divergenceCount = 0
@@ -197,6 +198,15 @@ struct ProfileReplay {
     }
 
     var profile: KernelProfile { model.profile }
+
+    /// The same replay as `profile`'s (`ProfileGroups`: the two read the
+    /// same answer from every trait this replay asked), noting the traits
+    /// it reads from now on in `log`.
+    mutating func rebase(onto profile: KernelProfile, log: TraitLog?) {
+        model = WritebackModel(profile: profile, log: log)
+    }
+    /// What the replay reads of its profile's behaviour.
+    var traits: KernelTraits { model.traits }
 
     // MARK: Driving
 
@@ -357,7 +367,7 @@ struct ProfileReplay {
 
     mutating func mount(_ dev: DeviceNumber) {
         guard state.superblocks[dev] == nil else { return }
-        state.mount(dev, SuperblockState(defaultsOf: profile, stableWrites: stableWrites))
+        state.mount(dev, SuperblockState(defaultsOf: traits, stableWrites: stableWrites))
     }
 
     /// Makes sure the inode exists: an inode seen first mid-trace existed

@@ -25,7 +25,7 @@ extension ProfileReplay {
     /// CPU's next event that is not part of ending writeback.
     mutating func biosCompleted(_ done: [CompletedBio]) {
         // The adds a list take may have to undo: ≥3.11 only (`takeList`).
-        let tracksAdds = profile.workPerInode
+        let tracksAdds = traits.workPerInode
         if tracksAdds {
             recentAdds[now.cpu] = (now.index, [])
             recentCompletions[now.cpu] = []
@@ -41,7 +41,7 @@ extension ProfileReplay {
             drive(.ext4EndBio(bio, error: error != 0))
             failedBy = nil
             if tracksAdds, state.ioEnd(bio.ioEnd)?.allBiosComplete == true { recentCompletions[now.cpu]!.append(bio.ioEnd) }
-            if profile.endsWritebackBeforeConversion, state.ioEnd(bio.ioEnd)?.phase == .bioDone,
+            if traits.endsWritebackBeforeConversion, state.ioEnd(bio.ioEnd)?.phase == .bioDone,
                state.ioEnd(bio.ioEnd)?.flags.contains(.unwritten) == true {
                 pendingAddComplete[now.cpu, default: []].append(bio.ioEnd)
             }
@@ -76,7 +76,7 @@ extension ProfileReplay {
         ensure(inode)
         if nothingSubmitted(inode) { return }
         if runs[now.pid]?.inode == inode { takeList(now.pid) }
-        if let run = runs[now.pid], run.inode == inode, profile.workPerInode,
+        if let run = runs[now.pid], run.inode == inode, traits.workPerInode,
            state.superblocks[inode.dev]?.worker?.converted.isEmpty == true,
            let next = state.superblocks[inode.dev]?.worker?.local.first {
             // Writeback ended without a CONVERT: the worker ended the io_end
@@ -86,14 +86,14 @@ extension ProfileReplay {
         // The inode's last writeback folio ended: every io_end the run has
         // converted so far was released (ext4_release_io_end → folio_end_writeback).
         var released = 0
-        while let run = runs[now.pid], run.inode == inode, profile.workPerInode, released < 4096,
+        while let run = runs[now.pid], run.inode == inode, traits.workPerInode, released < 4096,
               let done = state.superblocks[inode.dev]?.worker?.converted.first {
             released += 1
             guard drive(.ext4ReleaseIoEnd(done)) else { break }
             note(done, "ext4_release_io_end: folio_end_writeback")
             pruneTrails(of: inode)
         }
-        if profile.endsWritebackBeforeConversion, let run = runs[now.pid], run.inode == inode {
+        if traits.endsWritebackBeforeConversion, let run = runs[now.pid], run.inode == inode {
             // ≤3.10 ext4_end_bio ends page writeback at bio completion,
             // before the io_end is even queued: a worker that ends it after
             // converting is the deferred end of writeback of 3.11+.
@@ -125,7 +125,7 @@ extension ProfileReplay {
         record(Divergence(eventIndex: now.index, timestamp: now.timestamp, kernelFunction: "sb_clear_inode_writeback",
                           kind: object.kind, object: object.key,
                           reason: "\(still.count) folio(s) still under writeback in the model",
-                          expected: [profile.endsWritebackBeforeConversion
+                          expected: [traits.endsWritebackBeforeConversion
                                      ? "folio_end_writeback in ext4_end_bio once every bio of the io_end completed"
                                      : "ext4_release_io_end after ext4_convert_unwritten_io_end_vec (the conversion worker ends writeback)"],
                           observed: "sb_clear_inode_writeback with \(still.count) folio(s) still under writeback"),

@@ -19,7 +19,7 @@ extension ProfileReplay {
         startRun(inode)
         // ≤3.7 the work belongs to one io_end: it runs now (3.7 takes the
         // whole list here, list_replace_init — Kara's CPU1 in seed 002).
-        if !profile.workPerInode, state.superblocks[inode.dev]?.worker == nil,
+        if !traits.workPerInode, state.superblocks[inode.dev]?.worker == nil,
            let serial = state.inodes[inode]?.ioEnds.filter({ $0.value.workQueued }).keys.min() {
             let io = IoEndRef(inode: inode, serial: serial)
             runs[now.pid]?.converted.append(io)
@@ -56,7 +56,7 @@ extension ProfileReplay {
     /// the take came before that completion's add. An add the trace has not
     /// yet shown done stays for the next run (`leaveUnconfirmedAdds`).
     mutating func takeList(_ pid: Int32) {
-        guard profile.workPerInode, var run = runs[pid], let inode = run.inode, run.takenAt == nil else { return }
+        guard traits.workPerInode, var run = runs[pid], let inode = run.inode, run.takenAt == nil else { return }
         run.takenAt = now.index
         runs[pid] = run
         if state.superblocks[inode.dev]?.worker?.inode == inode { return }
@@ -103,7 +103,7 @@ extension ProfileReplay {
     /// add, the io_ends added from that completion up to the take begin the
     /// next list.
     mutating func conversionWorkQueued(_ address: UInt64, _ inode: ModelInode?) {
-        guard profile.workPerInode else { return }
+        guard traits.workPerInode else { return }
         takenBeforeRequeue(address)
         submitterPutFirst(of: inode, tasks: [Int(now.pid)])
         // Queued by the completion just before on this CPU, which the
@@ -230,7 +230,7 @@ extension ProfileReplay {
     /// `list_replace_init` — and so did every add before it. The run took
     /// them, in the order of their adds.
     mutating func adoptAddedBeforeTake(_ io: IoEndRef) {
-        guard profile.workPerInode, let run = runs[now.pid], run.inode == io.inode,
+        guard traits.workPerInode, let run = runs[now.pid], run.inode == io.inode,
               state.ioEnd(io)?.phase == .queued,
               let k = run.adds.lastIndex(where: { $0.io == io && $0.index < (run.requeuedFrom ?? Int.max) }) else { return }
         let taken = run.adds[...k].map(\.io).filter { $0.inode == io.inode && state.ioEnd($0)?.phase == .queued }
@@ -244,7 +244,7 @@ extension ProfileReplay {
     /// its fsync, truncate or punch hole (≤3.7): the profile flushes in the
     /// caller, the task is inside such an operation, and `io` is listed.
     func flushConverts(_ io: IoEndRef, by pid: Int) -> Bool {
-        guard profile.flushesCompletedIO, state.inodes[io.inode]?.conversionList.contains(io.serial) == true else { return false }
+        guard traits.flushesCompletedIO, state.inodes[io.inode]?.conversionList.contains(io.serial) == true else { return false }
         switch state.tasks[pid]?.operation {
         case .syncFile?, .removeBlocks?: return true
         default: return false
@@ -255,7 +255,7 @@ extension ProfileReplay {
     /// the work if needed (≤3.7 per io_end), convert.
     mutating func convertInRun(_ io: IoEndRef) {
         let dev = io.inode.dev
-        if profile.workPerInode {
+        if traits.workPerInode {
             if let done = state.superblocks[dev]?.worker?.converted.first, done != io {
                 drive(.ext4ReleaseIoEnd(done))
                 note(done, "ext4_release_io_end: folio_end_writeback")
@@ -297,7 +297,7 @@ extension ProfileReplay {
     mutating func failedConversionDisagrees(_ io: IoEndRef, traceConverts: Bool, inlineBy task: Int? = nil) -> Bool {
         guard let ioState = state.ioEnd(io), ioState.flags.contains(.failed), !ioState.unwrittenRanges.isEmpty else { return false }
         if task != nil, ioState.refcount != 1 { return false }
-        let skips = task == nil ? profile.skipsConversionOfFailedIO : profile.inlinePutSkipsConversionOfFailedIO
+        let skips = task == nil ? traits.skipsConversionOfFailedIO : traits.inlinePutSkipsConversionOfFailedIO
         guard skips == traceConverts else { return false }
         let t = task.map { Transition.ext4PutIoEnd(task: $0, io) } ?? .ext4ConvertUnwrittenIoEndVec(io)
         diverge(t, object: "\(io)", reason: traceConverts
@@ -346,7 +346,7 @@ extension ProfileReplay {
         var guardCount = 0
         while let worker = state.superblocks[dev]?.worker, worker.inode == inode, guardCount < 10_000 {
             guardCount += 1
-            if profile.workPerInode {
+            if traits.workPerInode {
                 if let done = worker.converted.first {
                     drive(.ext4ReleaseIoEnd(done))
                     note(done, "ext4_release_io_end: folio_end_writeback")
@@ -377,7 +377,7 @@ extension ProfileReplay {
     mutating func endedWithoutConvert(_ io: IoEndRef) {
         if failedConversionDisagrees(io, traceConverts: false) { return }
         if let ioState = state.ioEnd(io), !ioState.unwrittenRanges.isEmpty,
-           !(ioState.flags.contains(.failed) && profile.skipsConversionOfFailedIO),
+           !(ioState.flags.contains(.failed) && traits.skipsConversionOfFailedIO),
            // After lost events the model's list may hold what the kernel's
            // did not (a lost completion, queueing or CONVERT before this run).
            !losses.lossAffecting(from: 0, to: now.timestamp),

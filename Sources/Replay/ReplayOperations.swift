@@ -26,8 +26,8 @@ extension ProfileReplay {
         learn(.writebackWrites(task: pid, folios: []))
         drive(.filemapFdatawaitRange(task: pid), object: "\(inode)",
               past: [.folioUnderWriteback, .folioLocked, .writebackNotFinished])
-        if profile.flushesCompletedIO { flushCompletedIO(pid, inode) }
-        if profile.flushWaitsForUnwritten { drive(.ext4UnwrittenWait(task: pid), past: [.unwrittenPending, .taskNotAtStep]) }
+        if traits.flushesCompletedIO { flushCompletedIO(pid, inode) }
+        if traits.flushWaitsForUnwritten { drive(.ext4UnwrittenWait(task: pid), past: [.unwrittenPending, .taskNotAtStep]) }
         drive(.ext4SyncFileReturn(task: pid))
         releaseTask(pid)
     }
@@ -54,8 +54,8 @@ extension ProfileReplay {
         }
         guard case .removeBlocks? = state.tasks[pid]?.operation else { return }
         drive(.truncatePagecache(task: pid), object: "\(inode)", past: [.folioUnderWriteback, .folioLocked])
-        if profile.flushesCompletedIO { flushCompletedIO(pid, inode) }
-        if profile.flushWaitsForUnwritten { drive(.ext4UnwrittenWait(task: pid), past: [.unwrittenPending, .taskNotAtStep]) }
+        if traits.flushesCompletedIO { flushCompletedIO(pid, inode) }
+        if traits.flushWaitsForUnwritten { drive(.ext4UnwrittenWait(task: pid), past: [.unwrittenPending, .taskNotAtStep]) }
         drive(.ext4ExtRemoveSpace(task: pid))
     }
 
@@ -95,7 +95,7 @@ extension ProfileReplay {
         let pid = Int(now.pid)
         drive(.ext4EvictInode(task: pid, inode), past: [.inodeReferenced])
         guard case .evict? = state.tasks[pid]?.operation else { return }
-        if profile.evictWaitsForIoEnds { drive(.ext4IoendWait(task: pid), past: [.ioEndsPending]) }
+        if traits.evictWaitsForIoEnds { drive(.ext4IoendWait(task: pid), past: [.ioEndsPending]) }
         if nlink == 0, finalTruncateWaitsForWriteback(pid) { return }
         finishFinalTruncate(pid, inode)
         if nlink > 0 { freeInode(inode) }

@@ -85,7 +85,7 @@ extension WritebackModel {
         var out: [Transition] = []
         for dev in s.superblocks.keys.sorted() {
             if let run = s.superblocks[dev]!.worker {
-                if profile.workPerInode, let done = run.converted.first {
+                if traits.workPerInode, let done = run.converted.first {
                     out.append(.ext4ReleaseIoEnd(done))
                 } else if let next = run.local.first {
                     out.append(.ext4ConvertUnwrittenIoEndVec(next))

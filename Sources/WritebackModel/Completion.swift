@@ -28,7 +28,7 @@ extension WritebackModel {
             $0.bios[bio.index].status = error ? .completedError : .completedOK
             if error { $0.flags.insert(.failed) }
         }
-        if profile.endsWritebackBeforeConversion {
+        if traits.endsWritebackBeforeConversion {
             endWriteback(of: ioRef, &s)
             s.updateIoEnd(ioRef) { $0.phase = .bioDone }
             if !s.ioEnd(ioRef)!.flags.contains(.unwritten) { releaseIoEnd(ioRef, &s) }
@@ -61,7 +61,7 @@ extension WritebackModel {
 
     /// `ext4_add_complete_io` as its own step (≤3.10 only, see `ext4EndBio`).
     func ext4AddCompleteIoStep(_ ioRef: IoEndRef, _ s: inout ModelState) -> Blocker? {
-        guard profile.endsWritebackBeforeConversion else { return .notInProfile(profile) }
+        guard traits.endsWritebackBeforeConversion else { return .notInProfile(traits.identity) }
         guard let io = s.ioEnd(ioRef), io.phase == .bioDone, io.flags.contains(.unwritten) else {
             return .ioEndNotCompleted(ioRef, s.ioEnd(ioRef)?.phase)
         }
@@ -75,19 +75,19 @@ extension WritebackModel {
     func deferCompletion(_ ioRef: IoEndRef, _ s: ModelState) -> Bool {
         guard let io = s.ioEnd(ioRef) else { return false }
         if io.flags.contains(.unwritten) && !io.unwrittenRanges.isEmpty { return true }
-        guard profile.defersFailedIoEndUnderDataErrAbort else { return false }
-        return io.flags.contains(.failed) && (s.superblocks[ioRef.inode.dev]?.dataErrAbort ?? false)
+        // The profile is asked last: a replay of several profiles as one
+        // (`TraitLog`) parts them only where their answers can differ.
+        guard io.flags.contains(.failed), s.superblocks[ioRef.inode.dev]?.dataErrAbort ?? false else { return false }
+        return traits.defersFailedIoEndUnderDataErrAbort
     }
 
     /// What `ext4_put_io_end_defer` queues at the last reference. 6.15 tests
     /// the flags open-coded (UNWRITTEN or FAILED) and so queues a FAILED
     /// io_end that `ext4_end_bio` did not defer (c678bdc99875's message).
     func putDeferQueues(_ ioRef: IoEndRef, _ s: ModelState) -> Bool {
-        if profile.putDeferDisagreesWithEndBio, let io = s.ioEnd(ioRef),
-           !io.flags.intersection([.unwritten, .failed]).isEmpty {
-            return true
-        }
-        return deferCompletion(ioRef, s)
+        if deferCompletion(ioRef, s) { return true }
+        guard let io = s.ioEnd(ioRef), !io.flags.intersection([.unwritten, .failed]).isEmpty else { return false }
+        return traits.putDeferDisagreesWithEndBio
     }
 
     /// `end_page_writeback` / `folio_end_writeback` for the io_end's folios.
@@ -107,9 +107,9 @@ extension WritebackModel {
         let wasEmpty = s.inodes[inode]!.conversionList.isEmpty
         s.inodes[inode]!.conversionList.append(ioRef.serial)
         s.updateIoEnd(ioRef) { $0.phase = .queued }
-        if profile.workPerInode {
+        if traits.workPerInode {
             if wasEmpty { s.inodes[inode]!.rsvWorkQueued = true }
-        } else if !profile.queuesWorkOnlyWhenListEmpty || wasEmpty {
+        } else if !traits.queuesWorkOnlyWhenListEmpty || wasEmpty {
             s.updateIoEnd(ioRef) { $0.workQueued = true }
         }
     }

@@ -11,8 +11,8 @@ extension WritebackModel {
     /// from 6.15 on (6.12.117 has the worker's half of the change only).
     func convertUnwritten(_ ioRef: IoEndRef, inline: Bool = false, _ s: inout ModelState) {
         guard let io = s.ioEnd(ioRef) else { return }
-        let skips = inline ? profile.inlinePutSkipsConversionOfFailedIO : profile.skipsConversionOfFailedIO
-        let skip = io.flags.contains(.failed) && skips
+        let skip = io.flags.contains(.failed)
+            && (inline ? traits.inlinePutSkipsConversionOfFailedIO : traits.skipsConversionOfFailedIO)
         if !skip {
             for range in io.unwrittenRanges {
                 s.inodes[ioRef.inode]!.extents.change(range, from: .unwritten, to: .written)
@@ -55,10 +55,10 @@ extension WritebackModel {
     /// `list_replace_init` into a local list; conversions and the final
     /// stage follow as separate steps.
     func ext4EndIoWork(_ ioRef: IoEndRef, _ s: inout ModelState) -> Blocker? {
-        guard !profile.workPerInode else { return .notInProfile(profile) }
+        guard !traits.workPerInode else { return .notInProfile(traits.identity) }
         guard let io = s.ioEnd(ioRef), io.workQueued else { return .workNotQueued(.ioEnd(ioRef)) }
         if let r = workerIdle(ioRef.inode.dev, s) { return r }
-        if !profile.workerDrainsWholeList {
+        if !traits.workerDrainsWholeList {
             if let holder = s.inodes[ioRef.inode]!.mutexHolder { return .mutexHeld(ioRef.inode, holder: holder) }
             s.updateIoEnd(ioRef) { $0.workQueued = false }
             if io.phase == .queued {
@@ -77,7 +77,7 @@ extension WritebackModel {
     /// cleared before it runs, so an io_end queued from now on queues the
     /// work again (research I5). `list_replace_init` of `i_rsv_conversion_list`.
     func ext4EndIoRsvWork(_ inode: InodeRef, _ s: inout ModelState) -> Blocker? {
-        guard profile.workPerInode else { return .notInProfile(profile) }
+        guard traits.workPerInode else { return .notInProfile(traits.identity) }
         guard s.inodes[inode]?.rsvWorkQueued == true else { return .workNotQueued(.inode(inode)) }
         if let r = workerIdle(inode.dev, s) { return r }
         s.inodes[inode]!.rsvWorkQueued = false
@@ -94,7 +94,7 @@ extension WritebackModel {
         guard var run = s.superblocks[ioRef.inode.dev]?.worker, run.local.first == ioRef else {
             return .notNextForWorker(ioRef)
         }
-        if let previous = run.converted.first, profile.workPerInode { return .previousNotReleased(previous) }
+        if let previous = run.converted.first, traits.workPerInode { return .previousNotReleased(previous) }
         convertUnwritten(ioRef, &s)
         run.local.removeFirst()
         run.converted.append(ioRef)
@@ -105,7 +105,7 @@ extension WritebackModel {
     /// `ext4_release_io_end` after the conversion (≥3.11): only now do the
     /// folios' writeback end (b0857d309fae).
     func ext4ReleaseIoEndStep(_ ioRef: IoEndRef, _ s: inout ModelState) -> Blocker? {
-        guard profile.workPerInode else { return .notInProfile(profile) }
+        guard traits.workPerInode else { return .notInProfile(traits.identity) }
         guard var run = s.superblocks[ioRef.inode.dev]?.worker, run.converted == [ioRef] else {
             return .notJustConverted(ioRef)
         }
@@ -119,7 +119,7 @@ extension WritebackModel {
     /// UNWRITTEN; an io_end whose own work is still QUEUED stays for that
     /// work to free; the running work's io_end is freed once converted.
     func ext4FreeIoEnds(_ inode: InodeRef, _ s: inout ModelState) -> Blocker? {
-        guard !profile.workPerInode else { return .notInProfile(profile) }
+        guard !traits.workPerInode else { return .notInProfile(traits.identity) }
         guard let run = s.superblocks[inode.dev]?.worker, run.inode == inode, run.local.isEmpty else {
             return .workerHasConversionsLeft(inode)
         }
@@ -144,7 +144,7 @@ extension WritebackModel {
         let taken = drainList(inode, &s)
         for io in taken {
             convertUnwritten(io, &s)
-            if profile.workerDrainsWholeList && s.ioEnd(io)?.workQueued != true { releaseIoEnd(io, &s) }
+            if traits.workerDrainsWholeList && s.ioEnd(io)?.workQueued != true { releaseIoEnd(io, &s) }
         }
     }
 

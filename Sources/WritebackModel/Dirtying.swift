@@ -16,7 +16,7 @@ extension WritebackModel {
     /// Whether a modifier must wait for the folio's writeback on this profile
     /// and device (stable pages, seed 003).
     func waitsForWriteback(_ inode: InodeRef, _ s: ModelState) -> Bool {
-        profile.stablePageWait.waits(stableWrites: superblock(of: inode, s)?.stableWrites ?? false)
+        traits.stablePageWait.waits(stableWrites: superblock(of: inode, s)?.stableWrites ?? false)
     }
 
     /// `ext4_da_write_begin`: the VFS took `sb_start_write` (blocks from the
@@ -76,7 +76,7 @@ extension WritebackModel {
         guard f.uptodate else { return .folioNotUptodate(folio) }
         guard f.pte != .writable else { return .pteWritable(folio) }
         if sb.freeze != .unfrozen, !passing.contains(.freezeProtection) {
-            if profile.pageMkwriteBlocksOnFreeze { return .freezeBlocks(dev, sb.freeze, .sbStartPagefault) }
+            if traits.pageMkwriteBlocksOnFreeze { return .freezeBlocks(dev, sb.freeze, .sbStartPagefault) }
             let needsAllocation = s.inodes[folio.inode]!.extents.states(in: s.blocks(of: folio)).contains { $0.state == .hole }
             if needsAllocation && sb.freeze == .frozen { return .freezeBlocks(dev, sb.freeze, .journalStart) }
         }

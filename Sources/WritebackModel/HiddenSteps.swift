@@ -26,7 +26,7 @@ extension WritebackModel {
     /// already, or no hidden step of this profile's kernel enables it.
     public func takeHiddenSteps(enabling t: Transition, in s: inout ModelState) -> [HiddenStep] {
         // Only these steps have hidden steps before them (`hiddenStep`).
-        guard profile.refcountedIoEnd, profile.workPerInode else { return [] }
+        guard traits.refcountedIoEnd, traits.workPerInode else { return [] }
         switch t {
         case .ext4EndIoRsvWork, .ext4ConvertUnwrittenIoEndVec: break
         default: return []
@@ -59,7 +59,7 @@ extension WritebackModel {
     /// model already, or no io_end of `completed` is held so).
     public func takeHiddenSteps(queueingWorkOf inode: InodeRef, completing completed: [IoEndRef],
                                 in s: inout ModelState) -> [HiddenStep] {
-        guard profile.refcountedIoEnd, profile.workPerInode, s.inodes[inode]?.rsvWorkQueued == false,
+        guard traits.refcountedIoEnd, traits.workPerInode, s.inodes[inode]?.rsvWorkQueued == false,
               let held = heldBySubmitters(inode, s).first(where: { completed.contains($0.io) }) else { return [] }
         let step = HiddenStep.submitterPutBeforeCompletion(task: held.task, held.io, takenByRun: false)
         take(step, in: &s)
@@ -68,7 +68,7 @@ extension WritebackModel {
 
     /// The hidden step that would clear `blocker` of `t`, if one would.
     private func hiddenStep(unblocking blocker: Blocker, of t: Transition, in s: ModelState) -> HiddenStep? {
-        guard profile.refcountedIoEnd, profile.workPerInode else { return nil }
+        guard traits.refcountedIoEnd, traits.workPerInode else { return nil }
         switch (blocker, t) {
         case (.workNotQueued(.inode(let inode)), .ext4EndIoRsvWork):
             // The work runs: some completion queued it. The oldest io_end

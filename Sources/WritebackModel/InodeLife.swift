@@ -54,7 +54,7 @@ extension WritebackModel {
             return .inodeReferenced(inode)
         }
         s.inodes[inode]!.lifecycle = .evicting
-        let first: EvictStep = profile.evictWaitsForIoEnds ? .ioendWait : .truncatePages
+        let first: EvictStep = traits.evictWaitsForIoEnds ? .ioendWait : .truncatePages
         s.tasks[task] = TaskState(operation: .evict(inode, first))
         return nil
     }

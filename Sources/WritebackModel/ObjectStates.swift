@@ -28,9 +28,13 @@ public struct SuperblockState: Hashable, Sendable {
 
     /// A mount with the profile's default options (dioread_nolock is the
     /// default only on 6.x).
-    public init(defaultsOf profile: KernelProfile, stableWrites: Bool = false, blocksPerFolio: UInt64 = 1) {
-        self.init(stableWrites: stableWrites, dioreadNolock: profile.dioreadNolockByDefault,
+    public init(defaultsOf traits: KernelTraits, stableWrites: Bool = false, blocksPerFolio: UInt64 = 1) {
+        self.init(stableWrites: stableWrites, dioreadNolock: traits.dioreadNolockByDefault,
                   blocksPerFolio: blocksPerFolio)
+    }
+
+    public init(defaultsOf profile: KernelProfile, stableWrites: Bool = false, blocksPerFolio: UInt64 = 1) {
+        self.init(defaultsOf: KernelTraits(profile), stableWrites: stableWrites, blocksPerFolio: blocksPerFolio)
     }
 
     public init(stableWrites: Bool = false, dioreadNolock: Bool = true,

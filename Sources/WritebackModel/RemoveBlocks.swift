@@ -46,8 +46,8 @@ extension WritebackModel {
     /// range's dirty folios, on the punching task's own cursor. False (and
     /// nothing done) when the task is not at that point.
     func startPunchHoleWriteback(_ task: Int, _ inode: InodeRef, _ s: inout ModelState) -> Bool {
-        guard profile.punchHoleWritesBackDirtyFolios, let p = removing(task, .pagecache, s),
-              p.kind == .punchHole, p.inode == inode, s.tasks[task]?.writeback == nil else { return false }
+        guard let p = removing(task, .pagecache, s), p.kind == .punchHole, p.inode == inode,
+              s.tasks[task]?.writeback == nil, traits.punchHoleWritesBackDirtyFolios else { return false }
         let dirty = s.sortedFolios(of: inode).filter { s.folio($0)?.dirty == true && s.blocks(of: $0).intersection(p.range) != nil }
         s.tasks[task]!.writeback = WritebackCursor(scope: .inode(inode), syncAll: true, toWrite: Set(dirty.map(\.index)))
         return true
@@ -69,7 +69,7 @@ extension WritebackModel {
             if let holder = f.lockedBy { return .folioLocked(ref, holder: holder) }
         }
         for ref in doomed where s.blocks(of: ref).isWithin(p.freed) { s.inodes[p.inode]!.folios[ref.index] = nil }
-        p.step = profile.flushesCompletedIO ? .flushCompletedIO : .removeSpace
+        p.step = traits.flushesCompletedIO ? .flushCompletedIO : .removeSpace
         s.tasks[task]!.operation = .removeBlocks(p)
         return nil
     }

@@ -47,7 +47,7 @@ extension WritebackModel {
         if let index = s.inodes[p.inode]!.folios.writebackIndexes.min() {
             return .folioUnderWriteback(FolioRef(inode: p.inode, index: index))
         }
-        p.step = profile.flushesCompletedIO ? .flushCompletedIO : .commit
+        p.step = traits.flushesCompletedIO ? .flushCompletedIO : .commit
         s.tasks[task] = TaskState(operation: .syncFile(p))
         return nil
     }
@@ -71,11 +71,11 @@ extension WritebackModel {
             if let holder = s.inodes[p.inode]!.mutexHolder { return .mutexHeld(p.inode, holder: holder) }
             s.inodes[p.inode]!.mutexHolder = task
             flushCompletedIO(p.inode, &s)
-            p.step = profile.flushWaitsForUnwritten ? .unwrittenWait : .commit
+            p.step = traits.flushWaitsForUnwritten ? .unwrittenWait : .commit
             s.tasks[task]!.operation = .syncFile(p)
         case .removeBlocks(var p) where p.step == .flushCompletedIO:
             flushCompletedIO(p.inode, &s)
-            p.step = profile.flushWaitsForUnwritten ? .unwrittenWait : .removeSpace
+            p.step = traits.flushWaitsForUnwritten ? .unwrittenWait : .removeSpace
             s.tasks[task]!.operation = .removeBlocks(p)
         default:
             return .taskNotAtStep(task: task)

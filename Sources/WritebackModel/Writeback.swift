@@ -109,7 +109,7 @@ extension WritebackModel {
     /// one io_end per pass of the mapping loop, while it is not yet queued
     /// for completion.
     public func takesNextBio(_ held: IoEndRef, of inode: InodeRef, _ s: ModelState) -> Bool {
-        guard profile.refcountedIoEnd, held.inode == inode, let io = s.ioEnd(held) else { return false }
+        guard traits.refcountedIoEnd, held.inode == inode, let io = s.ioEnd(held) else { return false }
         return io.phase < .queued
     }
 
@@ -175,10 +175,10 @@ extension WritebackModel {
         s.updateIoEnd(ioRef) {
             $0.bios.append(BioState(range: BlockRange(lblk: lo, len: hi - lo), folios: Array($0.folios[carried...])))
             $0.phase = .submitted
-            $0.refcount = profile.refcountedIoEnd ? $0.refcount + 1 : 1
+            $0.refcount = traits.refcountedIoEnd ? $0.refcount + 1 : 1
         }
         c.ioEnd = nil
-        if profile.refcountedIoEnd { c.ownerReference = ioRef }
+        if traits.refcountedIoEnd { c.ownerReference = ioRef }
         s.tasks[task]!.writeback = c
         return nil
     }

@@ -12,9 +12,13 @@ public struct Step: Hashable, Sendable {
 /// violations out. Replay and exploration both drive this same code.
 public struct WritebackModel: Hashable, Sendable {
     public let profile: KernelProfile
+    /// The profile's behaviours, as the transitions read them.
+    public let traits: KernelTraits
 
-    public init(profile: KernelProfile) {
+    /// `log`: note the traits the model reads (`TraitLog`).
+    public init(profile: KernelProfile, log: TraitLog? = nil) {
         self.profile = profile
+        traits = KernelTraits(profile, log: log)
     }
 
     /// Applies `transition` if it is enabled, and checks every rule on the

@@ -27,7 +27,7 @@ import WritebackModel
         #expect(f.witness.last?.name == "ext4_ext_map_blocks_enter")
         #expect(report.findings.count == 1)
         // A profile that converts FAILED io_ends fits without divergence.
-        #expect(!report.choice.profile.skipsConversionOfFailedIO)
+        #expect(!KernelTraits(report.choice.profile).skipsConversionOfFailedIO)
         #expect(report.divergenceCount == 0)
     }
 
@@ -44,7 +44,7 @@ import WritebackModel
         let report = try Replay.check(TraceFile.open(path: Paths.fixture("io_error_conversion_twin.txt")))
         #expect(report.findings.isEmpty)
         #expect(report.divergenceCount == 0)
-        #expect(report.choice.profile.skipsConversionOfFailedIO)
+        #expect(KernelTraits(report.choice.profile).skipsConversionOfFailedIO)
     }
 
     /// A profile that converts FAILED io_ends diverges on the twin instead

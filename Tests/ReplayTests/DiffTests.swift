@@ -55,7 +55,7 @@ import WritebackModel
         #expect(old.conformance == 1)
         #expect(modern.divergenceCount == 8)
         #expect(modern.first?.divergence.reason.contains("still under writeback") == true)
-        #expect(r.bestProfile.endsWritebackBeforeConversion)
+        #expect(KernelTraits(r.bestProfile).endsWritebackBeforeConversion)
         #expect(r.reason.contains("ext4-3.6"))
         // The unedited recording: the verdict goes the other way.
         let real = try ProfileDiff.run(TraceFile.open(path: Paths.trace("diff/diff_default_a.txt")))

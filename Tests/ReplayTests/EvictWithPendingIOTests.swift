@@ -32,7 +32,7 @@ import WritebackModel
         #expect(report.findings.count == 1)
         // Only the missing wait diverges from the ≤3.7 profiles: evict
         // would have waited for i_ioend_count.
-        #expect(report.choice.profile.endsWritebackBeforeConversion)
+        #expect(KernelTraits(report.choice.profile).endsWritebackBeforeConversion)
         #expect(report.divergenceCount == 1)
         #expect(report.divergences.first?.kernelFunction == "ext4_ioend_wait")
     }

@@ -37,7 +37,7 @@ import WritebackModel
         }
         #expect(report.findings.allSatisfy { $0.rule == .staleReadBeforeConversion })
         // Writeback ended at completion: the ≤3.7 profiles fit without divergence.
-        #expect(report.choice.profile.endsWritebackBeforeConversion)
+        #expect(KernelTraits(report.choice.profile).endsWritebackBeforeConversion)
         #expect(report.divergenceCount == 0)
     }
 
