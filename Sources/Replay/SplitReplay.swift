@@ -1,4 +1,5 @@
 import Dispatch
+import WritebackModel
 import TraceIO
 
 /// Replays under several profiles on two threads: the model's work grows
@@ -95,5 +96,82 @@ private final class SplitWorker: @unchecked Sendable {
         channel.finish()
         done.wait()
         return dispatcher
+    }
+}
+
+extension Replay {
+    /// `runSplit` of one replay per profile, all alike but for the profile
+    /// (`diff`'s first pass), as few replays as the trace allows
+    /// (`ProfileGroups`): the calling thread binds and replays the first
+    /// half of the profiles, the worker the rest. The newer profiles of a
+    /// list newest first tend to stay one group, the older ones to part.
+    /// Returns the dispatcher with a replay per profile, and the groups the
+    /// profiles ended in.
+    static func runGrouped(_ reader: some TraceReader, profiles: [KernelProfile], stableWrites: Bool,
+                           crossCPUBound: UInt64 = 100_000) throws -> (ReplayDispatcher, groups: [[KernelProfile]]) {
+        let reliability = TraceReliability(metadata: reader.metadata, crossCPUBound: crossCPUBound)
+        var binding = ReplayDispatcher(replays: [], reliability: reliability, metadata: reader.metadata)
+        func start(_ profiles: [KernelProfile]) -> ProfileGroups {
+            var d = ReplayDispatcher(replays: profiles.prefix(1).map {
+                ProfileReplay(profile: $0, stableWrites: stableWrites, historyInode: nil)
+            }, reliability: reliability, metadata: reader.metadata, names: binding.front.names.names)
+            d.judgesFindings = false
+            return ProfileGroups(profiles, start: d)
+        }
+        let mine = (profiles.count + 1) / 2
+        var groups = start(Array(profiles[..<mine]))
+        let worker = GroupWorker(start(Array(profiles[mine...])))
+        var batch: [PreparedEvent] = []
+        batch.reserveCapacity(splitBatch)
+        let front: ReplayFrontEnd
+        do {
+            front = try ReplayPipeline.run(
+                reader, options: ReadOptions(fields: ReplayFrontEnd.fields, keepRawText: false),
+                front: binding.front) { decoded in
+                batch.append(binding.binder.bind(&decoded))
+                if batch.count == splitBatch {
+                    worker.channel.send(batch)
+                    groups.apply(batch)
+                    batch = []
+                    batch.reserveCapacity(splitBatch)
+                }
+            }
+        } catch {
+            worker.channel.send(batch)
+            _ = worker.finish()
+            throw error
+        }
+        worker.channel.send(batch)
+        groups.apply(batch)
+        binding.front = front
+        binding.finishReading()
+        let theirs = worker.finish()
+        binding.replays = groups.replays(in: profiles) + theirs.replays(in: profiles)
+        return (binding, (groups.groups + theirs.groups).map(\.members))
+    }
+}
+
+/// The worker's groups and the batches it is sent.
+private final class GroupWorker: @unchecked Sendable {
+    let channel = BatchChannel<PreparedEvent>(capacity: RecordPipeline.batchesInFlight)
+    private let done = DispatchSemaphore(value: 0)
+    /// Written by the worker only, read after `done`.
+    private var groups: ProfileGroups
+
+    init(_ groups: ProfileGroups) {
+        self.groups = groups
+        DispatchQueue.global().async { [self] in
+            var g = self.groups
+            while let batch = channel.receive() { g.apply(batch) }
+            self.groups = g
+            done.signal()
+        }
+    }
+
+    /// Waits until the worker applied every batch sent; its groups.
+    func finish() -> ProfileGroups {
+        channel.finish()
+        done.wait()
+        return groups
     }
 }

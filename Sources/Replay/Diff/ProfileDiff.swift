@@ -37,7 +37,8 @@ public struct ProfileDiffReport: Hashable, Sendable {
 
 public enum ProfileDiff {
     /// Replays `reader` under `profiles` (all, newest first, when empty) in
-    /// one pass, the profiles split over two threads (`runSplit`); then,
+    /// one pass, as few replays as the trace lets the profiles share
+    /// (`ProfileGroups`), on two threads (`runGrouped`); then,
     /// for the state histories of the objects that diverged first, the
     /// trace's prefix up to the last of those divergences once more,
     /// recording only those objects. Throws what the reader throws.
@@ -46,7 +47,7 @@ public enum ProfileDiff {
         let meta = reader.metadata
         let stable = stableWrites || meta.recording["stable_writes"] == "1"
         let chosen = profiles.isEmpty ? KernelProfile.newestFirst : profiles
-        let first = try Replay.runSplit(reader, replays: chosen.map { ProfileReplay(profile: $0, stableWrites: stable, historyInode: nil) })
+        let (first, _) = try Replay.runGrouped(reader, profiles: chosen, stableWrites: stable)
 
         // Second pass over the prefix that holds the first divergences: one
         // history replay per (profile, inode), recording only the objects
