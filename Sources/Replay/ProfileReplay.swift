@@ -390,31 +390,6 @@ struct ProfileReplay {
         learn(.writebackEnded(inode, only: indexes))
     }
 
-    /// `ext4_flush_completed_IO` in fsync / truncate (≤3.7): converts in
-    /// the caller; remembers what it converted so that a later CONVERT in
-    /// the trace shows the model was wrong to (a divergence).
-    mutating func flushCompletedIO(_ pid: Int, _ inode: ModelInode) {
-        let before = state.inodes[inode]?.extents.runs.filter { $0.state == .unwritten }.map(\.range) ?? []
-        drive(.ext4FlushCompletedIO(task: pid))
-        guard let extents = state.inodes[inode]?.extents else { return }
-        let own = taskConversions[Int32(pid)] ?? []
-        for range in before {
-            for converted in extents.ranges(in: range, state: .written) {
-                flushConverted[inode, default: []].append(converted)
-                // A conversion in the caller shows CONVERT events on the caller.
-                guard !own.contains(where: { $0.intersection(converted) != nil }) else { continue }
-                record(Divergence(eventIndex: now.index, timestamp: now.timestamp, kernelFunction: "ext4_flush_completed_IO",
-                                  kind: .fsync, object: "\(inode) blocks \(converted)",
-                                  reason: "the model converts these blocks in the flushing task, which shows no CONVERT for them",
-                                  expected: ["ext4_flush_completed_IO converting in the fsync task (CONVERT on the caller)"],
-                                  observed: "no CONVERT on the caller before \(names[now.name])"),
-                       object: object(of: .ext4FlushCompletedIO(task: pid)))
-            }
-        }
-        taskConversions[Int32(pid)] = nil
-        if (flushConverted[inode]?.count ?? 0) > 4096 { flushConverted[inode]!.removeFirst(2048) }
-    }
-
     func writebackFolios(_ inode: ModelInode) -> Set<UInt64> {
         state.inodes[inode]?.folios.writebackIndexes ?? []
     }
