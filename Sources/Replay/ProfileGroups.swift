@@ -81,9 +81,14 @@ struct ProfileGroups {
         groups = profiles.isEmpty ? [] : [Group(profiles, from: start)]
     }
 
+    /// Whether a group may still part: its members differ in some trait.
+    /// (Groups only shrink, so once none may, none ever will.)
+    var mayPart: Bool { groups.contains { !$0.disagreement.isEmpty } }
+
     /// Applies the events of `batch`, in order, to every group.
     mutating func apply(_ batch: [PreparedEvent]) {
-        since.append(batch)
+        let keeps = mayPart
+        if keeps { since.append(batch) }
         batch.withUnsafeBufferPointer { events in
             for e in events.indices {
                 // Copied once for all groups (a retain of each array in it):
@@ -97,8 +102,10 @@ struct ProfileGroups {
                 }
             }
         }
-        if since.count == Self.checkpointBatches {
-            for g in groups.indices { groups[g].checkpoint = groups[g].dispatcher }
+        if keeps && (since.count == Self.checkpointBatches || !mayPart) {
+            // Only a group that may part needs its checkpoint: a copy
+            // costs what the group changes after it.
+            for g in groups.indices where !groups[g].disagreement.isEmpty { groups[g].checkpoint = groups[g].dispatcher }
             since.removeAll(keepingCapacity: true)
         }
     }
@@ -116,11 +123,13 @@ struct ProfileGroups {
         }
         return [group] + parted
     }
+}
 
+extension [ProfileGroups.Group] {
     /// Every profile's replay, in the order of `profiles`.
     func replays(in profiles: [KernelProfile]) -> [ProfileReplay] {
         profiles.compactMap { p in
-            guard let g = groups.first(where: { $0.members.contains(p) }) else { return nil }
+            guard let g = first(where: { $0.members.contains(p) }) else { return nil }
             var replay = g.dispatcher.replays[0]
             replay.rebase(onto: p, log: nil)
             return replay

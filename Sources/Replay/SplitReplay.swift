@@ -120,7 +120,7 @@ extension Replay {
         }
         let mine = (profiles.count + 1) / 2
         var groups = start(Array(profiles[..<mine]))
-        let worker = GroupWorker(start(Array(profiles[mine...])))
+        let worker = mine < profiles.count ? GroupWorker(start(Array(profiles[mine...]))) : nil
         var batch: [PreparedEvent] = []
         batch.reserveCapacity(splitBatch)
         let front: ReplayFrontEnd
@@ -130,24 +130,24 @@ extension Replay {
                 front: binding.front) { decoded in
                 batch.append(binding.binder.bind(&decoded))
                 if batch.count == splitBatch {
-                    worker.channel.send(batch)
+                    worker?.channel.send(batch)
                     groups.apply(batch)
                     batch = []
                     batch.reserveCapacity(splitBatch)
                 }
             }
         } catch {
-            worker.channel.send(batch)
-            _ = worker.finish()
+            worker?.channel.send(batch)
+            _ = worker?.finish()
             throw error
         }
-        worker.channel.send(batch)
+        worker?.channel.send(batch)
         groups.apply(batch)
         binding.front = front
         binding.finishReading()
-        let theirs = worker.finish()
-        binding.replays = groups.replays(in: profiles) + theirs.replays(in: profiles)
-        return (binding, (groups.groups + theirs.groups).map(\.members))
+        let theirs = worker?.finish().groups ?? []
+        binding.replays = (groups.groups + theirs).replays(in: profiles)
+        return (binding, (groups.groups + theirs).map(\.members))
     }
 }
 
