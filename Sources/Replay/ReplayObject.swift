@@ -1,3 +1,4 @@
+import TraceIO
 import WritebackModel
 
 /// The kinds of object whose lifecycles `diff` compares with a profile.
@@ -25,10 +26,7 @@ public enum ReplayObjectKind: String, CaseIterable, Hashable, Sendable, Comparab
     public func hash(into hasher: inout Hasher) { hasher.combine(ordinal) }
 
     /// Six cases: the ordinal mixed with the table's seed, no SipHash round.
-    public func _rawHashValue(seed: Int) -> Int {
-        let x = (UInt64(ordinal) ^ UInt64(UInt(bitPattern: seed))) &* 0xFF51_AFD7_ED55_8CCD
-        return Int(truncatingIfNeeded: x ^ x >> 29)
-    }
+    public func _rawHashValue(seed: Int) -> Int { WordHash.fold(UInt64(ordinal), seed: seed) }
 
     private var ordinal: UInt8 {
         switch self {

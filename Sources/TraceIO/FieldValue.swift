@@ -38,15 +38,9 @@ public struct DeviceNumber: Hashable, Comparable, Sendable, CustomStringConverti
     /// One word into the hasher instead of two.
     public func hash(into hasher: inout Hasher) { hasher.combine(word) }
 
-    /// What `Dictionary` and `Set` ask of a key: the replay looks its file
-    /// systems' superblocks up by device several times per event and
-    /// profile, and a SipHash round per lookup was a few percent of `diff`.
-    /// A multiply-xorshift of the word with the table's seed; equal
-    /// devices give equal values.
-    public func _rawHashValue(seed: Int) -> Int {
-        let x = (word ^ UInt64(UInt(bitPattern: seed))) &* 0xFF51_AFD7_ED55_8CCD
-        return Int(truncatingIfNeeded: x ^ x >> 29)
-    }
+    /// The replay looks its file systems' superblocks up by device several
+    /// times per event and profile: no SipHash round (`WordHash`).
+    public func _rawHashValue(seed: Int) -> Int { WordHash.fold(word, seed: seed) }
 
     private var word: UInt64 { UInt64(major) << 32 | UInt64(minor) }
 }

@@ -25,13 +25,7 @@ public struct InodeRef: Hashable, Comparable, Sendable, CustomStringConvertible 
 
     var mixed: UInt64 { ino &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(generation) << 32 ^ dev.kernelEncoded }
 
-    /// A multiply-xorshift of `word` with `seed`: the product's high bits
-    /// depend on every bit of the input and are folded into the low bits,
-    /// which pick the bucket.
-    static func fold(_ word: UInt64, seed: Int) -> Int {
-        let x = (word ^ UInt64(UInt(bitPattern: seed))) &* 0xFF51_AFD7_ED55_8CCD
-        return Int(truncatingIfNeeded: x ^ x >> 29)
-    }
+    static func fold(_ word: UInt64, seed: Int) -> Int { WordHash.fold(word, seed: seed) }
 
     public static func < (a: InodeRef, b: InodeRef) -> Bool {
         (a.dev, a.ino, a.generation) < (b.dev, b.ino, b.generation)
@@ -51,6 +45,14 @@ public struct IoEndRef: Hashable, Comparable, Sendable, CustomStringConvertible 
         self.inode = inode
         self.serial = serial
     }
+
+    public func hash(into hasher: inout Hasher) { hasher.combine(mixed) }
+
+    /// As `InodeRef._rawHashValue(seed:)`: the replay keys its io_end
+    /// trails and events by io_end.
+    public func _rawHashValue(seed: Int) -> Int { InodeRef.fold(mixed, seed: seed) }
+
+    var mixed: UInt64 { inode.mixed ^ UInt64(UInt(bitPattern: serial)) &* 0x94D0_49BB_1331_11EB }
 
     public static func < (a: IoEndRef, b: IoEndRef) -> Bool {
         (a.inode, a.serial) < (b.inode, b.serial)

@@ -4,6 +4,12 @@ import TraceIO
 struct WorkCode: Hashable {
     var work: UInt64
     var function: String
+
+    /// The work struct's address alone: one struct runs one function at a
+    /// time, and hashing the function's name cost a SipHash round over a
+    /// string per work event.
+    func hash(into hasher: inout Hasher) { hasher.combine(work) }
+    func _rawHashValue(seed: Int) -> Int { WordHash.fold(work, seed: seed) }
 }
 
 /// One work item: a queueing and its execution.
