@@ -38,63 +38,27 @@ extension Replay {
         var other = ReplayDispatcher(replays: Array(replays[mine...]), reliability: reliability,
                                      metadata: reader.metadata, names: dispatcher.front.names.names)
         other.judgesFindings = false
-        let worker = SplitWorker(other)
-        var batch: [PreparedEvent] = []
-        batch.reserveCapacity(splitBatch)
+        let worker = BatchWorker(other) { d, batch in
+            // In place: `for … in batch` copied every event out (a retain
+            // and release of its edges and bios each).
+            batch.withUnsafeBufferPointer { events in
+                for i in events.indices { d.apply(events[i]) }
+            }
+        }
         let front: ReplayFrontEnd
         do {
-            front = try ReplayPipeline.run(
-                reader, options: ReadOptions(fields: ReplayFrontEnd.fields, keepRawText: false),
-                front: dispatcher.front, through: through) { decoded in
+            front = try bindInBatches(reader, front: dispatcher.front, through: through, bind: { decoded in
                 let prepared = dispatcher.binder.bind(&decoded)
                 dispatcher.apply(prepared)
-                batch.append(prepared)
-                if batch.count == splitBatch {
-                    worker.channel.send(batch)
-                    batch = []
-                    batch.reserveCapacity(splitBatch)
-                }
-            }
+                return prepared
+            }, handOver: { worker.channel.send($0) })
         } catch {
-            worker.channel.send(batch)
             _ = worker.finish()
             throw error
         }
-        worker.channel.send(batch)
         dispatcher.front = front
         dispatcher.finishReading()
         dispatcher.replays += worker.finish().replays
-        return dispatcher
-    }
-}
-
-/// The worker's dispatcher and the batches it is sent.
-private final class SplitWorker: @unchecked Sendable {
-    let channel = BatchChannel<PreparedEvent>(capacity: RecordPipeline.batchesInFlight)
-    private let done = DispatchSemaphore(value: 0)
-    /// Written by the worker only, read after `done`.
-    private var dispatcher: ReplayDispatcher
-
-    init(_ dispatcher: ReplayDispatcher) {
-        self.dispatcher = dispatcher
-        DispatchQueue.global().async { [self] in
-            var d = self.dispatcher
-            while let batch = channel.receive() {
-                // In place: `for … in batch` copied every event out (a
-                // retain and release of its edges and bios each).
-                batch.withUnsafeBufferPointer { events in
-                    for i in events.indices { d.apply(events[i]) }
-                }
-            }
-            self.dispatcher = d
-            done.signal()
-        }
-    }
-
-    /// Waits until the worker applied every batch sent; its dispatcher.
-    func finish() -> ReplayDispatcher {
-        channel.finish()
-        done.wait()
         return dispatcher
     }
 }
@@ -120,29 +84,18 @@ extension Replay {
         }
         let mine = (profiles.count + 1) / 2
         var groups = start(Array(profiles[..<mine]))
-        let worker = mine < profiles.count ? GroupWorker(start(Array(profiles[mine...]))) : nil
-        var batch: [PreparedEvent] = []
-        batch.reserveCapacity(splitBatch)
+        let worker = mine < profiles.count ? BatchWorker(start(Array(profiles[mine...]))) { $0.apply($1) } : nil
         let front: ReplayFrontEnd
         do {
-            front = try ReplayPipeline.run(
-                reader, options: ReadOptions(fields: ReplayFrontEnd.fields, keepRawText: false),
-                front: binding.front) { decoded in
-                batch.append(binding.binder.bind(&decoded))
-                if batch.count == splitBatch {
-                    worker?.channel.send(batch)
-                    groups.apply(batch)
-                    batch = []
-                    batch.reserveCapacity(splitBatch)
-                }
-            }
+            front = try bindInBatches(reader, front: binding.front, through: nil, bind: { binding.binder.bind(&$0) },
+                                      handOver: { batch in
+                worker?.channel.send(batch)
+                groups.apply(batch)
+            })
         } catch {
-            worker?.channel.send(batch)
             _ = worker?.finish()
             throw error
         }
-        worker?.channel.send(batch)
-        groups.apply(batch)
         binding.front = front
         binding.finishReading()
         let theirs = worker?.finish().groups ?? []
@@ -151,27 +104,52 @@ extension Replay {
     }
 }
 
-/// The worker's groups and the batches it is sent.
-private final class GroupWorker: @unchecked Sendable {
+extension Replay {
+    /// Reads `reader`, binds each event on the calling thread (`bind`) and
+    /// hands the bound events on in batches of `splitBatch`, the last one
+    /// too, also when the reader fails (its error is rethrown after).
+    /// Returns the front end as it ended.
+    private static func bindInBatches(_ reader: some TraceReader, front: ReplayFrontEnd, through: Int?,
+                                      bind: (inout DecodedEvent) -> PreparedEvent,
+                                      handOver: ([PreparedEvent]) -> Void) throws -> ReplayFrontEnd {
+        var batch: [PreparedEvent] = []
+        batch.reserveCapacity(splitBatch)
+        defer { handOver(batch) }
+        return try ReplayPipeline.run(
+            reader, options: ReadOptions(fields: ReplayFrontEnd.fields, keepRawText: false),
+            front: front, through: through) { decoded in
+            batch.append(bind(&decoded))
+            if batch.count == splitBatch {
+                handOver(batch)
+                batch = []
+                batch.reserveCapacity(splitBatch)
+            }
+        }
+    }
+}
+
+/// A worker thread that applies the batches of bound events it is sent, in
+/// order, to a state of its own (a dispatcher, or profile groups).
+private final class BatchWorker<State>: @unchecked Sendable {
     let channel = BatchChannel<PreparedEvent>(capacity: RecordPipeline.batchesInFlight)
     private let done = DispatchSemaphore(value: 0)
     /// Written by the worker only, read after `done`.
-    private var groups: ProfileGroups
+    private var state: State
 
-    init(_ groups: ProfileGroups) {
-        self.groups = groups
+    init(_ state: State, apply: @escaping @Sendable (inout State, [PreparedEvent]) -> Void) {
+        self.state = state
         DispatchQueue.global().async { [self] in
-            var g = self.groups
-            while let batch = channel.receive() { g.apply(batch) }
-            self.groups = g
+            var s = self.state
+            while let batch = channel.receive() { apply(&s, batch) }
+            self.state = s
             done.signal()
         }
     }
 
-    /// Waits until the worker applied every batch sent; its groups.
-    func finish() -> ProfileGroups {
+    /// Waits until the worker applied every batch sent; its state.
+    func finish() -> State {
         channel.finish()
         done.wait()
-        return groups
+        return state
     }
 }
