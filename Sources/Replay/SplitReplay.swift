@@ -98,9 +98,9 @@ extension Replay {
         }
         binding.front = front
         binding.finishReading()
-        let theirs = worker?.finish().groups ?? []
-        binding.replays = (groups.groups + theirs).replays(in: profiles)
-        return (binding, (groups.groups + theirs).map(\.members))
+        let all = groups.groups + (worker?.finish().groups ?? [])
+        binding.replays = all.replays(in: profiles)
+        return (binding, all.map(\.members))
     }
 }
 

@@ -1,3 +1,5 @@
+import TraceIO
+
 /// An inode's page cache: folio index → folio state, plus the indexes of
 /// the dirty folios and of the folios under writeback (the kernel's DIRTY
 /// and WRITEBACK xarray tags) and of the locked ones. The tags are derived
@@ -23,7 +25,7 @@ public struct FolioTable: Hashable, Sendable, Sequence, ExpressibleByDictionaryL
     public struct Index: Hashable, Sendable {
         public var index: UInt64
         public func hash(into hasher: inout Hasher) { hasher.combine(index) }
-        public func _rawHashValue(seed: Int) -> Int { InodeRef.fold(index &* 0xC2B2_AE3D_27D4_EB4F, seed: seed) }
+        public func _rawHashValue(seed: Int) -> Int { WordHash.fold(index &* 0xC2B2_AE3D_27D4_EB4F, seed: seed) }
     }
 
     public init() {}

@@ -21,11 +21,9 @@ public struct InodeRef: Hashable, Comparable, Sendable, CustomStringConvertible 
     /// What `Dictionary` and `Set` ask of a key: `mixed` folded with the
     /// table's seed, without a SipHash round per lookup (a replay looks an
     /// inode up several times per event). Equal refs give equal values.
-    public func _rawHashValue(seed: Int) -> Int { Self.fold(mixed, seed: seed) }
+    public func _rawHashValue(seed: Int) -> Int { WordHash.fold(mixed, seed: seed) }
 
     var mixed: UInt64 { ino &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(generation) << 32 ^ dev.kernelEncoded }
-
-    static func fold(_ word: UInt64, seed: Int) -> Int { WordHash.fold(word, seed: seed) }
 
     public static func < (a: InodeRef, b: InodeRef) -> Bool {
         (a.dev, a.ino, a.generation) < (b.dev, b.ino, b.generation)
@@ -50,7 +48,7 @@ public struct IoEndRef: Hashable, Comparable, Sendable, CustomStringConvertible 
 
     /// As `InodeRef._rawHashValue(seed:)`: the replay keys its io_end
     /// trails and events by io_end.
-    public func _rawHashValue(seed: Int) -> Int { InodeRef.fold(mixed, seed: seed) }
+    public func _rawHashValue(seed: Int) -> Int { WordHash.fold(mixed, seed: seed) }
 
     var mixed: UInt64 { inode.mixed ^ UInt64(UInt(bitPattern: serial)) &* 0x94D0_49BB_1331_11EB }
 
@@ -69,7 +67,7 @@ public struct FolioRef: Hashable, Comparable, Sendable, CustomStringConvertible 
     public func hash(into hasher: inout Hasher) { hasher.combine(mixed) }
 
     /// As `InodeRef._rawHashValue(seed:)`: no SipHash round per lookup.
-    public func _rawHashValue(seed: Int) -> Int { InodeRef.fold(mixed, seed: seed) }
+    public func _rawHashValue(seed: Int) -> Int { WordHash.fold(mixed, seed: seed) }
 
     var mixed: UInt64 { inode.mixed ^ index &* 0xC2B2_AE3D_27D4_EB4F }
 

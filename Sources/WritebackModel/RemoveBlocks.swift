@@ -78,7 +78,7 @@ extension WritebackModel {
     /// the blocks are freed; `inode_unlock`.
     func ext4ExtRemoveSpace(_ task: Int, _ s: inout ModelState) -> Blocker? {
         guard let p = removing(task, .removeSpace, s) else { return .taskNotAtStep(task: task) }
-        if !p.freed.isEmpty { s.inodes[p.inode]!.extents.set(p.freed, to: .hole) }
+        s.inodes[p.inode]!.extents.set(p.freed, to: .hole)
         s.inodes[p.inode]!.mutexHolder = nil
         s.tasks[task] = nil
         return nil
