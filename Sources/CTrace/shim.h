@@ -49,4 +49,26 @@ static inline const unsigned char *wbr_record_data(const struct tep_record *reco
 	return (const unsigned char *)record->data;
 }
 
+// For DatOpenGuard's signal handler: `syscall` is variadic, and glibc 2.36's
+// header declares `gettid` only under _GNU_SOURCE.
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/// The calling thread's id.
+static inline pid_t wbr_gettid(void)
+{
+	return (pid_t)syscall(SYS_gettid);
+}
+
+/// The opening thread's id, written by it and read by a signal handler on any thread.
+static inline int wbr_load_thread(const int *word)
+{
+	return __atomic_load_n(word, __ATOMIC_ACQUIRE);
+}
+
+static inline void wbr_store_thread(int *word, int value)
+{
+	__atomic_store_n(word, value, __ATOMIC_RELEASE);
+}
+
 #endif

@@ -159,8 +159,10 @@ final class DatHandle: @unchecked Sendable {
         // The probe's child opens the file while this process checks it: on
         // two cores the checks cost no time. Forked while no other thread is
         // inside libtracecmd's open (its global state would be copied
-        // half-changed into the child).
-        let probe = probed ? nil : try openLock.withLock { _ in try DatOpenProbe.start(path: path, flags: flags) }
+        // half-changed into the child). A process that guards its opens
+        // (DatOpenGuard) needs no probe.
+        let probe = probed || DatOpenGuard.isInstalled
+            ? nil : try openLock.withLock { _ in try DatOpenProbe.start(path: path, flags: flags) }
         var laterPages: DatV7LaterPages.Running?
         let streams: DatStreamLayout
         do {
@@ -185,7 +187,7 @@ final class DatHandle: @unchecked Sendable {
             return error
         }
         do { try probe?.finish() } catch { throw preferringPageDamage(error) }
-        guard let handle = openLock.withLock({ _ in tracecmd_open(path, flags) }) else {
+        guard let handle = openLock.withLock({ _ in DatOpenGuard.opening(path) { tracecmd_open(path, flags) } }) else {
             throw preferringPageDamage(TraceError.corrupt(path: path, reason: "libtracecmd cannot open it (truncated or damaged trace.dat v\(version))"))
         }
         do {
@@ -207,7 +209,15 @@ final class DatHandle: @unchecked Sendable {
         case .topLevel:
             return reopenTopLevel ? try openTop(path: path, probed: true).0 : top
         case .instance(let index, let name):
-            guard let handle = tracecmd_buffer_instance_handle(top, Int32(index)) else {
+            // Under the lock so that guarded opens are one at a time.
+            // (Addresses cross the lock's closure as integers: pointers are not Sendable.)
+            let parent = Int(bitPattern: top)
+            let opened = openLock.withLock { _ in
+                DatOpenGuard.opening(path) {
+                    Int(bitPattern: tracecmd_buffer_instance_handle(OpaquePointer(bitPattern: parent), Int32(index)))
+                }
+            }
+            guard let handle = OpaquePointer(bitPattern: opened) else {
                 throw TraceError.corrupt(path: path, reason: "cannot read the data of buffer instance \"\(name)\" (truncated or damaged file)")
             }
             return handle

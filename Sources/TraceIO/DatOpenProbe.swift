@@ -18,8 +18,10 @@ import Glibc
 /// opens the file and each buffer instance, nothing else, and ends with
 /// `_exit`; it calls only C between `fork` and `_exit`. It runs while this
 /// process makes those checks (`start`, the checks, then `finish`; a refused
-/// file `cancel`s it), so on two cores they cost no time. The fuzz target skips
-/// it (`DatReader(path:openProbe: false)`) so that such crashes surface.
+/// file `cancel`s it), so on two cores they cost no time. A process that
+/// installed `DatOpenGuard` (the `wbreplay` command) needs no probe: it opens
+/// each file once and catches the crash in process. The fuzz target skips
+/// both (`DatReader(path:openProbe: false)`) so that such crashes surface.
 enum DatOpenProbe {
     /// Child exit statuses; anything else (a signal, a sanitizer's exit code) is a crash.
     private static let opened: Int32 = 0

@@ -5,7 +5,7 @@ import Glibc
 /// lies inside the file, an uncompressed stream starts on a page boundary, a
 /// compressed one has chunks inside the file whose sizes are whole pages and
 /// whose first chunk decompresses, and each stream's first page has a plausible
-/// size. What no check foresees, `DatOpenProbe` catches.
+/// size. What no check foresees, `DatOpenGuard` (or `DatOpenProbe`) catches.
 ///
 /// Why: libtracecmd 3.1.6 sets up every CPU when it opens a buffer
 /// (`init_cpu_data`: the chunk table, then the first page, mmapped at its

@@ -15,6 +15,9 @@ struct WBReplay: ParsableCommand {
     /// Like a linter: usage errors and unreadable input exit 2 with one line
     /// on stderr (ArgumentParser's default for usage errors is 64).
     static func main() {
+        // A crash inside libtracecmd's open of a damaged file ends the
+        // command with its one error line, as any refusal (see DatOpenGuard).
+        DatOpenGuard.install { Diagnostics.errorLine(String(describing: $0)) }
         do {
             var command = try parseAsRoot()
             try command.run()
@@ -42,8 +45,13 @@ struct WBReplay: ParsableCommand {
 /// The CLI's one channel to the person at the terminal for problems.
 enum Diagnostics {
     static func error(_ message: String) {
+        FileHandle.standardError.write(Data(errorLine(message).utf8))
+    }
+
+    /// The line `error` writes: the message's first line, newline included.
+    static func errorLine(_ message: String) -> String {
         let line = message.split(separator: "\n", omittingEmptySubsequences: true).first.map(String.init) ?? message
-        FileHandle.standardError.write(Data("wbreplay: error: \(line)\n".utf8))
+        return "wbreplay: error: \(line)\n"
     }
 
     static func warning(_ message: String) {

@@ -1,0 +1,149 @@
+import CTrace
+import Glibc
+
+/// Guards libtracecmd's open of a trace.dat inside this process, for a
+/// program that would rather not open every file twice: while the open runs,
+/// a crash signal on the opening thread (or the open still running after a
+/// minute) ends the process with one error line on standard error and exit
+/// status 2, the line the program chose when it installed the guard.
+///
+/// Why: `DatOpenProbe` opens every file in a child before this process
+/// opens it, and that second whole open (the event formats and the saved
+/// kallsyms: about 0.15 s of CPU on the benchmark trace) lies on the path to
+/// the first record of every command. The guard makes the same promise for
+/// the crashes the probe exists for (a NULL dereference in libtraceevent's
+/// format parser, glibc's abort on a double free: see `DatOpenProbe`) with
+/// one open. Its handler only writes bytes formatted before the open and
+/// calls `_exit`, on a stack of its own (a parser recursing without end
+/// overflows the thread's stack). A crash on another thread during the open
+/// ends the process by the signal's default action, and outside an open the
+/// handlers that were there before are back: a crash elsewhere stays a crash. What it cannot see, the probe did not see either: damage
+/// that crashes only after the open. A library caller that installs no
+/// guard keeps the probe; the fuzz target has neither, so crashes surface.
+/// (Running the command in a forked child instead is not an option: after a
+/// `fork` without `exec` the Swift runtime's locks keep the parent's thread
+/// id, and the child's first contended one-time initialisation spins.)
+public enum DatOpenGuard {
+    /// Signals a crash raises, each with the slot of its prepared line.
+    private static let crashSignals: [Int32] = [SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGSYS, SIGTRAP]
+    /// As `DatOpenProbe`: a real file opens in well under a second.
+    private static let limitSeconds: UInt32 = 60
+    private static let altStackSize = 256 << 10
+
+    /// Installs the guard for every later open in this process; `line`
+    /// makes the whole line (newline included) for the error of a file whose
+    /// open crashed. Call it once, before the first open.
+    public static func install(line: @escaping @Sendable (TraceError) -> String) {
+        guard guardState == nil else { return }
+        let state = UnsafeMutablePointer<GuardState>.allocate(capacity: 1)
+        state.initialize(to: GuardState())
+        formatLine = line
+        guardState = state
+    }
+
+    /// Whether opens in this process are guarded (and so need no probe).
+    static var isInstalled: Bool { guardState != nil }
+
+    /// Runs `body`, a libtracecmd open of `path`, guarded when the guard is
+    /// installed. Opens are serialised (DatHandle's lock): one at a time.
+    static func opening<T>(_ path: String, _ body: () throws -> T) rethrows -> T {
+        guard let state = guardState, let formatLine else { return try body() }
+        prepareLines(state, path: path, formatLine: formatLine)
+        let altStack = UnsafeMutableRawPointer.allocate(byteCount: altStackSize, alignment: 16)
+        var stack = stack_t(ss_sp: altStack, ss_flags: 0, ss_size: altStackSize)
+        var previousStack = stack_t()
+        let ownStack = sigaltstack(&stack, &previousStack) == 0
+        var previous: [(Int32, sigaction)] = []
+        for signal in crashSignals + [SIGALRM] {
+            var action = sigaction()
+            action.__sigaction_handler.sa_handler = guardHandler
+            action.sa_flags = Int32(SA_ONSTACK)
+            var old = sigaction()
+            if sigaction(signal, &action, &old) == 0 { previous.append((signal, old)) }
+        }
+        wbr_store_thread(state.pointee.thread, wbr_gettid())
+        alarm(limitSeconds)
+        defer {
+            alarm(0)
+            wbr_store_thread(state.pointee.thread, 0)
+            for (signal, old) in previous {
+                var restored = old
+                sigaction(signal, &restored, nil)
+            }
+            if ownStack {
+                sigaltstack(&previousStack, nil)
+            }
+            altStack.deallocate()
+        }
+        return try body()
+    }
+
+    /// The lines the handler may write for this open: one per crash signal,
+    /// and the one for an open that does not finish.
+    private static func prepareLines(_ state: UnsafeMutablePointer<GuardState>, path: String, formatLine: (TraceError) -> String) {
+        for (slot, signal) in crashSignals.enumerated() {
+            let error = TraceError.corrupt(path: path, reason: "libtracecmd crashes on it (signal \(signal) while opening: damaged trace.dat)")
+            state.pointee.setLine(slot, formatLine(error))
+        }
+        let hang = TraceError.corrupt(path: path, reason: "libtracecmd does not finish opening it (damaged trace.dat)")
+        state.pointee.setLine(GuardState.hangSlot, formatLine(hang))
+    }
+
+    nonisolated(unsafe) private static var formatLine: (@Sendable (TraceError) -> String)?
+
+    /// The slot of `signal`'s line, without touching Swift arrays (the
+    /// handler may run in the middle of an allocation).
+    fileprivate static func slot(of signal: Int32) -> Int? {
+        switch signal {
+        case SIGSEGV: return 0
+        case SIGBUS: return 1
+        case SIGFPE: return 2
+        case SIGILL: return 3
+        case SIGABRT: return 4
+        case SIGSYS: return 5
+        case SIGTRAP: return 6
+        case SIGALRM: return GuardState.hangSlot
+        default: return nil
+        }
+    }
+}
+
+/// What the handler reads: the opening thread's id (0 outside an open) and
+/// the prepared lines, in memory that no Swift reference counts.
+struct GuardState {
+    static let slots = 8
+    static let hangSlot = 7
+    static let lineCapacity = 8192
+    let thread = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
+    let lines = UnsafeMutablePointer<UInt8>.allocate(capacity: slots * lineCapacity)
+    let lengths = UnsafeMutablePointer<Int>.allocate(capacity: slots)
+
+    init() {
+        thread.initialize(to: 0)
+        lengths.initialize(repeating: 0, count: Self.slots)
+    }
+
+    func setLine(_ slot: Int, _ line: String) {
+        let bytes = Array(line.utf8.prefix(Self.lineCapacity))
+        (lines + slot * Self.lineCapacity).update(from: bytes, count: bytes.count)
+        lengths[slot] = bytes.count
+    }
+}
+
+/// Set once by `install`, before any open.
+nonisolated(unsafe) private var guardState: UnsafeMutablePointer<GuardState>?
+
+/// On the opening thread during an open: write the prepared line, exit 2.
+/// On another thread: fall back to the default action, so that the signal
+/// ends the process as a crash (a fault re-raises when the handler returns).
+private let guardHandler: @convention(c) (Int32) -> Void = { signal in
+    guard let state = guardState, let slot = DatOpenGuard.slot(of: signal) else { return }
+    let opening = wbr_load_thread(state.pointee.thread)
+    let mine = signal == SIGALRM ? opening != 0 : opening == wbr_gettid()
+    guard mine else {
+        Glibc.signal(signal, SIG_DFL)
+        return
+    }
+    _ = write(2, state.pointee.lines + slot * GuardState.lineCapacity, state.pointee.lengths[slot])
+    _exit(2)
+}
