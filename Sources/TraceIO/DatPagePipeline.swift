@@ -10,6 +10,9 @@ final class DatRecordBatch: @unchecked Sendable {
     /// Where compressed pages were decompressed to (plain pages are read
     /// in the mapped file).
     let pages = DatPageBuffer()
+    /// The bytes of the mapped file its plain pages were read in, handed
+    /// back to the kernel when the batch is recycled.
+    var mapped: Range<Int>?
 }
 
 /// Decodes the pages of several CPU streams on worker threads, ahead of a
@@ -35,6 +38,8 @@ final class DatPagePipeline: @unchecked Sendable {
     private let sources: UnsafeMutablePointer<DatPageSource>
     let count: Int
     private let walk: Walk
+    /// The file the sources read (one file per pipeline).
+    private let file: DatFileMap?
     let depth: Int
     let batchBytes: Int
     // Under `mutex`: per stream, the batches ready, whether a thread is
@@ -56,6 +61,7 @@ final class DatPagePipeline: @unchecked Sendable {
         self.sources = .allocate(capacity: count)
         self.sources.initialize(from: sources, count: count)
         self.walk = walk
+        file = sources.first?.file
         depth = count <= 4 ? 4 : 2
         batchBytes = count <= 8 ? 256 << 10 : 64 << 10
         ready = Array(repeating: [], count: count)
@@ -114,6 +120,11 @@ final class DatPagePipeline: @unchecked Sendable {
     func recycle(_ batch: DatRecordBatch) {
         batch.records.removeAll(keepingCapacity: true)
         batch.pageBytes = 0
+        if let mapped = batch.mapped, let file {
+            // Plain pages are read once, as compressed ones (DatPageSource).
+            file.release(mapped)
+            batch.mapped = nil
+        }
         pthread_mutex_lock(mutex)
         spare.append(batch)
         pthread_mutex_unlock(mutex)
@@ -166,6 +177,9 @@ final class DatPagePipeline: @unchecked Sendable {
                 }
                 Self.walkPages(pages, pageSize: sources[index].stream.pageSize, walk: walk, into: &batch.records)
                 batch.pageBytes += pages.count
+                if let range = sources[index].file.range(of: pages) {
+                    batch.mapped = batch.mapped.map { min($0.lowerBound, range.lowerBound)..<max($0.upperBound, range.upperBound) } ?? range
+                }
                 more = !sources[index].isFinished
             }
             outcome = .success(more)

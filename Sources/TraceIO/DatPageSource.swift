@@ -16,6 +16,8 @@ struct DatPageSource: @unchecked Sendable {
     private(set) var next: Int
     let end: Int
     private var zstd: OpaquePointer?
+    /// Where the compressed input not yet handed back to the kernel starts.
+    private var releasedTo = 0
 
     /// The whole stream, or units `units` of it (pages when plain, chunks
     /// when compressed).
@@ -27,6 +29,7 @@ struct DatPageSource: @unchecked Sendable {
         let range = units.map { $0.clamped(to: all) } ?? all
         next = range.lowerBound
         end = range.upperBound
+        if case .chunks(let chunks) = stream.storage, next < end { releasedTo = Int(chunks[next].fileOffset) }
     }
 
     /// Frees the decompression context (the source cannot be used after).
@@ -68,6 +71,14 @@ struct DatPageSource: @unchecked Sendable {
                 at += Int(chunks[index].unpacked)
             }
             next = last
+            // The compressed input is read once: hand its memory pages back
+            // (a long trace would otherwise keep all of them resident). The
+            // page the last chunk ends in goes with the next chunks.
+            let consumed = Int(chunks[last - 1].fileOffset) + Int(chunks[last - 1].packed)
+            if consumed > releasedTo {
+                file.release(releasedTo..<consumed)
+                releasedTo = consumed / MappedFile.pageSize * MappedFile.pageSize
+            }
             // Whole pages only (a chunk holds whole pages when the checks passed).
             return UnsafeRawBufferPointer(start: buffer.base, count: total / pageSize * pageSize)
         }
@@ -148,5 +159,18 @@ final class DatFileMap: @unchecked Sendable {
         self.path = path
         file = try MappedFile(path: path)
         bytes = file.withBytes { UnsafeRawBufferPointer($0) }
+    }
+
+    /// Lets the kernel drop the whole memory pages inside `range` (bytes of
+    /// the file) from this process: they are read again from the page cache
+    /// if touched later, so releasing is never wrong, only maybe slow.
+    func release(_ range: Range<Int>) { file.release(range) }
+
+    /// Where `pages` lie in the file, when they are read in the map itself.
+    func range(of pages: UnsafeRawBufferPointer) -> Range<Int>? {
+        guard let base = bytes.baseAddress, let start = pages.baseAddress,
+              start >= base, start + pages.count <= base + bytes.count else { return nil }
+        let offset = start - base
+        return offset..<(offset + pages.count)
     }
 }

@@ -43,9 +43,11 @@ final class MappedFile: @unchecked Sendable {
 
     /// Lets the kernel drop the whole pages inside `range` from this process
     /// (they are mapped again, from the page cache, if read later).
+    static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+
     func release(_ range: Range<Int>) {
         guard let base else { return }
-        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let page = Self.pageSize
         let start = (range.lowerBound + page - 1) / page * page
         let end = range.upperBound / page * page
         if end > start { _ = madvise(base + start, end - start, MADV_DONTNEED) }
