@@ -53,6 +53,13 @@ public enum DatOpenGuard {
         var stack = stack_t(ss_sp: altStack, ss_flags: 0, ss_size: altStackSize)
         var previousStack = stack_t()
         let ownStack = sigaltstack(&stack, &previousStack) == 0
+        // Delivered here even when the process was started with them blocked
+        // (a launcher's threads often block most signals, and children inherit that).
+        var guarded = sigset_t()
+        sigemptyset(&guarded)
+        for signal in crashSignals + [SIGALRM] { sigaddset(&guarded, signal) }
+        var previousMask = sigset_t()
+        pthread_sigmask(SIG_UNBLOCK, &guarded, &previousMask)
         var previous: [(Int32, sigaction)] = []
         for signal in crashSignals + [SIGALRM] {
             var action = sigaction()
@@ -70,6 +77,7 @@ public enum DatOpenGuard {
                 var restored = old
                 sigaction(signal, &restored, nil)
             }
+            pthread_sigmask(SIG_SETMASK, &previousMask, nil)
             if ownStack {
                 sigaltstack(&previousStack, nil)
             }

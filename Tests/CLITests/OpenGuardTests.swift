@@ -12,7 +12,7 @@ struct OpenGuardTests {
 
     /// Builds `source` as a shared library and runs `wbreplay check` on the
     /// trace with it preloaded, without core dumps or the runtime's backtrace.
-    func check(preloading source: String) throws -> CLIResult {
+    func check(preloading source: String, timeLimit: Double = GuardedRun.limitSeconds) throws -> CLIResult {
         let dir = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let file = dir.appendingPathComponent("crash.c")
@@ -28,7 +28,8 @@ struct OpenGuardTests {
             os.environ["SWIFT_BACKTRACE"] = "enable=no"
             os.execv(sys.argv[2], sys.argv[2:])
             """
-        return try GuardedRun.run(["/usr/bin/python3", "-c", launcher, library.path, CLI.binary.path, "check", Self.trace])
+        return try CLI.run(executable: URL(fileURLWithPath: "/usr/bin/python3"),
+                           ["-c", launcher, library.path, CLI.binary.path, "check", Self.trace], timeLimit: timeLimit)
     }
 
     func expectRefused(_ r: CLIResult, signal: Int32, sourceLocation: SourceLocation = #_sourceLocation) {
@@ -58,6 +59,18 @@ struct OpenGuardTests {
             static int deeper(volatile char *up) { volatile char frame[512]; frame[0] = up[0]; return deeper(frame) + frame[1]; }
             void *tracecmd_open(const char *file, int flags) { char top[1] = {0}; deeper(top); return 0; }
             """), signal: SIGSEGV)
+    }
+
+    /// An open that never ends is refused after the guard's minute (this
+    /// test takes that minute).
+    @Test func anOpenThatHangsIsOneErrorLine() throws {
+        let r = try check(preloading: """
+            #include <unistd.h>
+            void *tracecmd_open(const char *file, int flags) { for (;;) pause(); }
+            """, timeLimit: 150)
+        #expect(!r.killedBySignal && !r.timedOut, "ended by signal \(r.status)")
+        #expect(r.status == 2)
+        #expect(r.stderr == "wbreplay: error: \(Self.trace): corrupt trace: libtracecmd does not finish opening it (damaged trace.dat)\n")
     }
 
     /// Negative: a crash after the open (reading the recording machine's
