@@ -17,17 +17,17 @@ import Glibc
 /// calls `_exit`, on a stack of its own (a parser recursing without end
 /// overflows the thread's stack). A crash on another thread during the open
 /// ends the process by the signal's default action, and outside an open the
-/// handlers that were there before are back: a crash elsewhere stays a crash. What it cannot see, the probe did not see either: damage
-/// that crashes only after the open. A library caller that installs no
+/// handlers that were there before are back: a crash elsewhere stays a crash.
+/// What it cannot see, the probe did not see either: damage that crashes only
+/// after the open. A library caller that installs no
 /// guard keeps the probe; the fuzz target has neither, so crashes surface.
 /// (Running the command in a forked child instead is not an option: after a
 /// `fork` without `exec` the Swift runtime's locks keep the parent's thread
 /// id, and the child's first contended one-time initialisation spins.)
 public enum DatOpenGuard {
-    /// Signals a crash raises, each with the slot of its prepared line.
-    private static let crashSignals: [Int32] = [SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGSYS, SIGTRAP]
-    /// As `DatOpenProbe`: a real file opens in well under a second.
-    private static let limitSeconds: UInt32 = 60
+    /// Signals a crash raises, and last the alarm of an open that does not
+    /// finish; each has a prepared line, in this order.
+    private static let signals: [Int32] = [SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGSYS, SIGTRAP, SIGALRM]
     private static let altStackSize = 256 << 10
 
     /// Installs the guard for every later open in this process; `line`
@@ -36,7 +36,7 @@ public enum DatOpenGuard {
     public static func install(line: @escaping @Sendable (TraceError) -> String) {
         guard guardState == nil else { return }
         let state = UnsafeMutablePointer<GuardState>.allocate(capacity: 1)
-        state.initialize(to: GuardState())
+        state.initialize(to: GuardState(signals: signals))
         formatLine = line
         guardState = state
     }
@@ -57,11 +57,11 @@ public enum DatOpenGuard {
         // (a launcher's threads often block most signals, and children inherit that).
         var guarded = sigset_t()
         sigemptyset(&guarded)
-        for signal in crashSignals + [SIGALRM] { sigaddset(&guarded, signal) }
+        for signal in signals { sigaddset(&guarded, signal) }
         var previousMask = sigset_t()
         pthread_sigmask(SIG_UNBLOCK, &guarded, &previousMask)
         var previous: [(Int32, sigaction)] = []
-        for signal in crashSignals + [SIGALRM] {
+        for signal in signals {
             var action = sigaction()
             action.__sigaction_handler.sa_handler = guardHandler
             action.sa_flags = Int32(SA_ONSTACK)
@@ -69,7 +69,7 @@ public enum DatOpenGuard {
             if sigaction(signal, &action, &old) == 0 { previous.append((signal, old)) }
         }
         wbr_store_thread(state.pointee.thread, wbr_gettid())
-        alarm(limitSeconds)
+        alarm(DatOpenProbe.limitSeconds)
         defer {
             alarm(0)
             wbr_store_thread(state.pointee.thread, 0)
@@ -87,48 +87,45 @@ public enum DatOpenGuard {
     }
 
     /// The lines the handler may write for this open: one per crash signal,
-    /// and the one for an open that does not finish.
+    /// and for the alarm the one of an open that does not finish.
     private static func prepareLines(_ state: UnsafeMutablePointer<GuardState>, path: String, formatLine: (TraceError) -> String) {
-        for (slot, signal) in crashSignals.enumerated() {
-            let error = TraceError.corrupt(path: path, reason: "libtracecmd crashes on it (signal \(signal) while opening: damaged trace.dat)")
+        for (slot, signal) in signals.enumerated() {
+            let error = signal == SIGALRM ? DatOpenProbe.hung(path) : DatOpenProbe.crashed(path, signal: signal)
             state.pointee.setLine(slot, formatLine(error))
         }
-        let hang = TraceError.corrupt(path: path, reason: "libtracecmd does not finish opening it (damaged trace.dat)")
-        state.pointee.setLine(GuardState.hangSlot, formatLine(hang))
     }
 
     nonisolated(unsafe) private static var formatLine: (@Sendable (TraceError) -> String)?
-
-    /// The slot of `signal`'s line, without touching Swift arrays (the
-    /// handler may run in the middle of an allocation).
-    fileprivate static func slot(of signal: Int32) -> Int? {
-        switch signal {
-        case SIGSEGV: return 0
-        case SIGBUS: return 1
-        case SIGFPE: return 2
-        case SIGILL: return 3
-        case SIGABRT: return 4
-        case SIGSYS: return 5
-        case SIGTRAP: return 6
-        case SIGALRM: return GuardState.hangSlot
-        default: return nil
-        }
-    }
 }
 
-/// What the handler reads: the opening thread's id (0 outside an open) and
-/// the prepared lines, in memory that no Swift reference counts.
+/// What the handler reads: the opening thread's id (0 outside an open), the
+/// slot of each guarded signal's line and the prepared lines, in memory that
+/// no Swift reference counts (the handler may run in the middle of an
+/// allocation).
 struct GuardState {
-    static let slots = 8
-    static let hangSlot = 7
     static let lineCapacity = 8192
+    /// Signal numbers are below 65 (`_NSIG`).
+    private static let signalCount = 65
     let thread = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
-    let lines = UnsafeMutablePointer<UInt8>.allocate(capacity: slots * lineCapacity)
-    let lengths = UnsafeMutablePointer<Int>.allocate(capacity: slots)
+    /// By signal number: the slot of its line, -1 for a signal not guarded.
+    let slotOfSignal = UnsafeMutablePointer<Int8>.allocate(capacity: signalCount)
+    let lines: UnsafeMutablePointer<UInt8>
+    let lengths: UnsafeMutablePointer<Int>
 
-    init() {
+    init(signals: [Int32]) {
         thread.initialize(to: 0)
-        lengths.initialize(repeating: 0, count: Self.slots)
+        slotOfSignal.initialize(repeating: -1, count: Self.signalCount)
+        for (slot, signal) in signals.enumerated() { slotOfSignal[Int(signal)] = Int8(slot) }
+        lines = .allocate(capacity: signals.count * Self.lineCapacity)
+        lengths = .allocate(capacity: signals.count)
+        lengths.initialize(repeating: 0, count: signals.count)
+    }
+
+    /// The slot of `signal`'s line, nil for a signal not guarded.
+    func slot(of signal: Int32) -> Int? {
+        guard signal > 0, signal < Int32(Self.signalCount) else { return nil }
+        let slot = slotOfSignal[Int(signal)]
+        return slot < 0 ? nil : Int(slot)
     }
 
     func setLine(_ slot: Int, _ line: String) {
@@ -145,7 +142,7 @@ nonisolated(unsafe) private var guardState: UnsafeMutablePointer<GuardState>?
 /// On another thread: fall back to the default action, so that the signal
 /// ends the process as a crash (a fault re-raises when the handler returns).
 private let guardHandler: @convention(c) (Int32) -> Void = { signal in
-    guard let state = guardState, let slot = DatOpenGuard.slot(of: signal) else { return }
+    guard let state = guardState, let slot = state.pointee.slot(of: signal) else { return }
     let opening = wbr_load_thread(state.pointee.thread)
     let mine = signal == SIGALRM ? opening != 0 : opening == wbr_gettid()
     guard mine else {

@@ -26,9 +26,20 @@ enum DatOpenProbe {
     /// Child exit statuses; anything else (a signal, a sanitizer's exit code) is a crash.
     private static let opened: Int32 = 0
     private static let refused: Int32 = 3
-    /// A real file opens in well under a second; a child still running after
-    /// this is stuck in a loop.
-    private static let limitNanoseconds: UInt64 = 60_000_000_000
+    /// A real file opens in well under a second; an open still running after
+    /// this is stuck in a loop (here and in `DatOpenGuard`).
+    static let limitSeconds: UInt32 = 60
+    private static let limitNanoseconds = UInt64(limitSeconds) * 1_000_000_000
+
+    /// The refusals of a file libtracecmd crashed on or did not finish
+    /// opening, as the probe and `DatOpenGuard` report them.
+    static func crashed(_ path: String, signal: Int32) -> TraceError {
+        .corrupt(path: path, reason: "libtracecmd crashes on it (signal \(signal) while opening: damaged trace.dat)")
+    }
+
+    static func hung(_ path: String) -> TraceError {
+        .corrupt(path: path, reason: "libtracecmd does not finish opening it (damaged trace.dat)")
+    }
 
     /// A probe under way: the child opening the file.
     struct Child {
@@ -48,7 +59,7 @@ enum DatOpenProbe {
                 if r < 0, errno != EINTR { return }
                 if waited > limitNanoseconds {
                     cancel()
-                    throw TraceError.corrupt(path: path, reason: "libtracecmd does not finish opening it (damaged trace.dat)")
+                    throw hung(path)
                 }
                 var delay = timespec(tv_sec: 0, tv_nsec: Int(pause))
                 nanosleep(&delay, nil)
@@ -61,7 +72,7 @@ enum DatOpenProbe {
                 if code == opened || code == refused { return }
                 throw TraceError.corrupt(path: path, reason: "libtracecmd fails on it (exit \(code) while opening: damaged trace.dat)")
             }
-            throw TraceError.corrupt(path: path, reason: "libtracecmd crashes on it (signal \(signalled) while opening: damaged trace.dat)")
+            throw crashed(path, signal: signalled)
         }
 
         /// Stops the child whose verdict is no longer needed (a check in

@@ -41,10 +41,10 @@ final class MappedFile: @unchecked Sendable {
         try body(UnsafeBufferPointer(start: base?.assumingMemoryBound(to: UInt8.self), count: count))
     }
 
-    /// Lets the kernel drop the whole pages inside `range` from this process
-    /// (they are mapped again, from the page cache, if read later).
     static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
 
+    /// Lets the kernel drop the whole pages inside `range` from this process
+    /// (they are mapped again, from the page cache, if read later).
     func release(_ range: Range<Int>) {
         guard let base else { return }
         let page = Self.pageSize
