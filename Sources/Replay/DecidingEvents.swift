@@ -102,7 +102,7 @@ extension ProfileReplay {
             // caller's CONVERT) leaves the phase to the steps that follow,
             // but it is the conversion awaited — also when the removal took
             // every block of the io_end, so that the extents cannot show it.
-            return phase >= .converted || conversionSeenOutOfOrder.contains(io)
+            return phase >= .converted || conversionSeenOutOfOrder[io] != nil
         case .release(let io):
             return state.ioEnd(io) == nil
         case .writebackEnd(let folio):

@@ -137,12 +137,12 @@ struct ProfileReplay {
     /// Some finding still waits for an event (`resolvePending` after each event).
     var waitingFindings = false
     /// The deciding events of io_ends and folios the model still tracks.
-    var ioEndEvents: [IoEndRef: IoEndEvents] = [:]
-    var writebackStarted: [FolioRef: Stamp] = [:]
+    var ioEndEvents = InodeScopedTable<IoEndRef, IoEndEvents>()
+    var writebackStarted = InodeScopedTable<FolioRef, Stamp>()
     /// While a completion's bio ends: the completion that reported its error.
     var failedBy: Stamp?
     var failedError: Int64 = 0
-    var trails: [IoEndRef: [TrailEntry]] = [:]
+    var trails = InodeScopedTable<IoEndRef, [TrailEntry]>()
     var spans: [Int32: WritebackSpan] = [:]
     /// Bios of the model's io_ends, by the event graph's bio identity.
     var liveBios: [BioID: BioRef] = [:]
@@ -164,7 +164,7 @@ struct ProfileReplay {
     var flushConverted: [ModelInode: [BlockRange]] = [:]
     /// io_ends whose conversion the trace showed outside the profile's
     /// order (`forceConversion`): their phase waits for later steps.
-    var conversionSeenOutOfOrder: Set<IoEndRef> = []
+    var conversionSeenOutOfOrder = InodeScopedTable<IoEndRef, Bool>()
     /// CONVERTs a task made itself (inline, or a ≤3.7 flush), since its fsync / truncate began.
     var taskConversions: [Int32: [BlockRange]] = [:]
     var freezeEnter: [Int32: (Stamp, DeviceNumber?)] = [:]
@@ -349,16 +349,14 @@ struct ProfileReplay {
     /// of folios whose writeback ended (memory stays with live objects).
     mutating func pruneTrails(of inode: ModelInode) {
         let live = state.inodes[inode]?.ioEnds ?? [:]
-        for key in trails.keys where key.inode == inode && live[key.serial] == nil {
-            trails[key] = nil
-        }
-        for key in ioEndEvents.keys where key.inode == inode && live[key.serial] == nil {
-            ioEndEvents[key] = nil
-        }
-        conversionSeenOutOfOrder = conversionSeenOutOfOrder.filter { $0.inode != inode || live[$0.serial] != nil }
+        // By key: `live[serial] == nil` copied each io_end's state to test it.
+        func released(_ serial: Int) -> Bool { live.index(forKey: serial) == nil }
+        trails.removeAll(of: inode, where: released)
+        ioEndEvents.removeAll(of: inode, where: released)
+        conversionSeenOutOfOrder.removeAll(of: inode, where: released)
         if writebackStarted.count > 64 {
-            for key in writebackStarted.keys where key.inode == inode && state.folio(key)?.writeback != true {
-                writebackStarted[key] = nil
+            writebackStarted.removeAll(of: inode) { index in
+                state.folio(FolioRef(inode: inode, index: index))?.writeback != true
             }
         }
     }

@@ -321,7 +321,7 @@ extension ProfileReplay {
         guard state.ioEnd(io) != nil else { return }
         learn(.ioEndConverted(io))
         if conversionSeenOutOfOrder.count > 4096 { conversionSeenOutOfOrder.removeAll() }
-        conversionSeenOutOfOrder.insert(io)
+        conversionSeenOutOfOrder[io] = true
         note(io, "conversion seen in the trace (outside the model's order)")
     }
 
