@@ -40,22 +40,26 @@ public enum ProfileDiff {
     /// one pass, as few replays as the trace lets the profiles share
     /// (`ProfileGroups`), on two threads (`runGrouped`); then,
     /// for the state histories of the objects that diverged first, the
-    /// trace's prefix up to the last of those divergences once more,
-    /// recording only those objects. Throws what the reader throws.
+    /// trace's prefix up to the last of those divergences once more, under
+    /// one profile of each group, recording only those objects. Throws what
+    /// the reader throws.
     public static func run(_ reader: some TraceReader, profiles: [KernelProfile] = [],
                            stableWrites: Bool = false) throws -> ProfileDiffReport {
         let meta = reader.metadata
         let stable = stableWrites || meta.recording["stable_writes"] == "1"
         let chosen = profiles.isEmpty ? KernelProfile.newestFirst : profiles
-        let (first, _) = try Replay.runGrouped(reader, profiles: chosen, stableWrites: stable)
+        let (first, groups) = try Replay.runGrouped(reader, profiles: chosen, stableWrites: stable)
 
         // Second pass over the prefix that holds the first divergences: one
-        // history replay per (profile, inode), recording only the objects
+        // history replay per (group, inode), recording only the objects
         // that diverged. A history ends at its divergence, so the events
-        // after the last one are not read.
+        // after the last one are not read. The profiles of a group took the
+        // same steps all along (`ProfileGroups`): its first profile's
+        // histories are every member's.
         var wanted: [(profile: KernelProfile, ino: UInt64, objects: Set<String>)] = []
         var through = 0
-        for r in first.replays {
+        let representatives = Set(groups.compactMap(\.first))
+        for r in first.replays where representatives.contains(r.profile) {
             for d in Self.inOrder(r.firstDivergence) {
                 guard let ino = d.inode?.ino else { continue }
                 through = max(through, d.eventIndex)
@@ -73,6 +77,9 @@ public enum ProfileDiff {
                 ProfileReplay(profile: $0.profile, stableWrites: stable, historyInode: $0.ino, historyObjects: $0.objects)
             }, through: through)
             for r in second.replays { histories[r.profile, default: []] += r.history?.all ?? [] }
+            for group in groups {
+                for member in group.dropFirst() { histories[member] = histories[group[0]] }
+            }
         }
 
         let results = first.replays.map { r in
