@@ -118,8 +118,9 @@ public struct GraphStream: Sendable {
         }
     }
 
-    /// The edges found at the last event (mostly into it; an extent linked to
-    /// its bio once the geometry is known points back to an earlier event).
+    /// The edges found at the last event: into it, but for the edge from a
+    /// completion to the queueing of the conversion work it caused, found
+    /// when that work converts (`linkQueueingCompletion`), which points back.
     public mutating func takeEdges() -> [Edge] {
         guard !edges.isEmpty else { return [] }
         defer { edges.removeAll(keepingCapacity: true) }
