@@ -34,7 +34,7 @@ struct InodeScopedTable<Key: InodeScopedKey, Value> {
         get { byInode[key.inode]?[key.local] }
         set {
             var inner = byInode.removeValue(forKey: key.inode) ?? [:]
-            let old = inner.updateValue(forKeyIfPresent: key.local, newValue)
+            let old = inner.replaceValue(forKey: key.local, with: newValue)
             count += (newValue == nil ? 0 : 1) - (old == nil ? 0 : 1)
             if !inner.isEmpty { byInode[key.inode] = inner }
         }
@@ -71,7 +71,7 @@ struct InodeScopedTable<Key: InodeScopedKey, Value> {
 
 extension Dictionary {
     /// Sets `key` to `value` (removes it for nil); returns the old value.
-    fileprivate mutating func updateValue(forKeyIfPresent key: Key, _ value: Value?) -> Value? {
+    fileprivate mutating func replaceValue(forKey key: Key, with value: Value?) -> Value? {
         if let value { return updateValue(value, forKey: key) }
         return removeValue(forKey: key)
     }

@@ -10,11 +10,11 @@ import TraceIO
 ///
 /// A kept event's previous anchor is its task's last event, so far, with an
 /// edge from another task; an edge found later whose target is an earlier
-/// event of the task (the completion that queued a conversion work, found
-/// when the work converts) moves it. Telling whether
-/// an edge comes from another task needs the task of its cause: a ring holds
-/// the task chain and position of the last `ringCapacity` events. An edge
-/// whose ends have left the ring makes the anchors it could move unknown
+/// event of the task (from the completion that queued a conversion work,
+/// found when the work converts) moves it. Telling whether an edge comes
+/// from another task needs the task of its cause: a ring holds the task
+/// chain and position of the last `ringCapacity` events. An edge whose ends
+/// have left the ring makes the anchors it could move unknown
 /// (`PassNode.anchorUnknown`), never guessed.
 struct CausalChainPass {
     static let ringCapacity = 1 << 21

@@ -172,9 +172,9 @@ public struct HappensBeforeWindow: Sendable {
 extension Array where Element == HappensBeforeWindow.Anchor {
     /// Adds a cause at `position`, keeping the list sorted by position.
     /// Edges mostly arrive at their target, the chain's newest event; the
-    /// completion that queued a conversion work, linked when the work
-    /// converts, points back into the chain. True when
-    /// a new anchor was made.
+    /// edge from the completion that queued a conversion work, linked when
+    /// the work converts, points back into the chain. True when a new
+    /// anchor was made.
     mutating func add(position: Int32, index: Int, cause: (from: Int, kind: EdgeKind)) -> Bool {
         var at = count
         while at > 0, self[at - 1].position > position { at -= 1 }
