@@ -32,11 +32,16 @@ struct InodeScopedTable<Key: InodeScopedKey, Value> {
 
     subscript(key: Key) -> Value? {
         get { byInode[key.inode]?[key.local] }
-        set {
+        // In place, as a dictionary's: `trails[io]!.remove(at: 1)` must not
+        // copy the trail (a set would get a copy, change it and store it).
+        _modify {
             var inner = byInode.removeValue(forKey: key.inode) ?? [:]
-            let old = inner.replaceValue(forKey: key.local, with: newValue)
-            count += (newValue == nil ? 0 : 1) - (old == nil ? 0 : 1)
-            if !inner.isEmpty { byInode[key.inode] = inner }
+            let had = inner.index(forKey: key.local) != nil
+            defer {
+                count += (inner.index(forKey: key.local) != nil ? 1 : 0) - (had ? 1 : 0)
+                if !inner.isEmpty { byInode[key.inode] = inner }
+            }
+            yield &inner[key.local]
         }
     }
 
@@ -66,13 +71,5 @@ struct InodeScopedTable<Key: InodeScopedKey, Value> {
     mutating func removeAll() {
         byInode.removeAll()
         count = 0
-    }
-}
-
-extension Dictionary {
-    /// Sets `key` to `value` (removes it for nil); returns the old value.
-    fileprivate mutating func replaceValue(forKey key: Key, with value: Value?) -> Value? {
-        if let value { return updateValue(value, forKey: key) }
-        return removeValue(forKey: key)
     }
 }
