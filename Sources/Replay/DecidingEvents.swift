@@ -215,11 +215,15 @@ extension ProfileReplay {
     mutating func recordDecidingEvents(_ t: Transition) {
         switch t {
         case .ext4IoSubmit(_, let io):
-            if ioEndEvents[io]?.submitted == nil { ioEndEvents[io, default: IoEndEvents()].submitted = now }
+            if ioEndEvents[io]?.submitted == nil {
+                ioEndEvents[io, default: IoEndEvents()].submitted = now
+                keyed(io)
+            }
         case .ext4EndBio(let bio, let error):
             if error, ioEndEvents[bio.ioEnd]?.failed == nil {
                 ioEndEvents[bio.ioEnd, default: IoEndEvents()].failed = failedBy ?? now
                 ioEndEvents[bio.ioEnd]!.failedError = failedError
+                keyed(bio.ioEnd)
             }
             if state.ioEnd(bio.ioEnd)?.dataOnDisk == true { ioEndEvents[bio.ioEnd, default: IoEndEvents()].completed = now }
         case .ext4BioWriteFolio(_, let folio):

@@ -68,6 +68,11 @@ struct InodeScopedTable<Key: InodeScopedKey, Value> {
         if byInode[inode]!.isEmpty { byInode[inode] = nil }
     }
 
+    /// Whether some entry of `inode` satisfies `test`.
+    func contains(of inode: InodeRef, where test: (Key.Local) -> Bool) -> Bool {
+        byInode[inode]?.keys.contains(where: test) ?? false
+    }
+
     mutating func removeAll() {
         byInode.removeAll()
         count = 0

@@ -165,6 +165,11 @@ struct ProfileReplay {
     /// io_ends whose conversion the trace showed outside the profile's
     /// order (`forceConversion`): their phase waits for later steps.
     var conversionSeenOutOfOrder = InodeScopedTable<IoEndRef, Bool>()
+    /// Per inode, how many io_ends it had freed (`InodeState.ioEndsFreed`)
+    /// when `pruneTrails` last walked its io_end tables; none: walk them
+    /// at the next pruning (an entry for an io_end the model does not
+    /// hold, an inode the model dropped or made anew).
+    var prunedAtFreed: [ModelInode: Int] = [:]
     /// CONVERTs a task made itself (inline, or a ≤3.7 flush), since its fsync / truncate began.
     var taskConversions: [Int32: [BlockRange]] = [:]
     var freezeEnter: [Int32: (Stamp, DeviceNumber?)] = [:]
@@ -337,6 +342,12 @@ struct ProfileReplay {
         waitingFindings = true
     }
 
+    /// A per-io_end table got an entry for `io`: if the model does not
+    /// hold it, the next pruning of its inode must walk the tables.
+    mutating func keyed(_ io: IoEndRef) {
+        if state.ioEnd(io) == nil { prunedAtFreed[io.inode] = nil }
+    }
+
     /// The io_end's trail grows.
     mutating func note(_ io: IoEndRef, _ role: String) {
         if state.ioEnd(io) != nil || trails[io] != nil {
@@ -347,13 +358,51 @@ struct ProfileReplay {
 
     /// Drops trails and deciding events of io_ends the model released, and
     /// of folios whose writeback ended (memory stays with live objects).
-    mutating func pruneTrails(of inode: ModelInode) {
-        let live = state.inodes[inode]?.ioEnds ?? [:]
+    /// `freeing`: io_ends the caller's step may have freed.
+    ///
+    /// The io_end tables are walked only when an io_end left the inode
+    /// since their last walk (`prunedAtFreed`) that is not among `freeing`:
+    /// where the model keeps io_ends live — a profile the trace does not
+    /// fit, lost events — a walk at every completion cost every io_end the
+    /// inode holds, to drop the one the completion freed.
+    mutating func pruneTrails(of inode: ModelInode, freeing candidates: [IoEndRef] = []) {
+        let model = state.inodes[inode]
+        let live = model?.ioEnds ?? [:]
         // By key: `live[serial] == nil` copied each io_end's state to test it.
         func released(_ serial: Int) -> Bool { live.index(forKey: serial) == nil }
+        if let freed = model?.ioEndsFreed, let walked = prunedAtFreed[inode], freed - walked <= candidates.count {
+            // Since the last walk, entries went only to io_ends the model
+            // held (`keyed`): an io_end with entries that the model no
+            // longer holds was freed since, and if as many candidates were
+            // as the count says, no other io_end was.
+            var gone: Set<Int> = []
+            for io in candidates where io.inode == inode && released(io.serial)
+                && (trails[io] != nil || ioEndEvents[io] != nil || conversionSeenOutOfOrder[io] != nil) {
+                gone.insert(io.serial)
+            }
+            if gone.count == freed - walked {
+                for serial in gone {
+                    let io = IoEndRef(inode: inode, serial: serial)
+                    trails[io] = nil
+                    ioEndEvents[io] = nil
+                    conversionSeenOutOfOrder[io] = nil
+                }
+                prunedAtFreed[inode] = freed
+                assert(!trails.contains(of: inode, where: released) && !ioEndEvents.contains(of: inode, where: released)
+                       && !conversionSeenOutOfOrder.contains(of: inode, where: released),
+                       "an io_end left \(inode) unseen by its freed count")
+                pruneWritebackStarted(of: inode)
+                return
+            }
+        }
         trails.removeAll(of: inode, where: released)
         ioEndEvents.removeAll(of: inode, where: released)
         conversionSeenOutOfOrder.removeAll(of: inode, where: released)
+        prunedAtFreed[inode] = model?.ioEndsFreed
+        pruneWritebackStarted(of: inode)
+    }
+
+    private mutating func pruneWritebackStarted(of inode: ModelInode) {
         if writebackStarted.count > 64 {
             writebackStarted.removeAll(of: inode) { index in
                 state.folio(FolioRef(inode: inode, index: index))?.writeback != true

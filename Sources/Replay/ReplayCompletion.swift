@@ -55,7 +55,7 @@ extension ProfileReplay {
                     }
                 }
             }
-            if state.ioEnd(bio.ioEnd) == nil { pruneTrails(of: inode) }
+            if state.ioEnd(bio.ioEnd) == nil { pruneTrails(of: inode, freeing: [bio.ioEnd]) }
         }
     }
 
@@ -91,7 +91,7 @@ extension ProfileReplay {
             released += 1
             guard drive(.ext4ReleaseIoEnd(done)) else { break }
             note(done, "ext4_release_io_end: folio_end_writeback")
-            pruneTrails(of: inode)
+            pruneTrails(of: inode, freeing: [done])
         }
         if traits.endsWritebackBeforeConversion, let run = runs[now.pid], run.inode == inode {
             // ≤3.10 ext4_end_bio ends page writeback at bio completion,

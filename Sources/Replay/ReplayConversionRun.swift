@@ -322,6 +322,7 @@ extension ProfileReplay {
         learn(.ioEndConverted(io))
         if conversionSeenOutOfOrder.count > 4096 { conversionSeenOutOfOrder.removeAll() }
         conversionSeenOutOfOrder[io] = true
+        keyed(io)
         note(io, "conversion seen in the trace (outside the model's order)")
     }
 
@@ -344,13 +345,17 @@ extension ProfileReplay {
     mutating func finishRun(_ inode: ModelInode) {
         let dev = inode.dev
         var guardCount = 0
+        // The io_ends the run held: those it may free.
+        var held: [IoEndRef] = []
         while let worker = state.superblocks[dev]?.worker, worker.inode == inode, guardCount < 10_000 {
             guardCount += 1
             if traits.workPerInode {
                 if let done = worker.converted.first {
+                    held.append(done)
                     drive(.ext4ReleaseIoEnd(done))
                     note(done, "ext4_release_io_end: folio_end_writeback")
                 } else if let next = worker.local.first {
+                    held.append(next)
                     endedWithoutConvert(next)
                 } else {
                     learn(.workerRunEnded(dev))
@@ -358,11 +363,12 @@ extension ProfileReplay {
             } else if let next = worker.local.first {
                 drive(.ext4ConvertUnwrittenIoEndVec(next))
             } else {
+                held += worker.converted + (worker.workIoEnd.map { [$0] } ?? [])
                 drive(.ext4FreeIoEnds(inode))
                 if state.superblocks[dev]?.worker != nil { learn(.workerRunEnded(dev)) }
             }
         }
-        pruneTrails(of: inode)
+        pruneTrails(of: inode, freeing: held)
     }
 
     /// The run ends the io_end it took (`ext4_end_io_end`) with no CONVERT

@@ -78,6 +78,8 @@ extension ProfileReplay {
         learn(.inodeReallocated(inode))
         drive(.ext4NewInode(task: pid, inode))
         drive(.unlockNewInode(task: pid, inode))
+        // A new incarnation: its freed count starts again.
+        prunedAtFreed[inode] = nil
     }
 
     /// `ext4_evict_inode`: (≤3.10) wait for io_ends, drop the page cache;
@@ -126,6 +128,8 @@ extension ProfileReplay {
         guard case .evict(_, .free)? = state.tasks[pid]?.operation else { return }
         drive(.ext4FreeInode(task: pid))
         state.pruneFreedInodes()
+        // An inode the model forgot may come back with its count at zero.
+        prunedAtFreed = prunedAtFreed.filter { state.inodes[$0.key] != nil }
         pruneTrails(of: inode)
     }
 

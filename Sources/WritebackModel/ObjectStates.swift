@@ -90,6 +90,12 @@ public struct InodeState: Hashable, Sendable {
     var nextIoEndSerial = 0
     private var contents = Contents()
 
+    /// How many io_ends this inode has freed: each takes the next serial
+    /// where the model allocates it (`mpageSubmitFolio`, the pass's
+    /// `ext4_init_io_end`) and leaves `ioEnds` when freed, so the count
+    /// changes exactly when an io_end goes.
+    public var ioEndsFreed: Int { nextIoEndSerial - ioEnds.count }
+
     public init(lifecycle: InodeLifecycle = .live, sizeBlocks: UInt64 = 0) {
         self.lifecycle = lifecycle
         self.sizeBlocks = sizeBlocks
