@@ -5,8 +5,10 @@ import TraceIO
 /// the trace (`CausalChainPass`), each keeping only the events in windows
 /// before the ones the search needs next — the target first, then the causes
 /// that lay before the previous windows — until the chain is complete. Every
-/// pass streams the whole trace through the `GraphStream`, so each kept
-/// event has every edge into it; memory follows the windows, not the trace.
+/// pass streams the trace through the `GraphStream` from its start, so each
+/// kept event has every edge into it: the first to its end, the later ones
+/// to the last event at which the first found an edge they need
+/// (`PassHorizon`). Memory follows the windows, not the trace.
 ///
 /// It answers the whole graph's chain exactly, or says it cannot
 /// (`.needsWholeGraph`): when a chain cut at the limit is ordered by a
@@ -27,35 +29,40 @@ public enum StreamedCausalChain {
     static let keptLimit = 1 << 18
 
     public static func find(to target: Int, limit: Int, causesPerKind: Int = 3,
-                            open: () throws -> some TraceReader) throws -> (answer: Answer, passes: Int) {
+                            open: () throws -> some TraceReader) throws -> (answer: Answer, passes: Int, eventsRead: Int) {
         try find(to: target, limit: limit, causesPerKind: causesPerKind, firstWindow: firstWindow,
                  laterWindow: laterWindow, ringCapacity: CausalChainPass.ringCapacity, open: open)
     }
 
     /// The same with other windows and ring (tests: many passes, a ring too short).
     static func find(to target: Int, limit: Int, causesPerKind: Int, firstWindow: Int, laterWindow: Int,
-                     ringCapacity: Int, open: () throws -> some TraceReader) throws -> (answer: Answer, passes: Int) {
+                     ringCapacity: Int, open: () throws -> some TraceReader) throws -> (answer: Answer, passes: Int, eventsRead: Int) {
         var windows = [max(0, target - firstWindow + 1)..<(target + 1)]
         var nodes: [Int: PassNode] = [:]
         var search = CausalChainSearch(target: target, limit: limit, causesPerKind: causesPerKind, rank: Int32(clamping: target))
         var passes = 0
+        var whole: WholeTraceFacts?
+        var eventsRead = 0
         while true {
             passes += 1
             let reader = try open()
-            var pass = CausalChainPass(windows: windows, ringCapacity: ringCapacity, metadata: reader.metadata)
+            var pass = CausalChainPass(windows: windows, ringCapacity: ringCapacity, metadata: reader.metadata, whole: whole)
             _ = try RecordPipeline.run(reader, options: GraphDecoding.options, transform: pass.decoding) { pass.add(input: $0) }
-            guard target < pass.events else { return (.outOfRange(events: pass.events), passes) }
+            eventsRead += pass.events
+            let facts = whole ?? pass.wholeTraceFacts
+            whole = facts
+            guard target < facts.events else { return (.outOfRange(events: facts.events), passes, eventsRead) }
             var source = PassCauses(nodes: nodes, pass: pass)
             let needed = search.run(&source)
             nodes = source.nodes
             if source.anchorUnknown {
-                return (.needsWholeGraph("a step's task anchor depends on an edge found more than \(ringCapacity) events after its cause"), passes)
+                return (.needsWholeGraph("a step's task anchor depends on an edge found more than \(ringCapacity) events after its cause"), passes, eventsRead)
             }
             if needed.isEmpty {
-                if search.truncated, pass.backwardEdges > 0 {
-                    return (.needsWholeGraph("the chain stops at the limit and the trace has edges against the clock order"), passes)
+                if search.truncated, facts.backwardEdges > 0 {
+                    return (.needsWholeGraph("the chain stops at the limit and the trace has edges against the clock order"), passes, eventsRead)
                 }
-                return (.chain(CausalChainReport(chain: search.chain, nodes: nodes)), passes)
+                return (.chain(CausalChainReport(chain: search.chain, nodes: nodes)), passes, eventsRead)
             }
             // Keep what the search holds (its steps and what waits); fetch what it needs.
             let held = Set(search.steps.map(\.node)).union(search.pending)

@@ -8,7 +8,7 @@ import TraceIO
 /// it cannot tell, it says so.
 @Suite struct StreamedCausalChainTests {
     static func streamed(_ name: String, _ target: Int, limit: Int, firstWindow: Int, laterWindow: Int,
-                         ringCapacity: Int = CausalChainPass.ringCapacity) throws -> (answer: StreamedCausalChain.Answer, passes: Int) {
+                         ringCapacity: Int = CausalChainPass.ringCapacity) throws -> (answer: StreamedCausalChain.Answer, passes: Int, eventsRead: Int) {
         try StreamedCausalChain.find(to: target, limit: limit, causesPerKind: 3, firstWindow: firstWindow,
                                      laterWindow: laterWindow, ringCapacity: ringCapacity,
                                      open: { try DatReader(path: Samples.path(name, "dat")) })
@@ -39,7 +39,7 @@ import TraceIO
         let whole = try Samples.graph(name)
         for limit in [40, 5] {
             for target in Self.targets(whole, limit: limit) {
-                let (answer, passes) = try Self.streamed(name, target, limit: limit, firstWindow: 256, laterWindow: 64)
+                let (answer, passes, _) = try Self.streamed(name, target, limit: limit, firstWindow: 256, laterWindow: 64)
                 guard case .chain(let report) = answer else {
                     // Only a chain cut at the limit on a trace with edges against the clock may decline here.
                     #expect(whole.backwardEdges > 0 && whole.causalChain(to: target, limit: limit).truncated,
@@ -53,21 +53,25 @@ import TraceIO
     }
 
     /// Windows of a few events: the chain reaching furthest back takes
-    /// many passes, each fetching the causes the last one lacked.
+    /// many passes, each fetching the causes the last one lacked, each after
+    /// the first reading the trace only as far as its windows need.
     @Test func tinyWindowsTakeManyPasses() throws {
         let whole = try Samples.graph("fsync_unwritten")
         let target = Self.targets(whole, limit: 40).last!
-        let (answer, passes) = try Self.streamed("fsync_unwritten", target, limit: 40, firstWindow: 8, laterWindow: 4)
+        let (answer, passes, eventsRead) = try Self.streamed("fsync_unwritten", target, limit: 40, firstWindow: 8, laterWindow: 4)
         guard case .chain(let report) = answer else { Issue.record("declined: \(answer)"); return }
         Self.expectSame(report, whole, target, limit: 40)
         #expect(passes > 2)
+        // The first pass reads the whole trace, the later ones stop early (`PassHorizon`).
+        #expect(eventsRead < passes * whole.eventCount)
+        #expect(eventsRead > whole.eventCount)
     }
 
     /// With the default windows the trace's middle event needs one pass on these small traces.
     @Test func defaultWindowsAnswerInOnePass() throws {
         let whole = try Samples.graph("fsync_unwritten")
         let target = whole.eventCount / 2
-        let (answer, passes) = try StreamedCausalChain.find(to: target, limit: 40) {
+        let (answer, passes, _) = try StreamedCausalChain.find(to: target, limit: 40) {
             try DatReader(path: Samples.path("fsync_unwritten", "dat"))
         }
         guard case .chain(let report) = answer else { Issue.record("declined: \(answer)"); return }
@@ -78,7 +82,7 @@ import TraceIO
     /// Past the last event: the count of events, no chain.
     @Test func anEventPastTheEndIsOutOfRange() throws {
         let whole = try Samples.graph("punch_hole")
-        let (answer, _) = try Self.streamed("punch_hole", whole.eventCount, limit: 40, firstWindow: 64, laterWindow: 16)
+        let (answer, _, _) = try Self.streamed("punch_hole", whole.eventCount, limit: 40, firstWindow: 64, laterWindow: 16)
         guard case .outOfRange(let events) = answer else { Issue.record("answered: \(answer)"); return }
         #expect(events == whole.eventCount)
     }
@@ -90,7 +94,7 @@ import TraceIO
         let whole = try Samples.graph("fsync_unwritten")
         var declined = 0
         for target in Self.targets(whole, limit: 40) {
-            let (answer, _) = try Self.streamed("fsync_unwritten", target, limit: 40, firstWindow: 256, laterWindow: 64,
+            let (answer, _, _) = try Self.streamed("fsync_unwritten", target, limit: 40, firstWindow: 256, laterWindow: 64,
                                                 ringCapacity: 4)
             switch answer {
             case .chain(let report): Self.expectSame(report, whole, target, limit: 40)

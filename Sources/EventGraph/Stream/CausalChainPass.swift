@@ -41,8 +41,13 @@ struct CausalChainPass {
 
     private(set) var events = 0
     private(set) var backwardEdges = 0
-    /// The first name of each task (not `<...>`), over the whole trace.
+    /// The first name of each task (not `<...>`), over the whole trace: the
+    /// first pass's, given to a pass that stops early.
     private(set) var comms: [Int32: String] = [:]
+    private let commsKnown: Bool
+    /// The last event this pass reads; nil for the whole trace.
+    let through: Int?
+    private(set) var horizon = PassHorizon()
     private(set) var names: [String] = []
     private var nameCodes: [String: UInt16] = [:]
     private var inodes: [InodeID] = []
@@ -54,8 +59,13 @@ struct CausalChainPass {
         var position: Int32
     }
 
-    init(windows: [Range<Int>], ringCapacity: Int = Self.ringCapacity, metadata: TraceMetadata) {
+    /// A pass over the whole trace, or, given what the first one learnt,
+    /// one that stops where nothing it keeps can change (`PassHorizon`).
+    init(windows: [Range<Int>], ringCapacity: Int = Self.ringCapacity, metadata: TraceMetadata, whole: WholeTraceFacts? = nil) {
         self.windows = windows
+        through = whole.map { $0.horizon.lastEventNeeded(keepingBefore: windows.last?.upperBound ?? 0) }
+        comms = whole?.comms ?? [:]
+        commsKnown = whole != nil
         var starts: [Int] = []
         var total = 0
         for w in windows { starts.append(total); total += w.count }
@@ -65,7 +75,13 @@ struct CausalChainPass {
     }
 
     /// The reading thread's half of a pass: names only for the kept events.
-    var decoding: GraphDecoding { GraphDecoding(names: .within(windows)) }
+    var decoding: PassDecoding { PassDecoding(graph: GraphDecoding(names: .within(windows)), through: through) }
+
+    /// What this pass, read through the whole trace, tells later ones.
+    var wholeTraceFacts: WholeTraceFacts {
+        precondition(through == nil, "a pass that stopped early")
+        return WholeTraceFacts(events: events, backwardEdges: backwardEdges, comms: comms, horizon: horizon)
+    }
 
     mutating func add(input: GraphInput) {
         switch input {
@@ -81,7 +97,7 @@ struct CausalChainPass {
         let i = events
         events += 1
         let stamp = event.stamp
-        if let comm = event.comm { comms[stamp.pid] = comm }
+        if !commsKnown, let comm = event.comm { comms[stamp.pid] = comm }
         let links = stream.add(stamp, event.typed)
         let (chain, position) = chains.append(pid: stamp.pid, cpu: stamp.cpu)
         if ring.count < ringCapacity { ring.append(RingSlot(chain: chain, position: position)) }
@@ -123,6 +139,7 @@ struct CausalChainPass {
 
     private mutating func edge(_ e: Edge, at now: Int) {
         if e.from > e.to { backwardEdges += 1 }
+        horizon.found(e, at: now)
         let to = slot(e.to, at: now), from = slot(e.from, at: now)
         if let k = keptSlot(e.to) { kept.addEdge(e, causeChain: from?.chain ?? -1, sequence: edgeSequence, to: k) }
         edgeSequence += 1
