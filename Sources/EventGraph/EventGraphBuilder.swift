@@ -106,9 +106,10 @@ public struct EventGraphBuilder {
     }
 
     mutating func takeExcerptEdges() {
-        for e in stream.takeEdges() {
+        for e in stream.edgesFound {
             if let local = outside!.edge(e) { edges.append(Int32(local.from), Int32(local.to), e.kind) }
         }
+        stream.forgetEdges()
     }
 
     public mutating func add(_ event: TraceEvent) {
@@ -143,7 +144,8 @@ public struct EventGraphBuilder {
         if outside != nil {
             if position == 0 { outside!.chainStarted(chain, stamp) }
         } else {
-            for e in stream.takeEdges() { edges.append(Int32(e.from), Int32(e.to), e.kind) }
+            for e in stream.edgesFound { edges.append(Int32(e.from), Int32(e.to), e.kind) }
+            stream.forgetEdges()
         }
     }
 

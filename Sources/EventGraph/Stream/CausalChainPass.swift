@@ -113,7 +113,8 @@ struct CausalChainPass {
             kept.append(stamp, name: nameCode(event.name), inode: links.inode.map { inodeCode($0) } ?? -1, detail: links.detail,
                         chain: chain, position: position, anchor: anchor, anchorUnknown: doubt > anchor.index)
         }
-        for e in stream.takeEdges() { edge(e, at: i) }
+        for e in stream.edgesFound { edge(e, at: i) }
+        stream.forgetEdges()
     }
 
     /// Whether event `i` (the next of the stream) is in a window.

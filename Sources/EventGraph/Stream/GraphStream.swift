@@ -127,6 +127,16 @@ public struct GraphStream: Sendable {
         return edges
     }
 
+    /// The same edges read in place, for this module's consumers, which then
+    /// call `forgetEdges`: handed over as an array, each event with edges
+    /// freed one and allocated the next (a twentieth of `graph --around`'s
+    /// binding thread).
+    var edgesFound: [Edge] { edges }
+
+    mutating func forgetEdges() {
+        if !edges.isEmpty { edges.removeAll(keepingCapacity: true) }
+    }
+
     mutating func link(_ from: Int, _ to: Int, _ kind: EdgeKind) {
         edges.append(Edge(from: from, to: to, kind: kind))
     }

@@ -59,7 +59,8 @@ public struct GraphSummaryCounter: Sendable {
             lastChain = chain
         }
         _ = stream.add(event.stamp, event.typed)
-        for e in stream.takeEdges() { edgeCounts[Int(e.kind.rawValue)] += 1 }
+        for e in stream.edgesFound { edgeCounts[Int(e.kind.rawValue)] += 1 }
+        stream.forgetEdges()
     }
 
     /// Counts a whole trace in one ordered pass on two threads: reading,

@@ -179,12 +179,11 @@ extension GraphStream {
     /// file's blocks, as far as the trace shows (see `BoundBio`).
     mutating func owner(ofWrite range: SectorRange, by pid: Int32) -> (InodeID?, BlockSpan?) {
         if let pass = spans.passes[pid] {
-            let mapped = pass.mapped.filter { $0.inode == pass.inode }
-            return (pass.inode, blocks(of: range, through: mapped))
+            return (pass.inode, blocks(of: range, through: pass.mapped, of: pass.inode))
         }
         guard let recent = spans.recentMappings[pid] else { return (nil, nil) }
         for m in recent.reversed() {
-            if let span = blocks(of: range, through: [m]) { return (m.inode, span) }
+            if let span = blocks(of: range, through: CollectionOfOne(m)) { return (m.inode, span) }
         }
         return (nil, nil)
     }
@@ -195,28 +194,38 @@ extension GraphStream {
     /// whose buffers were already mapped, which `mpage_prepare_extent_to_map`
     /// submits on its way to the extent, in index order, into the same bio
     /// only while each block is the next physical one (`io_submit_add_bh`):
-    /// the logical blocks just before the mapping's.
-    mutating func blocks(of range: SectorRange, through mappings: [Mapping]) -> BlockSpan? {
-        // The mappings on the bio's device, newest first, with their
-        // physical extents in sectors.
-        var placed: [(mapping: Mapping, sectors: SectorRange, perBlock: UInt64)] = []
-        for m in mappings.reversed() {
-            guard let g = geometry.geometry(of: m.inode.dev), g.diskDevice == range.dev else { continue }
-            placed.append((m, g.sectors(pblk: m.extent.pblk, len: m.extent.len), g.sectorsPerBlock))
-        }
+    /// the logical blocks just before the mapping's. Only the mappings of
+    /// `inode`, when given, count, and only those on the bio's device.
+    ///
+    /// One walk, newest first, with no array made and the geometry looked
+    /// up once per run of mappings on one file system: a writeback pass
+    /// keeps up to `WritebackPass.mappedLimit` of them and each of its bios
+    /// walks them.
+    mutating func blocks(of range: SectorRange, through mappings: some BidirectionalCollection<Mapping>,
+                         of inode: InodeID? = nil) -> BlockSpan? {
         func span(from lblk: UInt64, perBlock: UInt64) -> BlockSpan {
             BlockSpan(lblk: lblk, len: max(1, (range.count + perBlock - 1) / perBlock))
         }
-        for (m, sectors, perBlock) in placed where range.sector >= sectors.sector && range.sector < sectors.end {
-            return span(from: m.extent.lblk + (range.sector - sectors.sector) / perBlock, perBlock: perBlock)
+        var beginningInside: BlockSpan?
+        var fs: DeviceNumber?
+        var g: DeviceGeometry?
+        for m in mappings.reversed() where inode == nil || m.inode == inode {
+            if m.inode.dev != fs {
+                fs = m.inode.dev
+                g = geometry.geometry(of: m.inode.dev)
+            }
+            guard let g, g.diskDevice == range.dev else { continue }
+            let sectors = g.sectors(pblk: m.extent.pblk, len: m.extent.len), perBlock = g.sectorsPerBlock
+            if range.sector >= sectors.sector && range.sector < sectors.end {
+                return span(from: m.extent.lblk + (range.sector - sectors.sector) / perBlock, perBlock: perBlock)
+            }
+            if beginningInside == nil, sectors.sector > range.sector, sectors.sector < range.end,
+               (sectors.sector - range.sector) % perBlock == 0 {
+                let ahead = (sectors.sector - range.sector) / perBlock
+                if m.extent.lblk >= ahead { beginningInside = span(from: m.extent.lblk - ahead, perBlock: perBlock) }
+            }
         }
-        for (m, sectors, perBlock) in placed where sectors.sector > range.sector && sectors.sector < range.end
-            && (sectors.sector - range.sector) % perBlock == 0 {
-            let ahead = (sectors.sector - range.sector) / perBlock
-            guard m.extent.lblk >= ahead else { continue }
-            return span(from: m.extent.lblk - ahead, perBlock: perBlock)
-        }
-        return nil
+        return beginningInside
     }
 
     /// `ext4_free_inode`: the inode converts nothing more and its work struct
