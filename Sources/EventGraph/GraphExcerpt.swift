@@ -35,11 +35,14 @@ public struct ExcerptBounds: Sendable {
 /// What `EventGraphBuilder` notes, building an excerpt, about the events it does not keep.
 struct ExcerptTracker: Sendable {
     let range: Range<Int>
-    /// Events per task (chain key) so far, kept or not: as many entries as tasks.
+    /// Events per task (chain key) so far, kept or not: as many entries as
+    /// tasks. The last task's run of events is counted in `lastRun` and
+    /// added when another task's event comes: a hash per run, not per event.
     private var taskEvents: [Int64: Int] = [:]
     private var chainKeys: [Int64] = []
     private var eventsBefore: [Int] = []
     private var lastKey: Int64 = -1
+    private var lastRun = 0
     private var cutNodes: Set<Int32> = []
     private var backward = 0
 
@@ -47,8 +50,13 @@ struct ExcerptTracker: Sendable {
 
     /// Counts an event of the stream; true when the excerpt keeps it.
     mutating func event(_ stamp: StreamStamp) -> Bool {
-        lastKey = ChainTable.key(pid: stamp.pid, cpu: stamp.cpu)
-        taskEvents[lastKey, default: 0] += 1
+        let key = ChainTable.key(pid: stamp.pid, cpu: stamp.cpu)
+        if key != lastKey {
+            if lastRun > 0 { taskEvents[lastKey, default: 0] += lastRun }
+            lastKey = key
+            lastRun = 0
+        }
+        lastRun += 1
         return range.contains(stamp.index)
     }
 
@@ -56,7 +64,12 @@ struct ExcerptTracker: Sendable {
     mutating func chainStarted(_ chain: Int32, _ stamp: StreamStamp) {
         precondition(Int(chain) == chainKeys.count, "local chains start in order")
         chainKeys.append(lastKey)
-        eventsBefore.append(taskEvents[lastKey, default: 1] - 1)
+        eventsBefore.append(events(of: lastKey) - 1)
+    }
+
+    /// The events of task `key` so far.
+    private func events(of key: Int64) -> Int {
+        taskEvents[key, default: 0] + (key == lastKey ? lastRun : 0)
     }
 
     /// An edge of the stream in local indices when both its ends are kept;
@@ -77,7 +90,7 @@ struct ExcerptTracker: Sendable {
         }
         let earlier = eventsBefore.map { $0 > 0 }
         let later = chainKeys.indices.map { c in
-            taskEvents[chainKeys[c], default: 0] > eventsBefore[c] + Int(chainLengths[c])
+            events(of: chainKeys[c]) > eventsBefore[c] + Int(chainLengths[c])
         }
         return ExcerptBounds(totalEvents: totalEvents, backwardEdges: backward, cutPositions: cutPositions,
                              cut: cutNodes, chainEarlier: earlier, chainLater: later)

@@ -46,11 +46,18 @@ struct RequestRecord {
     var last: Int { issued >= 0 ? issued : inserted }
 }
 
+/// A bio not yet completed, with its start sector: the device's list is
+/// searched by sector without looking each bio up.
+struct OutstandingBio {
+    var id: BioID
+    var sector: UInt64
+}
+
 /// Bios and requests in flight, per disk.
 struct BlockState {
     var bios: [BioID: BioRecord] = [:]
     /// Bios not yet completed, by device, sorted by start sector.
-    var outstanding: [DeviceNumber: [BioID]] = [:]
+    var outstanding: [DeviceNumber: [OutstandingBio]] = [:]
     var longestBio: [DeviceNumber: UInt64] = [:]
     var requests: [RequestKey: RequestRecord] = [:]
     var biosQueued = 0
@@ -146,7 +153,7 @@ extension GraphStream {
         block.longestBio[io.range.dev] = max(block.longestBio[io.range.dev] ?? 0, io.range.count)
         // In place: a copy of the device's list per bio showed in profiles.
         let at = insertionIndex(io.range)
-        block.outstanding[io.range.dev, default: []].insert(id, at: at)
+        block.outstanding[io.range.dev, default: []].insert(OutstandingBio(id: id, sector: io.range.sector), at: at)
         return .bioQueued(bio.bound(id))
     }
 
@@ -155,7 +162,7 @@ extension GraphStream {
     func insertionIndex(_ range: SectorRange) -> Int {
         guard let list = block.outstanding[range.dev] else { return 0 }
         var i = lowerBound(list, range.sector)
-        while i < list.count, block.bios[list[i]]!.sectors.sector == range.sector { i += 1 }
+        while i < list.count, list[i].sector == range.sector { i += 1 }
         return i
     }
 
@@ -163,16 +170,16 @@ extension GraphStream {
     func outstandingIndex(of b: BioID, _ sectors: SectorRange) -> Int? {
         guard let list = block.outstanding[sectors.dev] else { return nil }
         var i = lowerBound(list, sectors.sector)
-        while i < list.count, list[i] != b, block.bios[list[i]]!.sectors.sector == sectors.sector { i += 1 }
-        return i < list.count && list[i] == b ? i : nil
+        while i < list.count, list[i].id != b, list[i].sector == sectors.sector { i += 1 }
+        return i < list.count && list[i].id == b ? i : nil
     }
 
     /// First index in `list` whose bio starts at or after `sector`.
-    func lowerBound(_ list: [BioID], _ sector: UInt64) -> Int {
+    func lowerBound(_ list: [OutstandingBio], _ sector: UInt64) -> Int {
         var lo = 0, hi = list.count
         while lo < hi {
             let mid = (lo + hi) / 2
-            if block.bios[list[mid]]!.sectors.sector < sector { lo = mid + 1 } else { hi = mid }
+            if list[mid].sector < sector { lo = mid + 1 } else { hi = mid }
         }
         return lo
     }
@@ -183,10 +190,8 @@ extension GraphStream {
         let reach = block.longestBio[range.dev] ?? 0
         var i = lowerBound(list, range.sector >= reach ? range.sector - reach : 0)
         var found: [BioID] = []
-        while i < list.count {
-            let bio = block.bios[list[i]]!
-            if bio.sectors.sector >= range.end { break }
-            if bio.sectors.overlaps(range) { found.append(list[i]) }
+        while i < list.count, list[i].sector < range.end {
+            if block.bios[list[i].id]!.sectors.overlaps(range) { found.append(list[i].id) }
             i += 1
         }
         return found
