@@ -44,6 +44,9 @@ public struct EventGraphBuilder {
         stream = GraphStream(keepHistory: false, metadata: metadata)
         outside = ExcerptTracker(range: range)
         decoding = GraphDecoding(names: .within([range]))
+        // Reserved, not grown by doubling (each copied the columns and
+        // faulted them in again); what a short trace leaves unused is never touched.
+        nodes.reserve(min(range.count, 1 << 20))
     }
 
     /// A builder for a trace whose file says it lost events (per-CPU stats, or a

@@ -71,6 +71,11 @@ struct CausalChainPass {
         for w in windows { starts.append(total); total += w.count }
         windowStarts = starts
         self.ringCapacity = ringCapacity
+        // Reserved, not grown: each doubling copied the ring (16 MB when
+        // full) and the kept columns, and faulted their pages in again. A
+        // reservation beyond what a short trace fills is never touched.
+        ring.reserveCapacity(ringCapacity)
+        kept.reserve(total)
         stream = GraphStream(keepHistory: false, metadata: metadata)
     }
 
@@ -248,6 +253,13 @@ struct KeptEvents {
     var edgeNext: [Int32] = []
 
     var count: Int { indices.count }
+
+    mutating func reserve(_ n: Int) {
+        indices.reserveCapacity(n)
+        nodes.reserve(n)
+        anchors.reserveCapacity(n); anchorPositions.reserveCapacity(n); anchorUnknown.reserveCapacity(n)
+        firstEdge.reserveCapacity(n); lastEdge.reserveCapacity(n)
+    }
 
     mutating func append(_ stamp: StreamStamp, name: UInt16, inode: Int32, detail: UInt64, chain: Int32, position: Int32,
                          anchor: (index: Int, position: Int32), anchorUnknown unknown: Bool) {
