@@ -29,21 +29,23 @@ import Glibc
 /// stream (`DatRingBufferPage`), decompressing every chunk of a compressed
 /// file once — libtracecmd's kbuffer trusts them all. The pages libtracecmd's
 /// open does not read are left to `DatV7LaterPages` (`checkForOpen`), which
-/// runs beside the open. An options section that
-/// is itself compressed or huge is refused: trace-cmd writes them
-/// uncompressed and small, and what the walk cannot read it cannot check.
+/// runs beside the open. The options are read as libtracecmd reads
+/// them, to each section's DONE option (`layout(firstOptions:)`). An options
+/// section that is itself compressed, or has no DONE in its first 16 MiB,
+/// is refused: trace-cmd writes them uncompressed and small, and what the
+/// walk cannot read it cannot check.
 struct DatV7Chunks {
     /// trace-cmd writes chunks of a few pages (10 by default); a chunk that
     /// claims more than this once decompressed is damage, not data.
     static let maximumUncompressedChunk: UInt64 = 64 << 20
     /// Options sections in a real file: one or two per buffer.
-    private static let maximumSections = 4096
+    static let maximumSections = 4096
     /// Options sections hold a few KiB (CPU stats, uname, BUFFER options).
-    private static let maximumOptionsSection: UInt64 = 16 << 20
+    static let maximumOptionsSection: UInt64 = 16 << 20
 
     private let fd: Int32
-    private let fileSize: UInt64
-    private let bigEndian: Bool
+    let fileSize: UInt64
+    let bigEndian: Bool
     /// "none", "zstd", "zlib".
     private let compression: String
     /// The page size of the file header, for buffers that do not give theirs.
@@ -51,7 +53,7 @@ struct DatV7Chunks {
     /// A ring-buffer page header's commit word: the data size in the low bits.
     private static let commitMask: UInt64 = (1 << 27) - 1
 
-    private struct Failure: Error { let reason: String }
+    struct Failure: Error { let reason: String }
 
     struct CPUData: Equatable, Sendable {
         var buffer: String
@@ -142,66 +144,12 @@ struct DatV7Chunks {
                 streams)
     }
 
-    /// Every CPU stream the BUFFER options of the options-section chain list.
-    func layout(firstOptions: UInt64) throws -> Layout {
-        var result = Layout()
-        var next = firstOptions
-        var visited: Set<UInt64> = []
-        while next != 0 {
-            // libtracecmd follows the chain by recursion: a loop overflows its stack.
-            guard visited.count < Self.maximumSections, visited.insert(next).inserted else {
-                throw Failure(reason: "damaged: the options sections form a loop (at byte \(next))")
-            }
-            let header = try read(at: next, count: 16)
-            let flags = number(Array(header[2..<4]))
-            let size = number(Array(header[8..<16]))
-            guard number(Array(header[0..<2])) == 0 else {
-                throw Failure(reason: "no options section at byte \(next), where the file says one is")
-            }
-            guard flags & 1 == 0, size <= Self.maximumOptionsSection else {
-                throw Failure(reason: "damaged: the options section at byte \(next) is \(flags & 1 != 0 ? "compressed" : "\(size) bytes")")
-            }
-            let body = try read(at: next + 16, count: size)
-            var p = 0
-            next = 0
-            while p + 6 <= body.count {
-                let id = number(Array(body[p..<(p + 2)]))
-                let length = Int(number(Array(body[(p + 2)..<(p + 6)])))
-                p += 6
-                guard length <= body.count - p else {
-                    throw Failure(reason: "option \(id) at byte \(next + 16 + UInt64(p)) runs past its options section")
-                }
-                let data = Array(body[p..<(p + length)])
-                p += length
-                try DatOptionCheck.check(id: id, data: data, bigEndian: bigEndian, sectioned: true)
-                result.clock.take(option: id, data: data, bigEndian: bigEndian)
-                if id == 0 { // DONE: the offset of the next options section
-                    if data.count >= 8 { next = number(Array(data[0..<8])) }
-                    break
-                }
-                if id == 3 { result.cpus += try bufferCPUs(data) } // BUFFER
-                if (16...21).contains(id), data.count >= 8 {
-                    let section = number(Array(data[0..<8]))
-                    switch id {
-                    case 16: result.headerInfo.append(section)
-                    case 17: result.ftraceFormats.append(section)
-                    case 18: result.eventFormats.append(section)
-                    case 19: result.kallsyms.append(section)
-                    case 20: result.printkFormats.append(section)
-                    default: result.commandLines.append(section)
-                    }
-                }
-            }
-        }
-        return result
-    }
-
     /// The per-CPU (id, offset, size) of a BUFFER option, as far as it is
     /// whole. Its first 8 bytes are the offset of the buffer's CPU data
     /// section, whose header libtracecmd reads when it sets the buffer up and
     /// whose compression flag decides how it reads the CPU data; the top
     /// level has the file header's page size, an instance its own.
-    private func bufferCPUs(_ data: [UInt8]) throws -> [CPUData] {
+    func bufferCPUs(_ data: [UInt8]) throws -> [CPUData] {
         var p = 8
         guard let nameEnd = data[min(p, data.count)...].firstIndex(of: 0) else { return [] }
         let name = String(decoding: data[p..<nameEnd], as: UTF8.self)
@@ -417,7 +365,7 @@ struct DatV7Chunks {
 
     // MARK: - Reading
 
-    private func read(at offset: UInt64, count: UInt64) throws -> [UInt8] {
+    func read(at offset: UInt64, count: UInt64) throws -> [UInt8] {
         let (end, overflow) = offset.addingReportingOverflow(count)
         guard !overflow, end <= fileSize else {
             throw Failure(reason: "truncated or damaged: a v7 section at byte \(offset) runs past the end of the file (\(fileSize) bytes)")
@@ -428,5 +376,5 @@ struct DatV7Chunks {
         return buffer
     }
 
-    private func number(_ raw: [UInt8]) -> UInt64 { DatByteSource.number(raw, bigEndian: bigEndian) }
+    func number(_ raw: [UInt8]) -> UInt64 { DatByteSource.number(raw, bigEndian: bigEndian) }
 }

@@ -13,7 +13,7 @@ import Testing
         "dat-v7-cpu-data-marked-compressed.dat", "dat-v7-kallsyms-size-wraps.dat",
         "dat-v7-buffer-clock-unterminated.dat", "dat-v7-field-bracket-unclosed.dat",
         "dat-v7-print-fmt-division-by-zero.dat", "dat-v7-flags-value-indexes.dat",
-        "dat-v7-divisor-word-before-arrow.dat",
+        "dat-v7-divisor-word-before-arrow.dat", "dat-v7-options-section-size-short.dat",
     ]
 
     /// Refused by the checks alone, as the fuzz target opens them: without
@@ -251,6 +251,52 @@ import Testing
     @Test func datPrintFormatDivisionByZeroRefusedByTheProbe() throws {
         let path = Samples.fixture("fuzz/dat-v7-print-fmt-division-by-zero.dat")
         #expect(throws: TraceError.self) { _ = try DatReader(path: path) }
+    }
+
+    /// FuzzDatReader's find (at 8 818 executions of a fresh clone's run): a
+    /// zstd seed whose first options section declares 43 of its 220 bytes
+    /// and whose CPU 0 has a damaged first chunk. The walk stopped at the
+    /// declared size, before the BUFFER option; libtracecmd reads to DONE,
+    /// failed setting the buffer up and crashed in the cleanup (SIGSEGV in
+    /// tracecmd_close). See DatV7Chunks.layout(firstOptions:).
+    @Test func datV7OptionsSectionDeclaredShort() throws {
+        let path = Samples.fixture("fuzz/dat-v7-options-section-size-short.dat")
+        #expect {
+            _ = try DatReader(path: path, openProbe: false)
+        } throws: { error in
+            "\(error)".contains("the first compressed chunk of CPU 0 of the top level does not decompress")
+        }
+    }
+
+    /// A declared options-section size is not where the options end, for
+    /// libtracecmd or the walk: a real file whose first section declares
+    /// none of its bytes (only that changed) has the same streams and reads
+    /// the same events, with the probe and without.
+    @Test func optionsReadToDoneNotToTheDeclaredSize() throws {
+        let original = Samples.path("punch_hole.dat")
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: original)))
+        let headerEnd = try #require(DatV7Header.headerEnd(ArraySlice(bytes.prefix(512))))
+        let section = Int(DatByteSource.number(bytes[(headerEnd - 8)..<headerEnd], bigEndian: false))
+        #expect(DatByteSource.number(bytes[(section + 8)..<(section + 16)], bigEndian: false) > 0)
+        for i in (section + 8)..<(section + 16) { bytes[i] = 0 }
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("wbreplay-options-\(UUID().uuidString).dat").path
+        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+
+        let (_, before) = try DatV7Chunks.checkForReading(path: original)
+        let (_, after) = try DatV7Chunks.checkForReading(path: path)
+        #expect(!before.buffers.isEmpty)
+        #expect(after.buffers.keys.sorted() == before.buffers.keys.sorted())
+        for (name, buffer) in before.buffers { #expect(after.buffers[name]?.streams == buffer.streams) }
+        func events(_ reader: DatReader) throws -> Int {
+            var count = 0
+            try reader.forEach(ReadOptions()) { if case .event = $0 { count += 1 } }
+            return count
+        }
+        let expected = try events(DatReader(path: original))
+        #expect(expected > 0)
+        #expect(try events(DatReader(path: path)) == expected)
+        #expect(try events(DatReader(path: path, openProbe: false)) == expected)
     }
 
     /// Without the probe, every real trace reads exactly as with it.
