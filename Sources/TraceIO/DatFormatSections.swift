@@ -105,22 +105,36 @@ enum DatFormatSections {
     /// Checks the ftrace formats at `offset`; returns the offset past them, or
     /// nil where the list is cut off (libtracecmd stops reading there too).
     static func checkFtrace(_ source: DatByteSource, at offset: UInt64) throws(DatDamage) -> UInt64? {
-        guard let count = source.number(at: offset, width: 4) else { return nil }
-        return try checkFormats(source, at: offset + 4, count: count, system: "ftrace")
+        try ftraceFormats(source, at: offset).check()
     }
 
     /// Checks the event formats of every system at `offset`; returns the
     /// offset past them, or nil where the list is cut off.
     static func checkEvents(_ source: DatByteSource, at offset: UInt64) throws(DatDamage) -> UInt64? {
-        guard let systems = source.number(at: offset, width: 4) else { return nil }
+        try eventFormats(source, at: offset).check()
+    }
+
+    /// The ftrace formats at `offset`, to check.
+    static func ftraceFormats(_ source: DatByteSource, at offset: UInt64) -> DatFormatTexts {
+        var texts = DatFormatTexts()
+        guard let count = source.number(at: offset, width: 4) else { return texts }
+        texts.end = texts.gather(source, at: offset + 4, count: count, system: "ftrace")
+        return texts
+    }
+
+    /// The event formats of every system at `offset`, to check.
+    static func eventFormats(_ source: DatByteSource, at offset: UInt64) -> DatFormatTexts {
+        var texts = DatFormatTexts()
+        guard let systems = source.number(at: offset, width: 4) else { return texts }
         var at = offset + 4
         for _ in 0..<systems {
-            guard let nameEnd = source.stringEnd(at: at), let count = source.number(at: nameEnd, width: 4) else { return nil }
+            guard let nameEnd = source.stringEnd(at: at), let count = source.number(at: nameEnd, width: 4) else { return texts }
             let name = String(decoding: source.bytes(at: at, count: min(64, nameEnd - 1 - at)) ?? [], as: UTF8.self)
-            guard let next = try checkFormats(source, at: nameEnd + 4, count: count, system: name) else { return nil }
+            guard let next = texts.gather(source, at: nameEnd + 4, count: count, system: name) else { return texts }
             at = next
         }
-        return at
+        texts.end = at
+        return texts
     }
 
     /// Checks the printk formats at `offset` (a size (4), then lines
@@ -155,24 +169,6 @@ enum DatFormatSections {
 
     /// Larger than any kernel's kallsyms (5 MB on 6.18) or command lines.
     static let maximumText: UInt64 = 256 << 20
-
-    private static func checkFormats(
-        _ source: DatByteSource, at offset: UInt64, count: UInt64, system: String
-    ) throws(DatDamage) -> UInt64? {
-        var at = offset
-        for index in 0..<count {
-            guard let size = source.number(at: at, width: 8) else { return nil }
-            guard size <= maximumFormat else {
-                throw DatDamage("event format \(index) of \(system) claims \(size) bytes")
-            }
-            guard let text = source.bytes(at: at + 8, count: size) else { return nil }
-            if let reason = text.withUnsafeBytes({ DatEventFormatCheck.damage(in: $0) }) {
-                throw DatDamage("event format \(index) of \(system): \(reason)")
-            }
-            at += 8 + size
-        }
-        return at
-    }
 }
 
 /// What a pre-check found wrong with a file, as one line.

@@ -125,12 +125,11 @@ struct DatV7Chunks {
             pageSize: DatByteSource.number(pageSizeBytes, bigEndian: bigEndian))
         let optionsOffset = walker.number(Array(head[(headerEnd - 8)..<headerEnd]))
         let layout = try walker.layout(firstOptions: optionsOffset)
-        let pages = try walker.checkFormats(layout)
+        let (pages, checked) = try walker.checkFormatsAndFirstChunks(layout)
         var later: [DatV7LaterPages.Stream] = []
         var listed: [String: [(cpu: UInt64, stream: DatStreamLayout.Stream?)]] = [:]
         var order: [String] = []
-        for cpu in layout.cpus {
-            let (rest, stream) = try walker.checkCPU(cpu, pages: pages)
+        for (cpu, (rest, stream)) in zip(layout.cpus, checked) {
             if let rest { later.append(rest) }
             if listed[cpu.bufferName] == nil { order.append(cpu.bufferName) }
             listed[cpu.bufferName, default: []].append((cpu.cpu, stream))
@@ -179,31 +178,10 @@ struct DatV7Chunks {
         return result
     }
 
-    /// Checks the header_page and the formats; returns the page layout.
-    func checkFormats(_ layout: Layout) throws -> DatHeaderPage {
-        guard !layout.headerInfo.isEmpty else { throw DatDamage("it has no header_page format") }
-        var pages: DatHeaderPage?
-        for offset in layout.headerInfo {
-            let (found, _) = try DatFormatSections.headerPage(section(at: offset), at: 0)
-            guard pages == nil || pages == found else { throw DatDamage("its header_page formats disagree") }
-            pages = found
-        }
-        for offset in layout.ftraceFormats { _ = try DatFormatSections.checkFtrace(section(at: offset), at: 0) }
-        for offset in layout.eventFormats { _ = try DatFormatSections.checkEvents(section(at: offset), at: 0) }
-        for offset in layout.printkFormats { try DatFormatSections.checkPrintk(section(at: offset), at: 0) }
-        for offset in layout.kallsyms {
-            try DatFormatSections.checkSizedText(section(at: offset), at: 0, width: 4, what: "kallsyms")
-        }
-        for offset in layout.commandLines {
-            try DatFormatSections.checkSizedText(section(at: offset), at: 0, width: 8, what: "command lines")
-        }
-        return pages!
-    }
-
     /// The body of the section at `offset` as libtracecmd reads it:
     /// decompressed (compressed size (4), size (4), data), or the file from
     /// the body on.
-    private func section(at offset: UInt64) throws -> DatByteSource {
+    func section(at offset: UInt64) throws -> DatByteSource {
         let header = try read(at: offset, count: 16)
         guard number(Array(header[2..<4])) & 1 != 0 else {
             return DatByteSource(fd: fd, fileSize: fileSize, base: offset + 16, bigEndian: bigEndian)
