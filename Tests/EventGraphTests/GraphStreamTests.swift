@@ -15,9 +15,12 @@ struct StreamRun {
 
     var rows: [Row] = []
     var window = HappensBeforeWindow(capacity: 1 << 22)
+    /// The stream's summary after the last record.
+    var summary: StreamSummary!
 
-    init(_ records: some Sequence<TraceRecord>, metadata: TraceMetadata? = nil) {
-        var stream = metadata.map { GraphStream(metadata: $0) } ?? GraphStream()
+    init(_ records: some Sequence<TraceRecord>, metadata: TraceMetadata? = nil, countsObjects: Bool = true) {
+        var stream = metadata.map { GraphStream(countsObjects: countsObjects, metadata: $0) }
+            ?? GraphStream(countsObjects: countsObjects)
         var decoder = KernelEventDecoder()
         for r in records {
             switch r {
@@ -32,18 +35,37 @@ struct StreamRun {
                 rows.append(Row(stamp: stamp, name: e.name, event: typed, links: links, edges: edges))
             }
         }
+        summary = stream.finish()
     }
 
-    static func sample(_ name: String, _ ext: String) throws -> StreamRun {
+    static func sample(_ name: String, _ ext: String, countsObjects: Bool = true) throws -> StreamRun {
         let reader = try Samples.reader(Samples.path(name, ext))
         var records: [TraceRecord] = []
         try reader.forEach(ReadOptions(fields: .named(KernelEventDecoder.fieldsUsed), keepRawText: false)) { records.append($0) }
-        return StreamRun(records, metadata: reader.metadata)
+        return StreamRun(records, metadata: reader.metadata, countsObjects: countsObjects)
     }
 }
 
 @Suite struct GraphStreamTests {
     static let cases: [(String, String)] = Samples.names.flatMap { n in Samples.formats.map { (n, $0) } }
+
+    /// Counting the distinct inodes and folios (what `stats` prints) binds
+    /// nothing: without it — the replay's binder, `why`, an excerpt — the
+    /// stream names the same inodes and finds the same edges, and its
+    /// summary lacks only those two counts.
+    @Test(arguments: Samples.names)
+    func countingObjectsChangesNoBinding(name: String) throws {
+        let counted = try StreamRun.sample(name, "dat")
+        let uncounted = try StreamRun.sample(name, "dat", countsObjects: false)
+        #expect(counted.rows.map(\.edges) == uncounted.rows.map(\.edges))
+        #expect(counted.rows.map(\.links.inode) == uncounted.rows.map(\.links.inode))
+        var objects = counted.summary.objects
+        #expect((objects[.inode] ?? 0) > 0 && (objects[.folio] ?? 0) > 0)
+        #expect(uncounted.summary.objects[.inode] == nil && uncounted.summary.objects[.folio] == nil)
+        objects[.inode] = nil
+        objects[.folio] = nil
+        #expect(objects == uncounted.summary.objects)
+    }
 
     /// A conversion run is always the CONVERT's inode's: the graph binds its
     /// work item to that inode at the latest at the CONVERT, by evidence

@@ -16,6 +16,12 @@ import TraceIO
 public struct GraphStream: Sendable {
     /// Keep the work items and conversion links of the whole trace (`EventGraph`).
     public let keepHistory: Bool
+    /// Count the distinct inodes and folios of the whole trace (the summary
+    /// `stats` prints): a set of every one seen, which grows with the trace
+    /// and costs a hash per event. Consumers that print no summary — the
+    /// replay's binder, `why`'s passes, an excerpt — leave it off, and their
+    /// summary has no inode or folio count.
+    public let countsObjects: Bool
 
     var edges: [Edge] = []
     var unlinked = UnlinkedLog()
@@ -61,15 +67,16 @@ public struct GraphStream: Sendable {
     var workHistory: [WorkItem] = []
     var conversionHistory: [ConversionLink] = []
 
-    public init(keepHistory: Bool = false) {
+    public init(keepHistory: Bool = false, countsObjects: Bool = true) {
         self.keepHistory = keepHistory
+        self.countsObjects = countsObjects
     }
 
     /// A stream for a trace whose file says it lost events (per-CPU stats, or
     /// a text header whose entries-written exceed entries-in-buffer): its
     /// unlinked events may be explained by that loss.
-    public init(keepHistory: Bool = false, metadata: TraceMetadata) {
-        self.init(keepHistory: keepHistory)
+    public init(keepHistory: Bool = false, countsObjects: Bool = true, metadata: TraceMetadata) {
+        self.init(keepHistory: keepHistory, countsObjects: countsObjects)
         let overwritten = (metadata.entriesWritten ?? 0) > (metadata.entriesInBuffer ?? metadata.entriesWritten ?? 0)
         lossBeforeStart = metadata.lostByCPU.values.contains { $0 > 0 } || overwritten
     }
@@ -147,7 +154,7 @@ public struct GraphStream: Sendable {
     mutating func resolve(_ key: InodeKey) -> InodeID {
         if let last = lastResolved, last.key == key { return last }
         let id = generations.resolve(key)
-        seenInodes.insert(id)
+        if countsObjects { seenInodes.insert(id) }
         lastResolved = id
         return id
     }
@@ -174,8 +181,10 @@ public struct GraphStream: Sendable {
             diagnostics.warn("ext4", "no extent could be matched with a bio: block size and partition start unknown, extents not linked to bios")
         }
         var objects: [ObjectKind: Int] = [:]
-        objects[.inode] = seenInodes.count
-        objects[.folio] = seenFolios.count
+        if countsObjects {
+            objects[.inode] = seenInodes.count
+            objects[.folio] = seenFolios.count
+        }
         objects[.ioEnd] = ioEnds
         objects[.extent] = extents.submissionCount
         objects[.conversion] = extents.conversionCount

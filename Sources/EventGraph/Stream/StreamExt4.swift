@@ -59,7 +59,7 @@ extension GraphStream {
         switch e {
         case .allocateInode(let ref):
             let id = generations.allocate(ref)
-            seenInodes.insert(id)
+            if countsObjects { seenInodes.insert(id) }
             lastResolved = id
             links.inode = id
             return links
@@ -155,7 +155,7 @@ extension GraphStream {
             links.detail = UInt64(bitPattern: offset)
         case .readFolio(_, let index), .releaseFolio(_, let index), .invalidateFolio(_, let index, _, _):
             links.detail = index
-            seenFolios.insert(FolioKey(inode: inode, index: index))
+            if countsObjects { seenFolios.insert(FolioKey(inode: inode, index: index)) }
         case .removeSpace(_, let start, _):
             links.detail = start
         case .allocateInode, .journalStartReserved, .extentStatusLookup:

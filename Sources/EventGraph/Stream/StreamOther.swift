@@ -103,7 +103,7 @@ extension GraphStream {
             }
             guard !isBlockDeviceInode(ino, of: dev) else { return links }
             let id = resolve(InodeKey(dev: dev, ino: ino))
-            seenFolios.insert(FolioKey(inode: id, index: index))
+            if countsObjects { seenFolios.insert(FolioKey(inode: id, index: index)) }
             inode = id
         case .markInodeWriteback(let ref), .clearInodeWriteback(let ref):
             inode = resolve(ref)
@@ -117,7 +117,7 @@ extension GraphStream {
         switch e {
         case .addToPageCache(let ref, let index, _), .deleteFromPageCache(let ref, let index, _):
             let id = resolve(ref)
-            seenFolios.insert(FolioKey(inode: id, index: index))
+            if countsObjects { seenFolios.insert(FolioKey(inode: id, index: index)) }
             return EventLinks(inode: id, detail: index)
         case .fault(let ref, let index), .getPages(let ref, let index, _):
             return EventLinks(inode: resolve(ref), detail: index)
