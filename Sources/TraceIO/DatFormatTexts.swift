@@ -5,8 +5,8 @@
 ///
 /// Why gathered: a file from `trace-cmd record` or `extract` holds every
 /// format of the kernel (2 383 on 6.18), and checking them is most of what
-/// the checks before libtracecmd's open cost (about 45 ms here); in slices
-/// beside the CPU streams' first chunks (`DatV7Chunks`) both cores share it.
+/// the checks before libtracecmd's open cost; in slices beside the sections
+/// and the CPU streams' first chunks (`DatV7OpenChecks`) both cores share it.
 struct DatFormatTexts {
     enum Item {
         /// Format `index` of `system`.

@@ -9,9 +9,9 @@ extension DatV7Chunks {
     /// All but the header_page are checked on all cores at once — the event
     /// formats in slices, the sections, each CPU stream: they are
     /// independent, and all of them must pass before libtracecmd may open
-    /// the file. The answer is a single thread's: the
-    /// first damage in the order header_page, ftrace and event formats,
-    /// printk formats, kallsyms, command lines, CPU streams.
+    /// the file. The answer is a single thread's: the first damage in the
+    /// order header_page, ftrace and event formats, printk formats, kallsyms,
+    /// command lines, CPU streams.
     func checkFormatsAndFirstChunks(
         _ layout: Layout
     ) throws -> (DatHeaderPage, [(DatV7LaterPages.Stream?, DatStreamLayout.Stream?)]) {
@@ -42,10 +42,10 @@ extension DatV7Chunks {
         let texts = formats
         // Run longest first (kallsyms decompress a few MB, then each CPU's
         // first chunk); answered below in the single thread's order.
-        var jobs: [Job] = layout.kallsyms.map { .sizedText($0, width: 4, what: "kallsyms") }
+        var jobs: [Job] = layout.kallsyms.map { .kallsyms($0) }
         jobs += layout.cpus.indices.map { .cpu($0) }
         jobs += layout.printkFormats.map { .printk($0) }
-        jobs += layout.commandLines.map { .sizedText($0, width: 8, what: "command lines") }
+        jobs += layout.commandLines.map { .commandLines($0) }
         jobs += texts.slices(Self.formatSlices).map { .formats($0) }
         let cpus = layout.cpus
         let done = jobs
@@ -57,9 +57,13 @@ extension DatV7Chunks {
                 return .formats(texts.firstDamage(in: range))
             case .printk(let offset):
                 return .section(Result { try DatFormatSections.checkPrintk(section(at: offset), at: 0) })
-            case .sizedText(let offset, let width, let what):
+            case .kallsyms(let offset):
                 return .section(Result {
-                    try DatFormatSections.checkSizedText(section(at: offset), at: 0, width: width, what: what)
+                    try DatFormatSections.checkSizedText(section(at: offset), at: 0, width: 4, what: "kallsyms")
+                })
+            case .commandLines(let offset):
+                return .section(Result {
+                    try DatFormatSections.checkSizedText(section(at: offset), at: 0, width: 8, what: "command lines")
                 })
             }
         }
@@ -68,8 +72,8 @@ extension DatV7Chunks {
         for case (.formats, .formats(let damage?)) in answered { throw damage }
         if let unreadable { throw unreadable }
         for case (.printk, .section(let result)) in answered { try result.get() }
-        for case (.sizedText(_, 4, _), .section(let result)) in answered { try result.get() }
-        for case (.sizedText(_, 8, _), .section(let result)) in answered { try result.get() }
+        for case (.kallsyms, .section(let result)) in answered { try result.get() }
+        for case (.commandLines, .section(let result)) in answered { try result.get() }
         var checked: [(DatV7LaterPages.Stream?, DatStreamLayout.Stream?)] = []
         for case .cpu(let result) in results { checked.append(try result.get()) }
         return (page, checked)
@@ -82,8 +86,8 @@ extension DatV7Chunks {
         case cpu(Int)
         case formats(Range<Int>)
         case printk(UInt64)
-        /// Kallsyms (a 4-byte size) or command lines (8).
-        case sizedText(UInt64, width: Int, what: String)
+        case kallsyms(UInt64)
+        case commandLines(UInt64)
     }
 
     private enum JobResult {
