@@ -41,7 +41,7 @@ public struct EventGraphBuilder {
     /// objects are those of the whole graph) and notes where the excerpt's
     /// knowledge stops (`ExcerptBounds`).
     public init(range: Range<Int>, metadata: TraceMetadata) {
-        stream = GraphStream(keepHistory: false, countsObjects: false, metadata: metadata)
+        stream = GraphStream(keepHistory: false, countsObjects: false, keepsUnlinked: false, metadata: metadata)
         outside = ExcerptTracker(range: range)
         decoding = GraphDecoding(names: .within([range]))
         // Reserved, not grown by doubling (each copied the columns and

@@ -27,7 +27,7 @@ struct ReplayBinder: Sendable {
     var graph: GraphStream
 
     init(metadata: TraceMetadata) {
-        graph = GraphStream(countsObjects: false, metadata: metadata)
+        graph = GraphStream(countsObjects: false, keepsUnlinked: false, metadata: metadata)
     }
 
     /// Binds `decoded` (its typed event is moved out, not copied) and

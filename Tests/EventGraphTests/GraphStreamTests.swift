@@ -18,9 +18,9 @@ struct StreamRun {
     /// The stream's summary after the last record.
     var summary: StreamSummary!
 
-    init(_ records: some Sequence<TraceRecord>, metadata: TraceMetadata? = nil, countsObjects: Bool = true) {
-        var stream = metadata.map { GraphStream(countsObjects: countsObjects, metadata: $0) }
-            ?? GraphStream(countsObjects: countsObjects)
+    init(_ records: some Sequence<TraceRecord>, metadata: TraceMetadata? = nil, summaryOnly: Bool = false) {
+        var stream = metadata.map { GraphStream(countsObjects: !summaryOnly, keepsUnlinked: !summaryOnly, metadata: $0) }
+            ?? GraphStream(countsObjects: !summaryOnly, keepsUnlinked: !summaryOnly)
         var decoder = KernelEventDecoder()
         for r in records {
             switch r {
@@ -38,25 +38,27 @@ struct StreamRun {
         summary = stream.finish()
     }
 
-    static func sample(_ name: String, _ ext: String, countsObjects: Bool = true) throws -> StreamRun {
+    static func sample(_ name: String, _ ext: String, summaryOnly: Bool = false) throws -> StreamRun {
         let reader = try Samples.reader(Samples.path(name, ext))
         var records: [TraceRecord] = []
         try reader.forEach(ReadOptions(fields: .named(KernelEventDecoder.fieldsUsed), keepRawText: false)) { records.append($0) }
-        return StreamRun(records, metadata: reader.metadata, countsObjects: countsObjects)
+        return StreamRun(records, metadata: reader.metadata, summaryOnly: summaryOnly)
     }
 }
 
 @Suite struct GraphStreamTests {
     static let cases: [(String, String)] = Samples.names.flatMap { n in Samples.formats.map { (n, $0) } }
 
-    /// Counting the distinct inodes and folios (what `stats` prints) binds
-    /// nothing: without it — the replay's binder, `why`, an excerpt — the
-    /// stream names the same inodes and finds the same edges, and its
-    /// summary lacks only those two counts.
-    @Test(arguments: Samples.names)
-    func countingObjectsChangesNoBinding(name: String) throws {
-        let counted = try StreamRun.sample(name, "dat")
-        let uncounted = try StreamRun.sample(name, "dat", countsObjects: false)
+    /// Counting the distinct inodes and folios and keeping the unlinked
+    /// events' details (what only `stats` and the whole graph report) binds
+    /// nothing: without them — the replay's binder, `why`, an excerpt — the
+    /// stream names the same inodes and finds the same edges, counts the same
+    /// unlinked events, and its summary lacks only the inode and folio
+    /// counts and the kept unlinked events.
+    @Test(arguments: Samples.names.map { ($0, "dat") } + [("lost-events/lost_events", "dat")])
+    func summaryStateChangesNoBinding(name: String, ext: String) throws {
+        let counted = try StreamRun.sample(name, ext)
+        let uncounted = try StreamRun.sample(name, ext, summaryOnly: true)
         #expect(counted.rows.map(\.edges) == uncounted.rows.map(\.edges))
         #expect(counted.rows.map(\.links.inode) == uncounted.rows.map(\.links.inode))
         var objects = counted.summary.objects
@@ -65,6 +67,11 @@ struct StreamRun {
         objects[.inode] = nil
         objects[.folio] = nil
         #expect(objects == uncounted.summary.objects)
+        #expect(uncounted.summary.unlinkedCounts == counted.summary.unlinkedCounts)
+        #expect(uncounted.summary.unlinked.isEmpty)
+        let total = counted.summary.unlinkedCounts.values.reduce(0) { $0 + $1.total }
+        #expect(counted.summary.unlinked.count == min(total, UnlinkedLog.keptLimit))
+        if name.hasPrefix("lost-events") { #expect(total > 0) }
     }
 
     /// A conversion run is always the CONVERT's inode's: the graph binds its

@@ -76,7 +76,7 @@ struct CausalChainPass {
         // reservation beyond what a short trace fills is never touched.
         ring.reserveCapacity(ringCapacity)
         kept.reserve(total)
-        stream = GraphStream(keepHistory: false, countsObjects: false, metadata: metadata)
+        stream = GraphStream(keepHistory: false, countsObjects: false, keepsUnlinked: false, metadata: metadata)
     }
 
     /// The reading thread's half of a pass: names only for the kept events.

@@ -22,6 +22,11 @@ public struct GraphStream: Sendable {
     /// replay's binder, `why`'s passes, an excerpt — leave it off, and their
     /// summary has no inode or folio count.
     public let countsObjects: Bool
+    /// Keep the first `UnlinkedLog.keptLimit` unlinked events with their
+    /// details (`EventGraph.unlinked`); off, only their counts (what
+    /// `stats` prints). Each kept event formats a string, and on a trace with
+    /// lost events they are tens of thousands.
+    public let keepsUnlinked: Bool
 
     var edges: [Edge] = []
     var unlinked = UnlinkedLog()
@@ -67,16 +72,19 @@ public struct GraphStream: Sendable {
     var workHistory: [WorkItem] = []
     var conversionHistory: [ConversionLink] = []
 
-    public init(keepHistory: Bool = false, countsObjects: Bool = true) {
+    public init(keepHistory: Bool = false, countsObjects: Bool = true, keepsUnlinked: Bool = true) {
         self.keepHistory = keepHistory
         self.countsObjects = countsObjects
+        self.keepsUnlinked = keepsUnlinked
+        unlinked.keepsEvents = keepsUnlinked
     }
 
     /// A stream for a trace whose file says it lost events (per-CPU stats, or
     /// a text header whose entries-written exceed entries-in-buffer): its
     /// unlinked events may be explained by that loss.
-    public init(keepHistory: Bool = false, countsObjects: Bool = true, metadata: TraceMetadata) {
-        self.init(keepHistory: keepHistory, countsObjects: countsObjects)
+    public init(keepHistory: Bool = false, countsObjects: Bool = true, keepsUnlinked: Bool = true,
+                metadata: TraceMetadata) {
+        self.init(keepHistory: keepHistory, countsObjects: countsObjects, keepsUnlinked: keepsUnlinked)
         let overwritten = (metadata.entriesWritten ?? 0) > (metadata.entriesInBuffer ?? metadata.entriesWritten ?? 0)
         lossBeforeStart = metadata.lostByCPU.values.contains { $0 > 0 } || overwritten
     }
@@ -227,6 +235,8 @@ public struct StreamSummary: Sendable {
 /// Unlinked events: every one counted, the first ones kept with their detail.
 struct UnlinkedLog: Sendable {
     static let keptLimit = 100_000
+    /// Off: only counted (see `GraphStream.keepsUnlinked`).
+    var keepsEvents = true
     private(set) var kept: [UnlinkedEvent] = []
     private(set) var counts: [UnlinkedKind: UnlinkedCount] = {
         var c: [UnlinkedKind: UnlinkedCount] = [:]
@@ -237,7 +247,7 @@ struct UnlinkedLog: Sendable {
     mutating func add(_ event: UnlinkedEvent, detail: () -> String) {
         if event.isExplained { counts[event.kind]!.explained += 1 } else { counts[event.kind]!.unexplained += 1 }
         counts[event.kind]!.byReason[event.reason, default: 0] += 1
-        guard kept.count < Self.keptLimit else { return }
+        guard keepsEvents, kept.count < Self.keptLimit else { return }
         var e = event
         e.detail = detail()
         kept.append(e)

@@ -20,12 +20,12 @@ public struct GraphSummaryCounter: Sendable {
     var diagnostics = DiagnosticLog()
 
     public init() {
-        stream = GraphStream()
+        stream = GraphStream(keepsUnlinked: false)
     }
 
     /// A counter for a trace whose file says it lost events (see `GraphStream.init(metadata:)`).
     public init(metadata: TraceMetadata) {
-        stream = GraphStream(metadata: metadata)
+        stream = GraphStream(keepsUnlinked: false, metadata: metadata)
     }
 
     /// Adds one record of the stream, in the reader's order.
