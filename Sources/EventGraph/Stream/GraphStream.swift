@@ -26,10 +26,10 @@ public struct GraphStream: Sendable {
     /// details (`EventGraph.unlinked`); off, only their counts (what
     /// `stats` prints). Each kept event formats a string, and on a trace with
     /// lost events they are tens of thousands.
-    public let keepsUnlinked: Bool
+    public var keepsUnlinked: Bool { unlinked.keepsEvents }
 
     var edges: [Edge] = []
-    var unlinked = UnlinkedLog()
+    var unlinked: UnlinkedLog
     var diagnostics = DiagnosticLog()
     var generations = InodeGenerations()
     var seenInodes: Set<InodeID> = []
@@ -75,8 +75,7 @@ public struct GraphStream: Sendable {
     public init(keepHistory: Bool = false, countsObjects: Bool = true, keepsUnlinked: Bool = true) {
         self.keepHistory = keepHistory
         self.countsObjects = countsObjects
-        self.keepsUnlinked = keepsUnlinked
-        unlinked.keepsEvents = keepsUnlinked
+        unlinked = UnlinkedLog(keepsEvents: keepsUnlinked)
     }
 
     /// A stream for a trace whose file says it lost events (per-CPU stats, or
@@ -236,7 +235,7 @@ public struct StreamSummary: Sendable {
 struct UnlinkedLog: Sendable {
     static let keptLimit = 100_000
     /// Off: only counted (see `GraphStream.keepsUnlinked`).
-    var keepsEvents = true
+    let keepsEvents: Bool
     private(set) var kept: [UnlinkedEvent] = []
     private(set) var counts: [UnlinkedKind: UnlinkedCount] = {
         var c: [UnlinkedKind: UnlinkedCount] = [:]
