@@ -1,7 +1,8 @@
 // C bindings for libtracecmd, libtraceevent and libtracefs.
 // Only declarations and small static inline shims live here: Swift cannot call
-// variadic C functions, and a few libtracecmd entry points are exported by the
-// shared object but not declared in its public header.
+// variadic C functions, a few libtracecmd entry points are exported by the
+// shared object but not declared in its public header, and a forked child must
+// run no Swift (wbr_fork_open_probe).
 #ifndef WBREPLAY_CTRACE_SHIM_H
 #define WBREPLAY_CTRACE_SHIM_H
 
@@ -69,6 +70,50 @@ static inline int wbr_load_thread(const int *word)
 static inline void wbr_store_thread(int *word, int value)
 {
 	__atomic_store_n(word, value, __ATOMIC_RELEASE);
+}
+
+// The body of DatOpenProbe's child, whole, in C. Between `fork` and `_exit`
+// a child of a multi-threaded process may only run code that takes no lock
+// another thread could have held at the fork: Swift code there is not such
+// code (a debug build's first read of a `static let` runs a one-time
+// initialiser whose lock may be the parent's, generic code asks the runtime's
+// metadata caches), so no Swift runs in the child at all.
+#include <fcntl.h>
+#include <signal.h>
+
+/// Forks a child that opens `path` with libtracecmd (`flags`), and each
+/// buffer instance, and ends with `_exit(opened)`, or `_exit(refused)` where
+/// libtracecmd refuses it; a crash ends it by the signal. Returns the child's
+/// pid to the parent, or -1 (errno set) when the fork fails.
+static inline pid_t wbr_fork_open_probe(const char *path, int flags, int opened, int refused)
+{
+	pid_t pid = fork();
+	if (pid != 0)
+		return pid;
+	// No output; default crash handling, so that a crash ends the child by signal.
+	int null = open("/dev/null", O_WRONLY);
+	if (null >= 0) {
+		dup2(null, 1);
+		dup2(null, 2);
+	}
+	signal(SIGSEGV, SIG_DFL);
+	signal(SIGBUS, SIG_DFL);
+	signal(SIGFPE, SIG_DFL);
+	signal(SIGILL, SIG_DFL);
+	signal(SIGABRT, SIG_DFL);
+	tracecmd_set_loglevel(TEP_LOG_NONE);
+	tep_set_loglevel(TEP_LOG_NONE);
+	struct tracecmd_input *handle = tracecmd_open(path, flags);
+	if (!handle)
+		_exit(refused);
+	int instances = tracecmd_buffer_instances(handle);
+	for (int index = 0; index < instances; index++) {
+		struct tracecmd_input *instance = tracecmd_buffer_instance_handle(handle, index);
+		if (!instance)
+			_exit(refused);
+		tracecmd_close(instance);
+	}
+	_exit(opened);
 }
 
 #endif

@@ -16,7 +16,7 @@ import Glibc
 /// signal, hangs, or ends any other way than "opened" or "refused", the file
 /// is refused with one error instead of taking the caller down. The child
 /// opens the file and each buffer instance, nothing else, and ends with
-/// `_exit`; it calls only C between `fork` and `_exit`. It runs while this
+/// `_exit`; it runs only C between `fork` and `_exit` (see `start`). It runs while this
 /// process makes those checks (`start`, the checks, then `finish`; a refused
 /// file `cancel`s it), so on two cores they cost no time. A process that
 /// installed `DatOpenGuard` (the `wbreplay` command) needs no probe: it opens
@@ -51,19 +51,19 @@ enum DatOpenProbe {
         /// with its own error), throws if it crashed or hung.
         func finish() throws {
             var status: Int32 = 0
-            var waited: UInt64 = 0
+            let startedAt = Self.now()
             var pause: UInt64 = 50_000
             while true {
                 let r = waitpid(pid, &status, WNOHANG)
                 if r == pid { break }
                 if r < 0, errno != EINTR { return }
-                if waited > limitNanoseconds {
+                // Wall time: a sleep a signal cuts short must not count whole.
+                if Self.now() &- startedAt > limitNanoseconds {
                     cancel()
                     throw hung(path)
                 }
                 var delay = timespec(tv_sec: 0, tv_nsec: Int(pause))
                 nanosleep(&delay, nil)
-                waited += pause
                 pause = min(pause * 2, 20_000_000)
             }
             let signalled = status & 0x7f
@@ -73,6 +73,12 @@ enum DatOpenProbe {
                 throw TraceError.corrupt(path: path, reason: "libtracecmd fails on it (exit \(code) while opening: damaged trace.dat)")
             }
             throw crashed(path, signal: signalled)
+        }
+
+        private static func now() -> UInt64 {
+            var time = timespec()
+            clock_gettime(CLOCK_MONOTONIC, &time)
+            return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
         }
 
         /// Stops the child whose verdict is no longer needed (a check in
@@ -86,24 +92,13 @@ enum DatOpenProbe {
 
     /// Forks the child that opens `path`. The caller runs its own checks
     /// meanwhile — the child opens the file unchecked, but a crash there is
-    /// the child's — and then asks `finish()` before opening it itself.
+    /// the child's — and then asks `finish()` before opening it itself. The
+    /// child is C from the fork to its `_exit` (`wbr_fork_open_probe`): a
+    /// Swift one-time initialiser or metadata lookup there could wait for a
+    /// lock another thread of this process held at the fork, for ever, and
+    /// a real file would be refused as one libtracecmd does not finish opening.
     static func start(path: String, flags: Int32) throws -> Child {
-        let pid = path.withCString { cPath -> pid_t in
-            let pid = fork()
-            guard pid == 0 else { return pid }
-            // Child: no output, default crash handling (a crash ends it by signal).
-            let null = open("/dev/null", O_WRONLY)
-            if null >= 0 { dup2(null, 1); dup2(null, 2) }
-            for sig in [SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT] { signal(sig, SIG_DFL) }
-            tracecmd_set_loglevel(TEP_LOG_NONE)
-            tep_set_loglevel(TEP_LOG_NONE)
-            guard let handle = tracecmd_open(cPath, flags) else { _exit(refused) }
-            for index in 0..<tracecmd_buffer_instances(handle) {
-                guard let instance = tracecmd_buffer_instance_handle(handle, index) else { _exit(refused) }
-                tracecmd_close(instance)
-            }
-            _exit(opened)
-        }
+        let pid = path.withCString { wbr_fork_open_probe($0, flags, opened, refused) }
         guard pid > 0 else {
             // Opening unchecked could take the caller down: refuse, saying why.
             throw TraceError.unreadable(path: path, reason: "cannot check it before opening (fork: \(String(cString: strerror(errno))))")
