@@ -10,6 +10,9 @@ struct DatPageMerge {
     private let cpus: [Int]
     private var batches: [DatRecordBatch?]
     private var positions: [Int]
+    /// Per stream: its current batch's records (the batch holds them) and their count.
+    private var records: [UnsafePointer<DatPageRecord>?]
+    private var counts: [Int]
     /// Streams with a record left, as a binary min-heap on (timestamp, stream
     /// index; streams are in CPU order).
     private var heap: [Int] = []
@@ -26,10 +29,11 @@ struct DatPageMerge {
         batches = Array(repeating: nil, count: cpus.count)
         positions = Array(repeating: 0, count: cpus.count)
         heads = Array(repeating: 0, count: cpus.count)
+        records = Array(repeating: nil, count: cpus.count)
+        counts = Array(repeating: 0, count: cpus.count)
         for index in cpus.indices {
-            batches[index] = try pipeline.next(index)
-            if let batch = batches[index] {
-                heads[index] = batch.records[0].timestamp
+            if let batch = try pipeline.next(index) {
+                hold(batch, in: index)
                 push(index)
             }
         }
@@ -45,12 +49,14 @@ struct DatPageMerge {
             return nil
         }
         pending = top
-        return (batches[top].unsafelyUnwrapped.records[positions[top]], cpus[top])
+        return (records[top].unsafelyUnwrapped[positions[top]], cpus[top])
     }
 
     /// Hands back the batches still held (after the last record or an early stop).
     mutating func release() {
         for index in batches.indices {
+            records[index] = nil
+            counts[index] = 0
             if let batch = batches[index] { pipeline.recycle(batch) }
             batches[index] = nil
         }
@@ -61,19 +67,20 @@ struct DatPageMerge {
     /// Moves stream `index` (the heap's top) past its current record.
     private mutating func advance(_ index: Int) throws {
         positions[index] += 1
-        let batch = batches[index].unsafelyUnwrapped
-        if positions[index] < batch.records.count {
-            heads[index] = batch.records[positions[index]].timestamp
+        if positions[index] < counts[index] {
+            heads[index] = records[index].unsafelyUnwrapped[positions[index]].timestamp
             siftDown(0)
             return
         }
+        let batch = batches[index].unsafelyUnwrapped
         bytesPassed += UInt64(batch.pageBytes)
+        records[index] = nil
+        counts[index] = 0
+        batches[index] = nil
         pipeline.recycle(batch)
         positions[index] = 0
-        batches[index] = nil
         if let following = try pipeline.next(index) {
-            batches[index] = following
-            heads[index] = following.records[0].timestamp
+            hold(following, in: index)
             siftDown(0)
         } else {
             let last = heap.removeLast()
@@ -82,6 +89,14 @@ struct DatPageMerge {
                 siftDown(0)
             }
         }
+    }
+
+    /// Makes `batch` (not empty: the pipeline hands on no empty batch) stream `index`'s current one.
+    private mutating func hold(_ batch: DatRecordBatch, in index: Int) {
+        batches[index] = batch
+        records[index] = UnsafePointer(batch.records.base)
+        counts[index] = batch.records.count
+        heads[index] = batch.records[0].timestamp
     }
 
     @inline(__always)

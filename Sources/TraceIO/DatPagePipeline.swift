@@ -4,7 +4,7 @@ import Glibc
 /// with the memory their payloads point into. Recycled: a pipeline keeps a
 /// few and refills them.
 final class DatRecordBatch: @unchecked Sendable {
-    var records: [DatPageRecord] = []
+    var records = DatRecordStore()
     /// The bytes of pages walked into it (uncompressed), for progress.
     var pageBytes = 0
     /// Where compressed pages were decompressed to (plain pages are read
@@ -13,6 +13,8 @@ final class DatRecordBatch: @unchecked Sendable {
     /// The bytes of the mapped file its plain pages were read in, handed
     /// back to the kernel when the batch is recycled.
     var mapped: Range<Int>?
+
+    deinit { records.deallocate() }
 }
 
 /// Decodes the pages of several CPU streams on worker threads, ahead of a
@@ -118,7 +120,7 @@ final class DatPagePipeline: @unchecked Sendable {
 
     /// Hands a batch back once nothing points into it any more.
     func recycle(_ batch: DatRecordBatch) {
-        batch.records.removeAll(keepingCapacity: true)
+        batch.records.removeAll()
         batch.pageBytes = 0
         if let mapped = batch.mapped, let file {
             // Plain pages are read once, as compressed ones (DatPageSource).
@@ -199,7 +201,7 @@ final class DatPagePipeline: @unchecked Sendable {
     }
 
     static func walkPages(
-        _ pages: UnsafeRawBufferPointer, pageSize: Int, walk: Walk, into records: inout [DatPageRecord]
+        _ pages: UnsafeRawBufferPointer, pageSize: Int, walk: Walk, into records: inout some DatRecordSink
     ) {
         var start = 0
         while start + pageSize <= pages.count {

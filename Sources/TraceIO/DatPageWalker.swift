@@ -52,7 +52,7 @@ enum DatPageWalker {
     /// `commitSize`: 4 or 8 (`DatHeaderPage.commitSize`).
     static func walk(
         page: UnsafeRawBufferPointer, commitSize: Int, bigEndian: Bool, clock: DatClock,
-        into records: inout [DatPageRecord]
+        into records: inout some DatRecordSink
     ) {
         let start = 8 + commitSize
         guard let base = page.baseAddress, page.count >= start, page.count - start <= Int(UInt32.max) else { return }
