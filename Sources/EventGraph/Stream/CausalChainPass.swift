@@ -166,9 +166,8 @@ struct CausalChainPass {
         // Kept events of the task after the target, whose anchor was earlier: it moves.
         guard e.to < now, let list = keptByChain[to.chain] else { return }
         var k = firstAfter(e.to, in: list)
-        while k < list.count, kept.anchors[Int(list[k])] < e.to {
-            kept.anchors[Int(list[k])] = e.to
-            kept.anchorPositions[Int(list[k])] = to.position
+        while k < list.count, kept.anchor(Int(list[k])) < e.to {
+            kept.setAnchor(Int(list[k]), to: e.to, position: to.position)
             k += 1
         }
     }
@@ -179,7 +178,7 @@ struct CausalChainPass {
         let lists = chain.map { keptByChain[$0].map { [$0] } ?? [] } ?? Array(keptByChain.values)
         for list in lists {
             var k = firstAfter(index, in: list)
-            while k < list.count, kept.anchors[Int(list[k])] < index {
+            while k < list.count, kept.anchor(Int(list[k])) < index {
                 kept.anchorUnknown[Int(list[k])] = true
                 k += 1
             }
@@ -191,7 +190,7 @@ struct CausalChainPass {
         var lo = 0, hi = list.count
         while lo < hi {
             let mid = (lo + hi) / 2
-            if kept.indices[Int(list[mid])] <= index { lo = mid + 1 } else { hi = mid }
+            if kept.index(Int(list[mid])) <= index { lo = mid + 1 } else { hi = mid }
         }
         return lo
     }
@@ -221,11 +220,11 @@ struct CausalChainPass {
                                          comm: comms[pid] ?? "", name: code < names.count ? names[code] : "?",
                                          inode: inode >= 0 ? inodes[inode] : nil, detail: columns.details[k]),
                          chain: columns.chains[k], position: columns.positions[k],
-                         anchor: kept.anchors[k] >= 0 ? (kept.anchors[k], kept.anchorPositions[k]) : nil,
+                         anchor: kept.anchor(k) >= 0 ? (kept.anchor(k), kept.anchorPositions[k]) : nil,
                          anchorUnknown: kept.anchorUnknown[k])
         var e = kept.firstEdge[k]
         while e >= 0 {
-            n.incoming.append(kept.edges[Int(e)])
+            n.incoming.append(kept.edge(Int(e), to: i))
             n.causeChains.append(kept.edgeCauseChains[Int(e)])
             n.edgeSequence.append(kept.edgeSequences[Int(e)])
             e = kept.edgeNext[Int(e)]
@@ -234,25 +233,43 @@ struct CausalChainPass {
     }
 }
 
-/// The events a pass keeps, as the graph's columns and their anchors (about 70 bytes an event), and the
-/// edges into them as lists.
+/// The events a pass keeps, as the graph's columns and their anchors (about 60 bytes an event), and the
+/// edges into them as lists. Stream indices are 32-bit, as the whole graph's
+/// node numbers (a pass stops at 2^31 events), and an edge keeps its cause
+/// and kind (its effect is the event it is listed under): a later pass keeps
+/// up to 2^20 events.
 struct KeptEvents {
-    var indices: [Int] = []
+    private var indices: [Int32] = []
     /// As the graph keeps them (`inodes`: the pass's inode codes).
     var nodes = NodeColumns()
     /// The task's previous anchor (-1: none) and its position.
-    var anchors: [Int] = []
-    var anchorPositions: [Int32] = []
+    private var anchors: [Int32] = []
+    private(set) var anchorPositions: [Int32] = []
     var anchorUnknown: [Bool] = []
     /// The first and last edge into each, -1 when none; each edge's next.
-    var firstEdge: [Int32] = []
-    var lastEdge: [Int32] = []
-    var edges: [Edge] = []
-    var edgeCauseChains: [Int32] = []
-    var edgeSequences: [Int] = []
-    var edgeNext: [Int32] = []
+    private(set) var firstEdge: [Int32] = []
+    private var lastEdge: [Int32] = []
+    private var edgeCauses: [Int32] = []
+    private var edgeKinds: [EdgeKind] = []
+    private(set) var edgeCauseChains: [Int32] = []
+    private(set) var edgeSequences: [Int] = []
+    private(set) var edgeNext: [Int32] = []
 
     var count: Int { indices.count }
+
+    /// The stream index of the event in slot `k`.
+    func index(_ k: Int) -> Int { Int(indices[k]) }
+
+    /// The previous anchor of the event in slot `k`; -1 when none.
+    func anchor(_ k: Int) -> Int { Int(anchors[k]) }
+
+    mutating func setAnchor(_ k: Int, to index: Int, position: Int32) {
+        anchors[k] = Int32(index)
+        anchorPositions[k] = position
+    }
+
+    /// Edge `id`, listed under the event of stream index `to`.
+    func edge(_ id: Int, to: Int) -> Edge { Edge(from: Int(edgeCauses[id]), to: to, kind: edgeKinds[id]) }
 
     mutating func reserve(_ n: Int) {
         indices.reserveCapacity(n)
@@ -263,9 +280,9 @@ struct KeptEvents {
 
     mutating func append(_ stamp: StreamStamp, name: UInt16, inode: Int32, detail: UInt64, chain: Int32, position: Int32,
                          anchor: (index: Int, position: Int32), anchorUnknown unknown: Bool) {
-        indices.append(stamp.index)
+        indices.append(Int32(stamp.index))
         nodes.append(stamp, name: name, inode: inode, detail: detail, chain: chain, position: position)
-        anchors.append(anchor.index)
+        anchors.append(Int32(anchor.index))
         anchorPositions.append(anchor.position)
         anchorUnknown.append(unknown)
         firstEdge.append(-1)
@@ -274,8 +291,9 @@ struct KeptEvents {
 
     /// Edge `e` into the event in slot `k`, after the ones found before it.
     mutating func addEdge(_ e: Edge, causeChain: Int32, sequence: Int, to k: Int) {
-        let id = Int32(edges.count)
-        edges.append(e)
+        let id = Int32(edgeCauses.count)
+        edgeCauses.append(Int32(e.from))
+        edgeKinds.append(e.kind)
         edgeCauseChains.append(causeChain)
         edgeSequences.append(sequence)
         edgeNext.append(-1)
