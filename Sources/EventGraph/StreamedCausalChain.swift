@@ -26,10 +26,10 @@ public enum StreamedCausalChain {
     /// needed event in later ones (the windows of one pass at most `keptLimit`).
     /// A later pass often needs one event: a task's previous anchor, which
     /// can lie a million events before the step that needs it, its own
-    /// causes close behind it. One window of 2^20 events (about 70 MB kept)
-    /// takes the search on where windows of 2^16 needed a pass for each
-    /// step or two: `why` of the middle event of a 9 M-event trace took
-    /// five passes so, two now.
+    /// causes close behind it. One window of 2^20 events (about 60 MB kept)
+    /// takes the search on where windows of 2^16 need a pass for each step
+    /// or two: `why` of the middle event of a 9 M-event trace takes two
+    /// passes with these windows, five with those.
     static let firstWindow = 1 << 18
     static let laterWindow = 1 << 20
     static let keptLimit = 1 << 20

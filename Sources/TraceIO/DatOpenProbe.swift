@@ -29,7 +29,6 @@ enum DatOpenProbe {
     /// A real file opens in well under a second; an open still running after
     /// this is stuck in a loop (here and in `DatOpenGuard`).
     static let limitSeconds: UInt32 = 60
-    private static let limitNanoseconds = UInt64(limitSeconds) * 1_000_000_000
 
     /// The refusals of a file libtracecmd crashed on or did not finish
     /// opening, as the probe and `DatOpenGuard` report them.
@@ -51,14 +50,15 @@ enum DatOpenProbe {
         /// with its own error), throws if it crashed or hung.
         func finish() throws {
             var status: Int32 = 0
-            let startedAt = Self.now()
+            let clock = ContinuousClock()
+            let startedAt = clock.now
             var pause: UInt64 = 50_000
             while true {
                 let r = waitpid(pid, &status, WNOHANG)
                 if r == pid { break }
                 if r < 0, errno != EINTR { return }
                 // Wall time: a sleep a signal cuts short must not count whole.
-                if Self.now() &- startedAt > limitNanoseconds {
+                if startedAt.duration(to: clock.now) > .seconds(limitSeconds) {
                     cancel()
                     throw hung(path)
                 }
@@ -73,12 +73,6 @@ enum DatOpenProbe {
                 throw TraceError.corrupt(path: path, reason: "libtracecmd fails on it (exit \(code) while opening: damaged trace.dat)")
             }
             throw crashed(path, signal: signalled)
-        }
-
-        private static func now() -> UInt64 {
-            var time = timespec()
-            clock_gettime(CLOCK_MONOTONIC, &time)
-            return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
         }
 
         /// Stops the child whose verdict is no longer needed (a check in
