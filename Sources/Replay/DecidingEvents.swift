@@ -137,6 +137,11 @@ extension ProfileReplay {
     /// Orders every pair of the finding and keeps the causal chains of its
     /// deciding events for the witness.
     mutating func judgeFinding(_ i: Int, _ judge: OrderJudge) {
+        if let taken = tape.taken(findings[i], at: now.index) {
+            findings[i] = taken
+            tape.record(taken, at: now.index)
+            return
+        }
         var f = findings[i]
         for j in f.obligations.indices {
             guard let a = f.obligations[j].before, let b = f.obligations[j].after else { continue }
@@ -166,6 +171,7 @@ extension ProfileReplay {
         f.causes = causes
         f.judged = true
         findings[i] = f
+        tape.record(f, at: now.index)
     }
 
     func role(of s: Stamp, in f: PendingFinding) -> String {

@@ -1,3 +1,4 @@
+import EventGraph
 import WritebackModel
 
 /// Several profiles replayed as one while the trace gives them no reason to
@@ -14,9 +15,15 @@ import WritebackModel
 /// its old group disagreed on before that event, so it comes to the event
 /// in the state the group had, and from there goes its own way.
 ///
-/// Why: `diff --all-profiles` replays nine profiles; on a healthy trace of
-/// a recent kernel the newest four read the same answer from every trait
-/// their events ask, and replaying them once is four times cheaper.
+/// `check` of a trace that names no kernel judges the groups' findings
+/// against one happens-before window and prunes whole groups
+/// (`Replay.runGroupedCheck`); a class that leaves takes its group's
+/// judgements since the checkpoint again (`JudgementTape`).
+///
+/// Why: `diff --all-profiles` replays nine profiles, and `check` of a text
+/// trace as many; on a healthy trace of a recent kernel the newest four
+/// read the same answer from every trait their events ask, and replaying
+/// them once is four times cheaper.
 struct ProfileGroups {
     /// One replay, and the profiles it stands for.
     struct Group {
@@ -37,6 +44,12 @@ struct ProfileGroups {
             dispatcher = start
             dispatcher.replays[0].rebase(onto: members[0], log: disagreement.isEmpty ? nil : log)
             checkpoint = start
+        }
+
+        /// `check`: this group's replay records its judgements while its
+        /// members may part (`JudgementTape`).
+        mutating func keepsJudgements() {
+            dispatcher.replays[0].tape.isOn = !disagreement.isEmpty
         }
 
         /// Applies `event`; returns the classes of members that must leave
@@ -69,16 +82,39 @@ struct ProfileGroups {
     /// The batches of events since the last checkpoint (kept whole: an
     /// event copied out of its batch costs a retain of each array in it).
     private var since: [[PreparedEvent]] = []
-
     /// Batches between checkpoints: a class that leaves its group replays
     /// at most this many again, and a checkpoint costs a copy of what
     /// changes after it.
+    let checkpointBatches: Int
     static let checkpointBatches = 16
+    /// `check`: the happens-before window the groups judge their findings
+    /// against, fed each event once before any group applies it (the
+    /// groups' dispatchers keep none); nil when findings are not judged.
+    private(set) var window: HappensBeforeWindow?
+    private let reliability: TraceReliability?
+    /// `check`: every this many events, only the groups whose replay fits
+    /// best so far go on (`ReplayDispatcher.pruneProfiles`).
+    let pruneEvery: Int?
+    /// The profiles pruned: divergences when dropped, at which event count.
+    private(set) var pruned: [(profile: KernelProfile, divergences: Int, atEvent: Int)] = []
+    /// The profiles as given: the order of pruning and of best fit.
+    let profiles: [KernelProfile]
+    /// Judgements classes took again from the group they left (`JudgementTape`).
+    private(set) var judgementsRetaken = 0
 
     /// `start`: a dispatcher holding one replay, under any of `profiles`,
-    /// before the first event.
-    init(_ profiles: [KernelProfile], start: ReplayDispatcher) {
+    /// before the first event. `judging`: the window and the trace's
+    /// reliability to judge findings with (`start` must not judge them itself).
+    init(_ profiles: [KernelProfile], start: ReplayDispatcher, judging: (HappensBeforeWindow, TraceReliability)? = nil,
+         pruneEvery: Int? = nil, checkpointBatches: Int = Self.checkpointBatches) {
+        precondition(judging == nil || !start.judgesFindings, "the groups' window judges their findings")
+        self.profiles = profiles
+        window = judging?.0
+        reliability = judging?.1
+        self.pruneEvery = pruneEvery
+        self.checkpointBatches = checkpointBatches
         groups = profiles.isEmpty ? [] : [Group(profiles, from: start)]
+        if judging != nil, !groups.isEmpty { groups[0].keepsJudgements() }
     }
 
     /// Whether a group may still part: its members differ in some trait.
@@ -95,30 +131,73 @@ struct ProfileGroups {
                 // passed from the buffer, it was copied for each, since
                 // a group's step could write where the buffer points.
                 let event = events[e]
+                window?.add(event.stamp.stream, tag: event.stamp.name.id, edges: event.edges)
                 for g in groups.indices {
-                    for members in groups[g].apply(event) {
-                        groups += caughtUp(members, from: groups[g].checkpoint, through: e)
+                    let parting = groups[g].apply(event)
+                    if let judge = judge(groups[g]) { groups[g].dispatcher.judgeWaiting(judge) }
+                    for members in parting {
+                        let judged = groups[g].dispatcher.replays[0].tape.recorded
+                        let joining = caughtUp(members, from: groups[g].checkpoint, through: e,
+                                               judged: (judged, before: event.stamp.index))
+                        judgementsRetaken += joining.map { $0.dispatcher.replays[0].tape.retaken }.reduce(0, +)
+                        groups += joining
                     }
                 }
+                if let every = pruneEvery, event.stamp.index % every == every - 1 { prune(atEvent: event.stamp.index + 1) }
             }
         }
-        if keeps && (since.count == Self.checkpointBatches || !mayPart) {
+        if keeps && (since.count == checkpointBatches || !mayPart) {
             // Only a group that may part needs its checkpoint: a copy
             // costs what the group changes after it.
-            for g in groups.indices where !groups[g].disagreement.isEmpty { groups[g].checkpoint = groups[g].dispatcher }
+            for g in groups.indices where !groups[g].disagreement.isEmpty {
+                groups[g].checkpoint = groups[g].dispatcher
+                groups[g].dispatcher.replays[0].tape.clear()
+            }
             since.removeAll(keepingCapacity: true)
         }
+    }
+
+    /// `check`: what judges the group's findings that wait, if any do, now
+    /// that it applied an event (a copy of the window: only then).
+    private func judge(_ group: Group) -> OrderJudge? {
+        guard let reliability, group.dispatcher.replays[0].waitingFindings, let window else { return nil }
+        return OrderJudge(window: window, reliability: reliability)
+    }
+
+    /// Keeps only the groups whose replay ranks first among the profiles'
+    /// so far, as `ReplayDispatcher.pruneProfiles` does with one replay each.
+    private mutating func prune(atEvent events: Int) {
+        let members = profiles.compactMap { p in groups.first { $0.members.contains(p) }.map { (p, $0.dispatcher.replays[0]) } }
+        guard members.count > 1,
+              let best = ProfileSelection.ranked(members, conformance: { $0.1.conformance.overall },
+                                                 divergences: { $0.1.divergenceCount }).first?.1 else { return }
+        func leads(_ r: ProfileReplay) -> Bool {
+            r.conformance.overall == best.conformance.overall && r.divergenceCount == best.divergenceCount
+        }
+        pruned += members.filter { !leads($0.1) }.map { ($0.0, $0.1.divergenceCount, events) }
+        groups.removeAll { !leads($0.dispatcher.replays[0]) }
     }
 
     /// A group of `members` from `checkpoint` through the events since, up
     /// to the one of index `last` in the newest batch, and the groups that
     /// leave it on the way.
-    private func caughtUp(_ members: [KernelProfile], from checkpoint: ReplayDispatcher, through last: Int) -> [Group] {
+    /// `judged`: the findings the group left judged since the checkpoint
+    /// (`check`), taken again at the events before the one the class left at.
+    private func caughtUp(_ members: [KernelProfile], from checkpoint: ReplayDispatcher, through last: Int,
+                          judged: (findings: [(event: Int, finding: PendingFinding)], before: Int)) -> [Group] {
         var group = Group(members, from: checkpoint)
+        if window != nil {
+            group.keepsJudgements()
+            group.dispatcher.replays[0].tape.replay(judged.findings, before: judged.before)
+        }
         var parted: [Group] = []
         for (b, batch) in since.enumerated() {
             for e in batch.indices where b < since.count - 1 || e <= last {
-                for leaving in group.apply(batch[e]) { parted += caughtUp(leaving, from: checkpoint, through: last) }
+                let parting = group.apply(batch[e])
+                if let judge = judge(group) { group.dispatcher.judgeWaiting(judge) }
+                for leaving in parting {
+                    parted += caughtUp(leaving, from: checkpoint, through: last, judged: judged)
+                }
             }
         }
         return [group] + parted

@@ -136,6 +136,8 @@ struct ProfileReplay {
     var findings: [PendingFinding] = []
     /// Some finding still waits for an event (`resolvePending` after each event).
     var waitingFindings = false
+    /// Judgements since the group's checkpoint (`check` in profile groups).
+    var tape = JudgementTape()
     /// The deciding events of io_ends and folios the model still tracks.
     var ioEndEvents = InodeScopedTable<IoEndRef, IoEndEvents>()
     var writebackStarted = InodeScopedTable<FolioRef, Stamp>()
@@ -209,6 +211,8 @@ struct ProfileReplay {
     /// it reads from now on in `log`.
     mutating func rebase(onto profile: KernelProfile, log: TraitLog?) {
         model = WritebackModel(profile: profile, log: log)
+        // Only a replay that may still part keeps its judgements.
+        if log == nil { tape = JudgementTape() }
     }
     /// What the replay reads of its profile's behaviour.
     var traits: KernelTraits { model.traits }

@@ -63,9 +63,11 @@ public enum Replay {
         let meta = reader.metadata
         let stable = options.stableWrites || meta.recording["stable_writes"] == "1"
         let (profiles, given) = ProfileSelection.candidates(requested: options.profile, metadata: meta)
-        let dispatcher = try run(
-            reader, replays: profiles.map { ProfileReplay(profile: $0, stableWrites: stable, historyInode: options.historyIno) },
-            crossCPUBound: options.crossCPUBound, pruneEvery: pruneInterval)
+        let dispatcher = profiles.count > 1
+            ? try runGroupedCheck(reader, profiles: profiles, stableWrites: stable, historyInode: options.historyIno,
+                                  crossCPUBound: options.crossCPUBound, pruneEvery: pruneInterval)
+            : try run(reader, replays: profiles.map { ProfileReplay(profile: $0, stableWrites: stable, historyInode: options.historyIno) },
+                      crossCPUBound: options.crossCPUBound, pruneEvery: pruneInterval)
         var result = finish(dispatcher, trace: reader.path, given: given, options: options, metadata: meta)
         result.damagedEvents = reader.damagedEvents
         return result

@@ -121,9 +121,15 @@ struct ReplayDispatcher {
         case .jbd2, .sched: break
         }
         if judgesFindings, replays.contains(where: \.waitingFindings) {
-            let judge = OrderJudge(window: happensBefore, reliability: reliability)
-            for i in replays.indices where replays[i].waitingFindings { replays[i].resolvePending(judge) }
+            judgeWaiting(OrderJudge(window: happensBefore, reliability: reliability))
         }
+    }
+
+    /// The findings that wait learn of the event just applied, judged by
+    /// `judge` (this dispatcher's window, or the one the profile groups of
+    /// a `check` share).
+    mutating func judgeWaiting(_ judge: OrderJudge) {
+        for i in replays.indices where replays[i].waitingFindings { replays[i].resolvePending(judge) }
     }
 
     /// The end of the trace: findings still waiting for an event are judged

@@ -106,23 +106,24 @@ extension Replay {
 
 extension Replay {
     /// Reads `reader`, binds each event on the calling thread (`bind`) and
-    /// hands the bound events on in batches of `splitBatch`, the last one
+    /// hands the bound events on in batches of `size` events, the last one
     /// too, also when the reader fails (its error is rethrown after).
     /// Returns the front end as it ended.
-    private static func bindInBatches(_ reader: some TraceReader, front: ReplayFrontEnd, through: Int?,
-                                      bind: (inout DecodedEvent) -> PreparedEvent,
-                                      handOver: ([PreparedEvent]) -> Void) throws -> ReplayFrontEnd {
+    static func bindInBatches(_ reader: some TraceReader, front: ReplayFrontEnd, through: Int?,
+                              batch size: Int = splitBatch,
+                              bind: (inout DecodedEvent) -> PreparedEvent,
+                              handOver: ([PreparedEvent]) -> Void) throws -> ReplayFrontEnd {
         var batch: [PreparedEvent] = []
-        batch.reserveCapacity(splitBatch)
+        batch.reserveCapacity(size)
         defer { handOver(batch) }
         return try ReplayPipeline.run(
             reader, options: ReadOptions(fields: ReplayFrontEnd.fields, keepRawText: false),
             front: front, through: through) { decoded in
             batch.append(bind(&decoded))
-            if batch.count == splitBatch {
+            if batch.count == size {
                 handOver(batch)
                 batch = []
-                batch.reserveCapacity(splitBatch)
+                batch.reserveCapacity(size)
             }
         }
     }
