@@ -52,16 +52,19 @@ struct ProfileGroups {
             dispatcher.replays[0].tape.isOn = !disagreement.isEmpty
         }
 
-        /// Applies `event`; returns the classes of members that must leave
-        /// (their answer to a trait the event read differs from the first
-        /// member's), and keeps the rest.
-        mutating func apply(_ event: PreparedEvent) -> [[KernelProfile]] {
-            guard !disagreement.isEmpty else {
-                dispatcher.apply(event)
-                return []
-            }
-            log.read = []
+        /// Applies `event`, noting the traits it reads; `parting` then
+        /// tells who leaves. Between the two, `check` judges the findings
+        /// that wait, so that a trait a judgement reads counts too.
+        mutating func applyNoting(_ event: PreparedEvent) {
+            if !disagreement.isEmpty { log.read = [] }
             dispatcher.apply(event)
+        }
+
+        /// The classes of members that must leave after the event applied
+        /// (`applyNoting`): their answer to a trait it read differs from the
+        /// first member's. Keeps the rest.
+        mutating func parting() -> [[KernelProfile]] {
+            guard !disagreement.isEmpty else { return [] }
             let read = log.read.intersection(disagreement)
             guard !read.isEmpty else { return [] }
             let first = members[0]
@@ -133,8 +136,9 @@ struct ProfileGroups {
                 let event = events[e]
                 window?.add(event.stamp.stream, tag: event.stamp.name.id, edges: event.edges)
                 for g in groups.indices {
-                    let parting = groups[g].apply(event)
+                    groups[g].applyNoting(event)
                     if let judge = judge(groups[g]) { groups[g].dispatcher.judgeWaiting(judge) }
+                    let parting = groups[g].parting()
                     for members in parting {
                         let judged = groups[g].dispatcher.replays[0].tape.recorded
                         let joining = caughtUp(members, from: groups[g].checkpoint, through: e,
@@ -193,8 +197,9 @@ struct ProfileGroups {
         var parted: [Group] = []
         for (b, batch) in since.enumerated() {
             for e in batch.indices where b < since.count - 1 || e <= last {
-                let parting = group.apply(batch[e])
+                group.applyNoting(batch[e])
                 if let judge = judge(group) { group.dispatcher.judgeWaiting(judge) }
+                let parting = group.parting()
                 for leaving in parting {
                     parted += caughtUp(leaving, from: checkpoint, through: last, judged: judged)
                 }
