@@ -26,11 +26,13 @@ extension Replay {
                                     checkpointBatches: checkpointBatches).dispatcher
     }
 
-    /// The same, with how many judgements leaving classes took again from
-    /// their group (`JudgementTape`; tests).
+    /// The same, with the groups the profiles still in the running ended
+    /// in and how many judgements leaving classes took again from their
+    /// group (`JudgementTape`; tests).
     static func runGroupedCheckCounting(_ reader: some TraceReader, profiles: [KernelProfile], stableWrites: Bool,
                                         historyInode: UInt64?, crossCPUBound: UInt64, pruneEvery: Int, batch: Int,
-                                        checkpointBatches: Int) throws -> (dispatcher: ReplayDispatcher, retaken: Int) {
+                                        checkpointBatches: Int) throws
+        -> (dispatcher: ReplayDispatcher, groups: [[KernelProfile]], retaken: Int) {
         let reliability = TraceReliability(metadata: reader.metadata, crossCPUBound: crossCPUBound)
         var binding = ReplayDispatcher(replays: [], reliability: reliability, metadata: reader.metadata)
         var start = ReplayDispatcher(replays: profiles.prefix(1).map {
@@ -47,6 +49,6 @@ extension Replay {
         binding.happensBefore = groups.window!
         binding.replays = groups.groups.replays(in: profiles)
         binding.pruned = groups.pruned
-        return (binding, groups.judgementsRetaken)
+        return (binding, groups.groups.map(\.members), groups.judgementsRetaken)
     }
 }

@@ -28,6 +28,13 @@ struct JudgementTape {
         recorded.removeAll()
     }
 
+    /// The group's members agree in every trait now and never part: no
+    /// more recording. Judgements still to be taken again stay.
+    mutating func stopRecording() {
+        isOn = false
+        recorded = []
+    }
+
     /// Takes `judgements` again at the events before `event`.
     mutating func replay(_ judgements: [(event: Int, finding: PendingFinding)], before event: Int) {
         recorded = []

@@ -211,8 +211,8 @@ struct ProfileReplay {
     /// it reads from now on in `log`.
     mutating func rebase(onto profile: KernelProfile, log: TraitLog?) {
         model = WritebackModel(profile: profile, log: log)
-        // Only a replay that may still part keeps its judgements.
-        if log == nil { tape = JudgementTape() }
+        // Only a replay that may still part records its judgements.
+        if log == nil { tape.stopRecording() }
     }
     /// What the replay reads of its profile's behaviour.
     var traits: KernelTraits { model.traits }
