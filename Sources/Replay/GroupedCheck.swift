@@ -10,7 +10,9 @@ extension Replay {
     /// fits so far going on (`ReplayDispatcher.pruneProfiles`). Returns a
     /// dispatcher with a replay per profile still in the running, in the
     /// order given, the window, and the profiles pruned — what replaying
-    /// each profile on its own in one dispatcher gives.
+    /// each profile on its own in one dispatcher gives — with the groups
+    /// those profiles ended in and how many judgements leaving classes took
+    /// again from their group (`JudgementTape`; tests).
     ///
     /// Why: text traces (`trace-cmd report` output, tracefs `trace`) carry
     /// no kernel release. On a healthy trace of a recent kernel five
@@ -19,19 +21,7 @@ extension Replay {
     /// model on the thread that also binds, where two do.
     static func runGroupedCheck(_ reader: some TraceReader, profiles: [KernelProfile], stableWrites: Bool,
                                 historyInode: UInt64?, crossCPUBound: UInt64, pruneEvery: Int,
-                                batch: Int = splitBatch,
-                                checkpointBatches: Int = ProfileGroups.checkpointBatches) throws -> ReplayDispatcher {
-        try runGroupedCheckCounting(reader, profiles: profiles, stableWrites: stableWrites, historyInode: historyInode,
-                                    crossCPUBound: crossCPUBound, pruneEvery: pruneEvery, batch: batch,
-                                    checkpointBatches: checkpointBatches).dispatcher
-    }
-
-    /// The same, with the groups the profiles still in the running ended
-    /// in and how many judgements leaving classes took again from their
-    /// group (`JudgementTape`; tests).
-    static func runGroupedCheckCounting(_ reader: some TraceReader, profiles: [KernelProfile], stableWrites: Bool,
-                                        historyInode: UInt64?, crossCPUBound: UInt64, pruneEvery: Int, batch: Int,
-                                        checkpointBatches: Int) throws
+                                batch: Int = splitBatch, checkpointBatches: Int = ProfileGroups.checkpointBatches) throws
         -> (dispatcher: ReplayDispatcher, groups: [[KernelProfile]], retaken: Int) {
         let reliability = TraceReliability(metadata: reader.metadata, crossCPUBound: crossCPUBound)
         var binding = ReplayDispatcher(replays: [], reliability: reliability, metadata: reader.metadata)

@@ -172,14 +172,9 @@ struct ProfileGroups {
     /// so far, as `ReplayDispatcher.pruneProfiles` does with one replay each.
     private mutating func prune(atEvent events: Int) {
         let members = profiles.compactMap { p in groups.first { $0.members.contains(p) }.map { (p, $0.dispatcher.replays[0]) } }
-        guard members.count > 1,
-              let best = ProfileSelection.ranked(members, conformance: { $0.1.conformance.overall },
-                                                 divergences: { $0.1.divergenceCount }).first?.1 else { return }
-        func leads(_ r: ProfileReplay) -> Bool {
-            r.conformance.overall == best.conformance.overall && r.divergenceCount == best.divergenceCount
-        }
-        pruned += members.filter { !leads($0.1) }.map { ($0.0, $0.1.divergenceCount, events) }
-        groups.removeAll { !leads($0.dispatcher.replays[0]) }
+        guard members.count > 1, let best = ProfileSelection.ranked(members.map(\.1)).first else { return }
+        pruned += members.filter { !ProfileSelection.fitsAsWell($0.1, as: best) }.map { ($0.0, $0.1.divergenceCount, events) }
+        groups.removeAll { !ProfileSelection.fitsAsWell($0.dispatcher.replays[0], as: best) }
     }
 
     /// A group of `members` from `checkpoint` through the events since, up

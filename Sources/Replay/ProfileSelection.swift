@@ -66,6 +66,11 @@ enum ProfileSelection {
         ranked(replays, conformance: { $0.conformance.overall }, divergences: \.divergenceCount)
     }
 
+    /// Whether `r` fits the trace as well as `best`: early pruning keeps it.
+    static func fitsAsWell(_ r: ProfileReplay, as best: ProfileReplay) -> Bool {
+        r.conformance.overall == best.conformance.overall && r.divergenceCount == best.divergenceCount
+    }
+
     /// `check`'s best fit over its replays, and why.
     static func bestFit(_ replays: [ProfileReplay]) -> (KernelProfile, String) {
         let order = ranked(replays)

@@ -65,7 +65,7 @@ public enum Replay {
         let (profiles, given) = ProfileSelection.candidates(requested: options.profile, metadata: meta)
         let dispatcher = profiles.count > 1
             ? try runGroupedCheck(reader, profiles: profiles, stableWrites: stable, historyInode: options.historyIno,
-                                  crossCPUBound: options.crossCPUBound, pruneEvery: pruneInterval)
+                                  crossCPUBound: options.crossCPUBound, pruneEvery: pruneInterval).dispatcher
             : try run(reader, replays: profiles.map { ProfileReplay(profile: $0, stableWrites: stable, historyInode: options.historyIno) },
                       crossCPUBound: options.crossCPUBound, pruneEvery: pruneInterval)
         var result = finish(dispatcher, trace: reader.path, given: given, options: options, metadata: meta)

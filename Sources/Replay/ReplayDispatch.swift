@@ -327,10 +327,7 @@ extension ReplayDispatcher {
     /// Keeps only the replays that rank first so far (best fit, `ProfileSelection.ranked`).
     mutating func pruneProfiles(atEvent events: Int) {
         guard replays.count > 1, let best = ProfileSelection.ranked(replays).first else { return }
-        func leads(_ r: ProfileReplay) -> Bool {
-            r.conformance.overall == best.conformance.overall && r.divergenceCount == best.divergenceCount
-        }
-        pruned += replays.filter { !leads($0) }.map { ($0.profile, $0.divergenceCount, events) }
-        replays = replays.filter(leads)
+        pruned += replays.filter { !ProfileSelection.fitsAsWell($0, as: best) }.map { ($0.profile, $0.divergenceCount, events) }
+        replays = replays.filter { ProfileSelection.fitsAsWell($0, as: best) }
     }
 }

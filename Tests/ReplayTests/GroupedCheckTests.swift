@@ -61,7 +61,7 @@ import TraceIO
                         checkpointBatches: Int = ProfileGroups.checkpointBatches) throws -> ReplayDispatcher {
         try Replay.runGroupedCheck(reader, profiles: KernelProfile.newestFirst, stableWrites: stable(reader),
                                    historyInode: nil, crossCPUBound: 100_000, pruneEvery: pruneEvery,
-                                   batch: batch, checkpointBatches: checkpointBatches)
+                                   batch: batch, checkpointBatches: checkpointBatches).dispatcher
     }
 
     @Test(arguments: traces)
@@ -98,9 +98,9 @@ import TraceIO
         #expect(report.choice.profile == .ext4_6_x)
         #expect(report.choice.divergences.keys.count == KernelProfile.allCases.count)
         let again = try TraceFile.open(path: path)
-        let (_, groups, _) = try Replay.runGroupedCheckCounting(
+        let (_, groups, _) = try Replay.runGroupedCheck(
             again, profiles: KernelProfile.newestFirst, stableWrites: false, historyInode: nil, crossCPUBound: 100_000,
-            pruneEvery: Replay.pruneInterval, batch: Replay.splitBatch, checkpointBatches: ProfileGroups.checkpointBatches)
+            pruneEvery: Replay.pruneInterval)
         #expect(groups.contains([.ext4_6_x, .ext4_6_15, .ext4_6_12, .ext4_5_10]))
         #expect(groups.count < KernelProfile.allCases.count)
     }
@@ -155,7 +155,7 @@ extension GroupedCheckTests {
         defer { try? FileManager.default.removeItem(atPath: path) }
         for checkpoints in [ProfileGroups.checkpointBatches, 1 << 30] {
             let a = try TraceFile.open(path: path), b = try TraceFile.open(path: path)
-            let (grouped, _, retaken) = try Replay.runGroupedCheckCounting(
+            let (grouped, _, retaken) = try Replay.runGroupedCheck(
                 a, profiles: KernelProfile.newestFirst, stableWrites: false, historyInode: nil, crossCPUBound: 100_000,
                 pruneEvery: Replay.pruneInterval, batch: 64, checkpointBatches: checkpoints)
             let alone = try Self.alone(b, pruneEvery: Replay.pruneInterval)
