@@ -196,9 +196,9 @@ extension TraceEmitter {
         for run in inode.extents.states(in: s.blocks(of: f)) where run.state != .written {
             let r = run.range
             let delayed = run.state == .hole
-            let unwritten = !delayed || sb.dioreadNolock
+            let unwritten = !delayed || model.dioreadNolock(sb)
             let flags = delayed
-                ? (sb.dioreadNolock ? "CREATE|UNWRIT|DELALLOC|PRE_IO|METADATA_NOFAIL|IO_SUBMIT|EX_NOCACHE" : "CREATE|DELALLOC|METADATA_NOFAIL|IO_SUBMIT|EX_NOCACHE")
+                ? (model.dioreadNolock(sb) ? "CREATE|UNWRIT|DELALLOC|PRE_IO|METADATA_NOFAIL|IO_SUBMIT|EX_NOCACHE" : "CREATE|DELALLOC|METADATA_NOFAIL|IO_SUBMIT|EX_NOCACHE")
                 : "CREATE|UNWRIT|PRE_IO|METADATA_NOFAIL|IO_SUBMIT|EX_NOCACHE"
             out.add(c, "ext4_da_write_pages_extent", id + " lblk \(r.lblk) len \(r.len) flags \(delayed ? "0x100" : "U")")
             out.add(c, "ext4_ext_map_blocks_enter", id + " lblk \(r.lblk) len \(r.len) flags \(flags)")

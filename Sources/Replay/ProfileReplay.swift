@@ -418,7 +418,9 @@ struct ProfileReplay {
 
     mutating func mount(_ dev: DeviceNumber) {
         guard state.superblocks[dev] == nil else { return }
-        state.mount(dev, SuperblockState(defaultsOf: traits, stableWrites: stableWrites))
+        // The default mount options but dioread_nolock's, which the model
+        // reads from the profile where a step needs it (`SuperblockState.dioreadNolock`).
+        state.mount(dev, SuperblockState(stableWrites: stableWrites, dioreadNolock: nil))
     }
 
     /// Makes sure the inode exists: an inode seen first mid-trace existed

@@ -15,7 +15,14 @@ public struct SuperblockState: Hashable, Sendable {
     /// integrity): `/sys/block/*/queue/stable_writes`.
     public var stableWrites: Bool
     /// Mount option: allocation during writeback creates unwritten extents.
-    public var dioreadNolock: Bool
+    /// nil: the trace has not shown it yet, and the profile's default holds
+    /// (`WritebackModel.dioreadNolock(_:)` reads it where a step needs it).
+    /// Why not the default at mount: a replay that stands for several
+    /// profiles parts them when a step reads a trait on which they disagree
+    /// (`TraitLog`); read at mount, this one parted 3.11 from 5.6 and later
+    /// on every trace, though a trace of dioread_nolock shows its first
+    /// unwritten mapping before any step allocates.
+    public var dioreadNolock: Bool?
     /// Mount option data_err=abort (6.x defers FAILED io_ends only with it).
     public var dataErrAbort: Bool
     /// Blocks per folio (page size / block size; 1 for 4k blocks).
@@ -37,7 +44,7 @@ public struct SuperblockState: Hashable, Sendable {
         self.init(defaultsOf: KernelTraits(profile), stableWrites: stableWrites, blocksPerFolio: blocksPerFolio)
     }
 
-    public init(stableWrites: Bool = false, dioreadNolock: Bool = true,
+    public init(stableWrites: Bool = false, dioreadNolock: Bool? = true,
                 dataErrAbort: Bool = false, blocksPerFolio: UInt64 = 1, ioErrorsPossible: Bool = false) {
         self.ioErrorsPossible = ioErrorsPossible
         self.stableWrites = stableWrites

@@ -218,7 +218,7 @@ extension WritebackModel {
 
     private func mapped(_ inode: InodeRef, _ range: BlockRange, unwritten: Bool, _ s: inout ModelState) {
         guard let i = s.inodes[inode] else { return }
-        let allocatesUnwritten = s.superblocks[inode.dev]?.dioreadNolock ?? false
+        let allocatesUnwritten = s.superblocks[inode.dev].map(dioreadNolock) ?? false
         for run in i.extents.states(in: range) {
             switch (run.state, unwritten) {
             case (.written, true): s.inodes[inode]!.extents.set(run.range, to: .unwritten)

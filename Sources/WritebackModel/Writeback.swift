@@ -130,7 +130,7 @@ extension WritebackModel {
         for run in s.inodes[folio.inode]!.extents.states(in: blocks) {
             switch run.state {
             case .hole:
-                let allocated: ExtentState = sb.dioreadNolock ? .unwritten : .written
+                let allocated: ExtentState = dioreadNolock(sb) ? .unwritten : .written
                 s.inodes[folio.inode]!.extents.set(run.range, to: allocated)
                 if allocated == .unwritten { unwritten.append(run.range) }
             case .unwritten:

@@ -21,6 +21,14 @@ public struct WritebackModel: Hashable, Sendable {
         traits = KernelTraits(profile, log: log)
     }
 
+    /// Whether allocation during writeback creates unwritten extents on
+    /// `sb`: what the trace showed, else the profile's default (read only
+    /// here, so that a replay of several profiles reads it only where a
+    /// step depends on it).
+    public func dioreadNolock(_ sb: SuperblockState) -> Bool {
+        sb.dioreadNolock ?? traits.dioreadNolockByDefault
+    }
+
     /// Applies `transition` if it is enabled, and checks every rule on the
     /// before/after pair.
     public func apply(_ transition: Transition, to state: ModelState) throws(NotEnabled) -> Step {
