@@ -109,7 +109,8 @@ extension WritebackModel {
         s.updateIoEnd(ioRef) { $0.phase = .queued }
         if traits.workPerInode {
             if wasEmpty { s.inodes[inode]!.rsvWorkQueued = true }
-        } else if !traits.queuesWorkOnlyWhenListEmpty || wasEmpty {
+        } else if wasEmpty || !traits.queuesWorkOnlyWhenListEmpty {
+            // (The trait only where it decides: see `KernelTraits`.)
             s.updateIoEnd(ioRef) { $0.workQueued = true }
         }
     }

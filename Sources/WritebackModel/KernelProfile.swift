@@ -239,7 +239,10 @@ public final class TraitLog: @unchecked Sendable {
 
 /// What the model and the replay read of a profile: every behaviour in
 /// which profiles differ is one of these properties (the profile's own are
-/// private to this file), so that a `TraitLog` sees each one read.
+/// private to this file), so that a `TraitLog` sees each one read. Read a
+/// trait only where its answer decides the step (the state's condition
+/// first, then the trait): a read that decides nothing still parts a
+/// replay standing for profiles that differ in it.
 public struct KernelTraits: Hashable, Sendable {
     private let profile: KernelProfile
     private let log: TraitLog?

@@ -218,12 +218,15 @@ extension WritebackModel {
 
     private func mapped(_ inode: InodeRef, _ range: BlockRange, unwritten: Bool, _ s: inout ModelState) {
         guard let i = s.inodes[inode] else { return }
-        let allocatesUnwritten = s.superblocks[inode.dev].map(dioreadNolock) ?? false
         for run in i.extents.states(in: range) {
             switch (run.state, unwritten) {
             case (.written, true): s.inodes[inode]!.extents.set(run.range, to: .unwritten)
             case (.hole, false): s.inodes[inode]!.extents.set(run.range, to: .written)
-            case (.hole, true) where !allocatesUnwritten: s.inodes[inode]!.extents.set(run.range, to: .unwritten)
+            // The mount's dioread_nolock only here, where it decides: read
+            // for every mapping, a profile's default would part a replay
+            // standing for profiles that differ in it (`SuperblockState.dioreadNolock`).
+            case (.hole, true) where !(s.superblocks[inode.dev].map(dioreadNolock) ?? false):
+                s.inodes[inode]!.extents.set(run.range, to: .unwritten)
             default: break
             }
         }

@@ -74,33 +74,20 @@ import TraceIO
         #expect(!groups.contains { $0.contains(.ext4_3_11) && $0.contains(.ext4_3_7) })
     }
 
-    /// The same writes with the mapping events left out (a recording that
-    /// did not enable `ext4_da_write_pages_extent` and
-    /// `ext4_ext_map_blocks_exit`): writeback allocates blocks the trace
-    /// never showed mapped, so the model needs the mount's dioread_nolock
-    /// and takes each profile's default, off before 5.6: 3.11 parts from the
-    /// newer profiles there, and each still gets its own replay's result.
-    @Test func theDefaultMountOptionPartsWhereAStepNeedsIt() throws {
-        let text = try String(contentsOfFile: Paths.trace("diff/diff_default_a.txt"), encoding: .utf8)
-        let kept = text.split(separator: "\n", omittingEmptySubsequences: false).filter {
-            !$0.contains("ext4_da_write_pages_extent:") && !$0.contains("ext4_ext_map_blocks_exit:")
-        }
-        #expect(kept.count < text.split(separator: "\n", omittingEmptySubsequences: false).count)
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("unmapped-\(getpid()).txt").path
-        try kept.joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(atPath: path) }
+    /// A mount with dioread_lock: writeback maps written blocks, and the
+    /// trace shows each mapping before the folio is written, so no step
+    /// needs the mount's default, in which 3.11 and the newer profiles
+    /// differ: the five stay one replay, each with its own replay's result
+    /// (`DioreadNolockDefaultTests`: where a step needs it, it is read).
+    @Test func aDioreadLockMountKeepsTheNewestOneReplay() throws {
+        let path = Paths.trace("diff/diff_dioread_lock.dat")
         let profiles = KernelProfile.newestFirst
         let (grouped, groups) = try Replay.runGrouped(Self.open(path), profiles: profiles, stableWrites: false)
-        #expect(groups.contains { $0.contains(.ext4_6_x) && !$0.contains(.ext4_3_11) })
+        #expect(groups.contains([.ext4_6_x, .ext4_6_15, .ext4_6_12, .ext4_5_10, .ext4_3_11]))
         let alone = try Replay.runSplit(Self.open(path), replays: profiles.map {
             ProfileReplay(profile: $0, stableWrites: false, historyInode: nil)
         })
         #expect(grouped.replays.map(Outcome.init) == alone.replays.map(Outcome.init))
-
-        // The whole recording shows the mapping first: one replay for the five.
-        let (_, whole) = try Replay.runGrouped(Self.open(Paths.trace("diff/diff_default_a.txt")), profiles: profiles,
-                                               stableWrites: false)
-        #expect(whole.contains { $0.contains(.ext4_6_x) && $0.contains(.ext4_3_11) })
     }
 
     /// A write that failed under dm-error on 6.12: the worker's and the
