@@ -144,7 +144,7 @@ extension WritebackModel {
         let taken = drainList(inode, &s)
         for io in taken {
             convertUnwritten(io, &s)
-            if traits.workerDrainsWholeList && s.ioEnd(io)?.workQueued != true { releaseIoEnd(io, &s) }
+            if s.ioEnd(io)?.workQueued != true && traits.workerDrainsWholeList { releaseIoEnd(io, &s) }
         }
     }
 

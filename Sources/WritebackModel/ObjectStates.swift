@@ -17,11 +17,11 @@ public struct SuperblockState: Hashable, Sendable {
     /// Mount option: allocation during writeback creates unwritten extents.
     /// nil: the trace has not shown it yet, and the profile's default holds
     /// (`WritebackModel.dioreadNolock(_:)` reads it where a step needs it).
-    /// Why not the default at mount: a replay that stands for several
-    /// profiles parts them when a step reads a trait on which they disagree
-    /// (`TraitLog`); read at mount, this one parted 3.11 from 5.6 and later
-    /// on every trace, though a trace of dioread_nolock shows its first
-    /// unwritten mapping before any step allocates.
+    /// Why not the default at the mount: that read is one on which 3.11 and
+    /// the profiles from 5.6 on disagree, and a replay standing for several
+    /// profiles parts them at such a read (`TraitLog`), though a trace of
+    /// dioread_nolock shows its first unwritten mapping before any step
+    /// needs the option.
     public var dioreadNolock: Bool?
     /// Mount option data_err=abort (6.x defers FAILED io_ends only with it).
     public var dataErrAbort: Bool
@@ -33,8 +33,8 @@ public struct SuperblockState: Hashable, Sendable {
     /// The conversion workqueue's single running work item (max_active 1).
     public var worker: WorkerRun?
 
-    /// A mount with the profile's default options (dioread_nolock is the
-    /// default only on 6.x).
+    /// A mount with the profile's default options, dioread_nolock resolved
+    /// (on from 5.6: `KernelTraits.dioreadNolockByDefault`).
     public init(defaultsOf traits: KernelTraits, stableWrites: Bool = false, blocksPerFolio: UInt64 = 1) {
         self.init(stableWrites: stableWrites, dioreadNolock: traits.dioreadNolockByDefault,
                   blocksPerFolio: blocksPerFolio)
