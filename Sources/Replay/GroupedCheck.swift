@@ -18,7 +18,7 @@ extension Replay {
     /// no kernel release. On a healthy trace of a recent kernel five
     /// profiles fit equally well all along and `check` replayed each one:
     /// on this machine's 9 M-event benchmark text, five replays of the
-    /// model on the thread that also binds, where two do.
+    /// model on the thread that also binds, where one does.
     static func runGroupedCheck(_ reader: some TraceReader, profiles: [KernelProfile], stableWrites: Bool,
                                 historyInode: UInt64?, crossCPUBound: UInt64, pruneEvery: Int,
                                 batch: Int = splitBatch, checkpointBatches: Int = ProfileGroups.checkpointBatches) throws

@@ -21,9 +21,9 @@ import WritebackModel
 /// judgements since the checkpoint again (`JudgementTape`).
 ///
 /// Why: `diff --all-profiles` replays nine profiles, and `check` of a text
-/// trace as many; on a healthy trace of a recent kernel the newest four
+/// trace as many; on a healthy trace of a recent kernel the newest five
 /// read the same answer from every trait their events ask, and replaying
-/// them once is four times cheaper.
+/// them once is five times cheaper.
 struct ProfileGroups {
     /// One replay, and the profiles it stands for.
     struct Group {

@@ -21,12 +21,11 @@ import TraceIO
         let model = WritebackModel(profile: profile, log: log)
         if learnt { model.learn(.dioreadNolock(F.dev), in: &s) }
         log.read = []
-        for t in [Transition.ext4Writepages(task: 1, F.inode, syncAll: false), .mpageSubmitFolio(task: 1, F.folio0),
-                  .ext4BioWriteFolio(task: 1, F.folio0)] {
-            #expect(model.whyNotEnabled(t, in: s) == nil, "\(t)")
-            s = (try? model.apply(t, to: s).state) ?? s
-        }
-        return (s, log.read)
+        var d = ModelDriver(model, s)
+        d.step(.ext4Writepages(task: 1, F.inode, syncAll: false))
+        d.step(.mpageSubmitFolio(task: 1, F.folio0))
+        d.step(.ext4BioWriteFolio(task: 1, F.folio0))
+        return (d.state, log.read)
     }
 
     @Test func writebackIntoAHoleTakesTheProfilesDefault() {

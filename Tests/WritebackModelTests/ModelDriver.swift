@@ -11,7 +11,12 @@ struct ModelDriver {
     var steps: [Transition] = []
 
     init(_ profile: KernelProfile, _ state: ModelState) {
-        self.model = WritebackModel(profile: profile)
+        self.init(WritebackModel(profile: profile), state)
+    }
+
+    /// A model built otherwise (one that notes the traits it reads, say).
+    init(_ model: WritebackModel, _ state: ModelState) {
+        self.model = model
         self.state = state
     }
 
